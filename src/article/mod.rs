@@ -1,0 +1,124 @@
+//! The article: the validated domain type that the index stores and every feature reads.
+//!
+//! Wire input arrives as [`ArticleInput`] (lenient shapes, unknown fields rejected) and becomes an
+//! [`Article`] only through [`ArticleInput::into_article`], so everything past this module may rely
+//! on the invariants: a non-empty id of at most 256 characters, a non-empty title, UTC dates,
+//! trimmed non-empty list values and lowercase entity types.
+
+pub mod date;
+mod input;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use input::{parse_article_json, ArticleInput};
+pub(crate) use input::normalize_tag;
+
+/// Longest accepted id, in characters.
+pub const MAX_ID_CHARS: usize = 256;
+
+/// A validated news article, as stored and as returned by `GET /articles/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    /// Unique id; writing an existing id replaces the article.
+    pub id: String,
+    /// Headline.
+    pub title: String,
+    /// Standfirst or teaser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Full text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Canonical URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Bylines, in order.
+    #[serde(default)]
+    pub authors: Vec<String>,
+    /// Publication time in UTC.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "published_at_serde"
+    )]
+    pub published_at: Option<DateTime<Utc>>,
+    /// Tags, possibly hierarchical with `/` (`world/asia`).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Named entities.
+    #[serde(default)]
+    pub entities: Vec<Entity>,
+    /// Whether the entities were sent or extracted by the server.
+    pub entities_source: EntitiesSource,
+    /// Language code (`en`, `pt-br`), lowercase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Page views, a popularity signal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub views: Option<u64>,
+    /// Publisher or wire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Dateline (`BEIJING, June 22`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dateline: Option<String>,
+}
+
+/// A named entity: a person, organisation, place, or any other short lowercase type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Entity {
+    /// Display name (`Victor Cha`).
+    pub name: String,
+    /// Lowercase type word (`person`, `org`, `place`, `exchange`, …).
+    #[serde(rename = "type")]
+    pub entity_type: String,
+}
+
+impl Entity {
+    /// Builds an entity; the caller guarantees a valid type word.
+    pub fn new(name: impl Into<String>, entity_type: impl Into<String>) -> Entity {
+        Entity {
+            name: name.into(),
+            entity_type: entity_type.into(),
+        }
+    }
+}
+
+/// Where an article's entities came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntitiesSource {
+    /// Sent by the client.
+    Given,
+    /// Found by the server's extractor because none were sent.
+    Extracted,
+}
+
+impl Article {
+    /// Title, summary and body joined, for features that read all the text.
+    pub fn text_len(&self) -> usize {
+        self.title.len()
+            + self.summary.as_deref().map_or(0, str::len)
+            + self.body.as_deref().map_or(0, str::len)
+    }
+}
+
+mod published_at_serde {
+    use super::date::{format_datetime, parse_datetime, DayEdge};
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(dt) => s.serialize_str(&format_datetime(dt)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let raw: Option<String> = Option::deserialize(d)?;
+        raw.map(|s| parse_datetime(&s, DayEdge::Start).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}

@@ -1,0 +1,319 @@
+//! The command line: `serve`, `ingest`, `search`. Every command calls the library directly;
+//! only `ingest --server` goes through HTTP.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, Overrides};
+use crate::http::{self, AppState};
+use crate::index::{BulkIndexer, NewsIndex};
+use crate::ingest::{self, ItemError};
+use crate::query::{run_search, SearchRequest};
+
+/// newsindex: a search and indexing server for news articles.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// Config file (default: ./config.toml when it exists).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Index directory.
+        #[arg(long)]
+        index: Option<PathBuf>,
+        /// Do not load the demo corpus into an empty index.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Ingest NDJSON or JSON-array files (optionally .gz), offline or through a server.
+    Ingest {
+        /// Files to read.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write straight into this index directory (no server may hold it).
+        #[arg(long, conflicts_with = "server")]
+        index: Option<PathBuf>,
+        /// Send to a running server instead, e.g. http://127.0.0.1:7400.
+        #[arg(long)]
+        server: Option<String>,
+        /// Admin key for --server.
+        #[arg(long, env = "NEWSINDEX_ADMIN_KEY", hide_env_values = true)]
+        key: Option<String>,
+        /// Indexing threads for offline ingest (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Indexing memory for offline ingest, MB.
+        #[arg(long, default_value_t = 512)]
+        heap_mb: usize,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Search an index and print a table.
+    Search {
+        /// The query.
+        query: String,
+        /// Index directory.
+        #[arg(long)]
+        index: Option<PathBuf>,
+        /// Hits to print.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+}
+
+/// Installs the tracing subscriber: `RUST_LOG`, else info for us and warnings for tantivy.
+pub fn init_tracing(cli: &Cli) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("newsindex=info,tower_http=info,tantivy=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn env_map() -> HashMap<String, String> {
+    std::env::vars().filter(|(k, _)| k.starts_with("NEWSINDEX_")).collect()
+}
+
+/// Runs a command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { listen, index, no_demo } => {
+            let overrides = Overrides { listen, index_dir: index, no_demo };
+            let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
+            serve(config)
+        }
+        Command::Ingest { files, index, server, key, threads, heap_mb, quiet } => {
+            if let Some(url) = server {
+                return ingest_http(&files, &url, key.as_deref(), quiet);
+            }
+            let overrides = Overrides { index_dir: index, ..Overrides::default() };
+            let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
+            let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            ingest_offline(&files, &config.index_dir, threads, heap_mb, quiet)
+        }
+        Command::Search { query, index, limit } => {
+            let overrides = Overrides { index_dir: index, ..Overrides::default() };
+            let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
+            search(&config, &query, limit)
+        }
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
+    rt.block_on(async move {
+        let dir = config.index_dir.clone();
+        let index = {
+            let cfg = config.writer.clone();
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || NewsIndex::open(&dir, &cfg)).await?
+        }
+        .with_context(|| format!("failed to open the index in `{}`", dir.display()))?;
+        let index = Arc::new(index);
+        if config.demo_corpus && index.num_articles() == 0 {
+            let index = index.clone();
+            tokio::task::spawn_blocking(move || crate::demo::load_demo(&index))
+                .await?
+                .context("failed to load the demo corpus")?;
+        }
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("failed to listen on {}", config.listen))?;
+        let state = AppState::new(index, Arc::new(config));
+        http::serve(listener, state, http::shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+struct Tally {
+    ok: u64,
+    failed: u64,
+    bar: ProgressBar,
+    started: Instant,
+}
+
+impl Tally {
+    fn new(quiet: bool) -> Tally {
+        let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed_precise} {human_pos} articles ({per_sec}) {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Tally { ok: 0, failed: 0, bar, started: Instant::now() }
+    }
+
+    fn error(&mut self, file: &Path, e: &ItemError) {
+        self.failed += 1;
+        self.bar.set_message(format!("{} errors", self.failed));
+        if self.failed <= 20 {
+            self.bar.suspend(|| {
+                eprintln!("{}:{}: {}{}", file.display(), e.line, e.id.as_ref().map(|i| format!("[{i}] ")).unwrap_or_default(), e.error)
+            });
+        } else if self.failed == 21 {
+            self.bar.suspend(|| eprintln!("(further errors are counted, not printed)"));
+        }
+    }
+
+    fn done(self) {
+        self.bar.finish_and_clear();
+        let secs = self.started.elapsed().as_secs_f64();
+        println!(
+            "indexed {} articles, {} failed, in {:.1} s ({:.0} articles/s)",
+            self.ok,
+            self.failed,
+            secs,
+            self.ok as f64 / secs.max(1e-9)
+        );
+    }
+}
+
+fn ingest_offline(files: &[PathBuf], dir: &Path, threads: usize, heap_mb: usize, quiet: bool) -> anyhow::Result<()> {
+    let mut bulk = BulkIndexer::open(dir, threads, heap_mb).with_context(|| format!("failed to open the index in `{}`", dir.display()))?;
+    let mut tally = Tally::new(quiet);
+    let mut failure = None;
+    for file in files {
+        ingest::read_file(file, |item| match item {
+            Ok(article) => match bulk.add(&article) {
+                Ok(()) => {
+                    tally.ok += 1;
+                    tally.bar.inc(1);
+                }
+                Err(e) => failure = Some(e),
+            },
+            Err(e) => tally.error(file, &e),
+        })
+        .with_context(|| format!("failed to read `{}`", file.display()))?;
+        if let Some(e) = failure.take() {
+            return Err(e).context("indexing failed");
+        }
+    }
+    tally.bar.set_message("committing");
+    bulk.finish().context("commit failed")?;
+    tally.done();
+    Ok(())
+}
+
+fn ingest_http(files: &[PathBuf], url: &str, key: Option<&str>, quiet: bool) -> anyhow::Result<()> {
+    const BATCH: usize = 2_000;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let client = reqwest::Client::new();
+    let endpoint = format!("{}/articles", url.trim_end_matches('/'));
+    let mut tally = Tally::new(quiet);
+    for file in files {
+        let mut lines: Vec<usize> = Vec::new();
+        let mut body: Vec<u8> = Vec::new();
+        let send = |lines: &mut Vec<usize>, body: &mut Vec<u8>, tally: &mut Tally| -> anyhow::Result<()> {
+            if lines.is_empty() {
+                return Ok(());
+            }
+            let mut req = client
+                .post(&endpoint)
+                .header("content-type", "application/x-ndjson")
+                .body(std::mem::take(body));
+            if let Some(k) = key {
+                req = req.bearer_auth(k);
+            }
+            let resp = rt.block_on(req.send()).with_context(|| format!("cannot reach {endpoint}"))?;
+            let status = resp.status();
+            let answer: serde_json::Value = rt.block_on(resp.json()).context("unreadable answer from the server")?;
+            if !status.is_success() {
+                bail!("server answered {status}: {answer}");
+            }
+            let indexed = answer["indexed"].as_u64().unwrap_or(0);
+            tally.ok += indexed;
+            tally.bar.inc(indexed);
+            if let Some(errors) = answer["errors"].as_array() {
+                for e in errors {
+                    let k = e["line"].as_u64().unwrap_or(1) as usize;
+                    let line = lines.get(k.saturating_sub(1)).copied().unwrap_or(0);
+                    let item = ItemError { line, id: e["id"].as_str().map(String::from), error: e["error"].as_str().unwrap_or("").to_string() };
+                    tally.error(file, &item);
+                }
+            }
+            lines.clear();
+            Ok(())
+        };
+        let mut failure = None;
+        ingest::read_file(file, |item| {
+            if failure.is_some() {
+                return;
+            }
+            match item {
+                Ok(article) => {
+                    if let Ok(json) = serde_json::to_vec(&article) {
+                        body.extend_from_slice(&json);
+                        body.push(b'\n');
+                        lines.push(0);
+                    }
+                    if lines.len() >= BATCH {
+                        if let Err(e) = send(&mut lines, &mut body, &mut tally) {
+                            failure = Some(e);
+                        }
+                    }
+                }
+                Err(e) => tally.error(file, &e),
+            }
+        })
+        .with_context(|| format!("failed to read `{}`", file.display()))?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        send(&mut lines, &mut body, &mut tally)?;
+    }
+    tally.done();
+    Ok(())
+}
+
+fn search(config: &Config, q: &str, limit: usize) -> anyhow::Result<()> {
+    let index = NewsIndex::open_read_only(&config.index_dir)
+        .with_context(|| format!("failed to open the index in `{}`", config.index_dir.display()))?;
+    let req = SearchRequest { q: q.to_string(), limit: limit.clamp(1, 1000), ..SearchRequest::default() };
+    let resp = run_search(&index, &config.search, &req)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{} articles match ({:.1} ms)", resp.total, resp.took_ms)?;
+    writeln!(out, "{:>7}  {:<10}  {:<24}  title", "score", "date", "id")?;
+    for hit in resp.hits {
+        let date = hit.published_at.as_deref().map_or("", |d| &d[..10.min(d.len())]).to_string();
+        let score = hit.score.map_or_else(|| "-".to_string(), |s| format!("{s:.2}"));
+        let title: String = hit.title.chars().take(80).collect();
+        writeln!(out, "{score:>7}  {date:<10}  {:<24}  {title}", hit.id)?;
+    }
+    Ok(())
+}

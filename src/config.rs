@@ -1,0 +1,403 @@
+//! Configuration: `config.toml` < `NEWSINDEX_*` environment < command-line flags.
+//!
+//! [`RawConfig`] mirrors the file with every key optional and unknown keys rejected (a
+//! misspelled key is an error that names it); [`Config`] holds the validated values with their
+//! defaults in one place, [`Config::default`]. The environment is passed in as a map so that
+//! tests do not have to mutate the process environment.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+
+/// Validated settings of a server or CLI run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Index directory.
+    pub index_dir: PathBuf,
+    /// Load the bundled demo corpus when the index is empty at start.
+    pub demo_corpus: bool,
+    /// Writer settings.
+    pub writer: WriterConfig,
+    /// Limits on requests.
+    pub limits: Limits,
+    /// Ranking settings.
+    pub search: SearchConfig,
+    /// Keys and CORS.
+    pub auth: AuthConfig,
+}
+
+/// Index writer settings.
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    /// Indexing threads of the writer.
+    pub threads: usize,
+    /// Indexing memory budget, in MB, shared by the threads.
+    pub heap_mb: usize,
+    /// How long the writer waits for more writes before a commit; 0 commits as soon as the
+    /// queue is empty (concurrent writes still share commits).
+    pub commit_delay_ms: u64,
+    /// Most articles one commit takes in.
+    pub max_batch_docs: usize,
+}
+
+/// Request limits; every one is answered with a 4xx that names it.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest body of a single-article request and of a JSON array batch, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest JSON array batch body, in bytes (NDJSON streams have no total limit).
+    pub max_batch_bytes: usize,
+    /// Largest NDJSON line, in bytes.
+    pub max_line_bytes: usize,
+    /// Longest `q`, in characters.
+    pub max_query_chars: usize,
+    /// Largest `limit`.
+    pub max_limit: usize,
+    /// Largest `offset`.
+    pub max_offset: usize,
+    /// Largest `facet_limit`.
+    pub max_facet_limit: usize,
+    /// Per-request timeout, in seconds.
+    pub request_timeout_secs: u64,
+    /// Searches that may run at once; past that the answer is 503.
+    pub max_concurrent_searches: usize,
+}
+
+/// Ranking settings.
+#[derive(Debug, Clone)]
+pub struct SearchConfig {
+    /// Boost of `title` matches.
+    pub title_boost: f32,
+    /// Boost of `summary` matches.
+    pub summary_boost: f32,
+    /// Boost of `body` matches.
+    pub body_boost: f32,
+}
+
+/// Keys and CORS origins.
+#[derive(Debug, Clone, Default)]
+pub struct AuthConfig {
+    /// Keys that may do everything.
+    pub admin_keys: Vec<String>,
+    /// Keys that may only search and read.
+    pub search_keys: Vec<String>,
+    /// Origins allowed to call from a browser.
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7400)),
+            index_dir: PathBuf::from("index"),
+            demo_corpus: true,
+            writer: WriterConfig {
+                threads: 2,
+                heap_mb: 128,
+                commit_delay_ms: 0,
+                max_batch_docs: 10_000,
+            },
+            limits: Limits {
+                max_body_bytes: 10 * 1024 * 1024,
+                max_batch_bytes: 100 * 1024 * 1024,
+                max_line_bytes: 10 * 1024 * 1024,
+                max_query_chars: 5_000,
+                max_limit: 100,
+                max_offset: 10_000,
+                max_facet_limit: 1_000,
+                request_timeout_secs: 30,
+                max_concurrent_searches: 16,
+            },
+            search: SearchConfig {
+                title_boost: 3.0,
+                summary_boost: 2.0,
+                body_boost: 1.0,
+            },
+            auth: AuthConfig::default(),
+        }
+    }
+}
+
+/// The file as written, every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    listen: Option<String>,
+    index_dir: Option<PathBuf>,
+    demo_corpus: Option<bool>,
+    writer: Option<RawWriter>,
+    limits: Option<RawLimits>,
+    search: Option<RawSearch>,
+    auth: Option<RawAuth>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWriter {
+    threads: Option<usize>,
+    heap_mb: Option<usize>,
+    commit_delay_ms: Option<u64>,
+    max_batch_docs: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    max_body_bytes: Option<usize>,
+    max_batch_bytes: Option<usize>,
+    max_line_bytes: Option<usize>,
+    max_query_chars: Option<usize>,
+    max_limit: Option<usize>,
+    max_offset: Option<usize>,
+    max_facet_limit: Option<usize>,
+    request_timeout_secs: Option<u64>,
+    max_concurrent_searches: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSearch {
+    title_boost: Option<f32>,
+    summary_boost: Option<f32>,
+    body_boost: Option<f32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    admin_keys: Option<Vec<String>>,
+    search_keys: Option<Vec<String>>,
+    cors_origins: Option<Vec<String>>,
+}
+
+/// Command-line overrides, the last word.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--listen`
+    pub listen: Option<SocketAddr>,
+    /// `--index`
+    pub index_dir: Option<PathBuf>,
+    /// `--no-demo`
+    pub no_demo: bool,
+}
+
+impl Config {
+    /// Loads the file (if any), then the environment, then the overrides, and validates.
+    /// With no `path`, `config.toml` in the working directory is read when it exists.
+    pub fn load(
+        path: Option<&Path>,
+        env: &HashMap<String, String>,
+        overrides: &Overrides,
+    ) -> anyhow::Result<Config> {
+        let raw = match path {
+            Some(p) => read_file(p)?,
+            None if Path::new("config.toml").exists() => read_file(Path::new("config.toml"))?,
+            None => RawConfig::default(),
+        };
+        let mut config = Config::from_raw(raw)?;
+        config.apply_env(env)?;
+        if let Some(listen) = overrides.listen {
+            config.listen = listen;
+        }
+        if let Some(dir) = &overrides.index_dir {
+            config.index_dir = dir.clone();
+        }
+        if overrides.no_demo {
+            config.demo_corpus = false;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Applies a parsed file over the defaults.
+    pub fn from_raw(raw: RawConfig) -> anyhow::Result<Config> {
+        let mut c = Config::default();
+        if let Some(l) = raw.listen {
+            c.listen = parse_listen(&l).context("in key `listen`")?;
+        }
+        set(&mut c.index_dir, raw.index_dir);
+        set(&mut c.demo_corpus, raw.demo_corpus);
+        if let Some(w) = raw.writer {
+            set(&mut c.writer.threads, w.threads);
+            set(&mut c.writer.heap_mb, w.heap_mb);
+            set(&mut c.writer.commit_delay_ms, w.commit_delay_ms);
+            set(&mut c.writer.max_batch_docs, w.max_batch_docs);
+        }
+        if let Some(l) = raw.limits {
+            set(&mut c.limits.max_body_bytes, l.max_body_bytes);
+            set(&mut c.limits.max_batch_bytes, l.max_batch_bytes);
+            set(&mut c.limits.max_line_bytes, l.max_line_bytes);
+            set(&mut c.limits.max_query_chars, l.max_query_chars);
+            set(&mut c.limits.max_limit, l.max_limit);
+            set(&mut c.limits.max_offset, l.max_offset);
+            set(&mut c.limits.max_facet_limit, l.max_facet_limit);
+            set(&mut c.limits.request_timeout_secs, l.request_timeout_secs);
+            set(&mut c.limits.max_concurrent_searches, l.max_concurrent_searches);
+        }
+        if let Some(s) = raw.search {
+            set(&mut c.search.title_boost, s.title_boost);
+            set(&mut c.search.summary_boost, s.summary_boost);
+            set(&mut c.search.body_boost, s.body_boost);
+        }
+        if let Some(a) = raw.auth {
+            set(&mut c.auth.admin_keys, a.admin_keys);
+            set(&mut c.auth.search_keys, a.search_keys);
+            set(&mut c.auth.cors_origins, a.cors_origins);
+        }
+        Ok(c)
+    }
+
+    fn apply_env(&mut self, env: &HashMap<String, String>) -> anyhow::Result<()> {
+        if let Some(v) = env.get("NEWSINDEX_LISTEN") {
+            self.listen = parse_listen(v).context("in NEWSINDEX_LISTEN")?;
+        }
+        if let Some(v) = env.get("NEWSINDEX_INDEX_DIR") {
+            self.index_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env.get("NEWSINDEX_DEMO_CORPUS") {
+            self.demo_corpus = match v.as_str() {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                other => bail!("NEWSINDEX_DEMO_CORPUS: expected true or false, got `{other}`"),
+            };
+        }
+        if let Some(v) = env.get("NEWSINDEX_ADMIN_KEY").filter(|v| !v.is_empty()) {
+            self.auth.admin_keys.push(v.clone());
+        }
+        if let Some(v) = env.get("NEWSINDEX_SEARCH_KEY").filter(|v| !v.is_empty()) {
+            self.auth.search_keys.push(v.clone());
+        }
+        if let Some(v) = env.get("NEWSINDEX_CORS_ORIGINS") {
+            self.auth.cors_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.writer.threads == 0 || self.writer.threads > 64 {
+            bail!("`writer.threads` must be between 1 and 64, got {}", self.writer.threads);
+        }
+        // tantivy needs at least 15 MB of indexing memory per thread.
+        if self.writer.heap_mb < 15 * self.writer.threads {
+            bail!(
+                "`writer.heap_mb` must be at least 15 per writer thread ({}), got {}",
+                15 * self.writer.threads,
+                self.writer.heap_mb
+            );
+        }
+        if self.writer.max_batch_docs == 0 {
+            bail!("`writer.max_batch_docs` must be at least 1");
+        }
+        let l = &self.limits;
+        for (name, v) in [
+            ("limits.max_body_bytes", l.max_body_bytes),
+            ("limits.max_batch_bytes", l.max_batch_bytes),
+            ("limits.max_line_bytes", l.max_line_bytes),
+            ("limits.max_query_chars", l.max_query_chars),
+            ("limits.max_limit", l.max_limit),
+            ("limits.max_facet_limit", l.max_facet_limit),
+            ("limits.max_concurrent_searches", l.max_concurrent_searches),
+        ] {
+            if v == 0 {
+                bail!("`{name}` must be at least 1");
+            }
+        }
+        if l.request_timeout_secs == 0 {
+            bail!("`limits.request_timeout_secs` must be at least 1");
+        }
+        for (name, b) in [
+            ("search.title_boost", self.search.title_boost),
+            ("search.summary_boost", self.search.summary_boost),
+            ("search.body_boost", self.search.body_boost),
+        ] {
+            if !(b.is_finite() && b > 0.0) {
+                bail!("`{name}` must be a positive number, got {b}");
+            }
+        }
+        let keys = self.auth.admin_keys.iter().chain(&self.auth.search_keys);
+        for k in keys {
+            if k.len() < 16 {
+                bail!("keys must be at least 16 characters long (one in `auth` is {})", k.len());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<RawConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read config file `{}`", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid config file `{}`", path.display()))
+}
+
+fn parse_listen(s: &str) -> anyhow::Result<SocketAddr> {
+    s.parse()
+        .with_context(|| format!("expected an address such as 127.0.0.1:7400, got `{s}`"))
+}
+
+fn set<T>(slot: &mut T, v: Option<T>) {
+    if let Some(v) = v {
+        *slot = v;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_toml_is_the_defaults() {
+        let text = include_str!("../config.toml");
+        let raw: RawConfig = toml::from_str(text).unwrap();
+        let c = Config::from_raw(raw).unwrap();
+        let d = Config::default();
+        assert_eq!(c.listen, d.listen);
+        assert_eq!(c.index_dir, d.index_dir);
+        assert_eq!(format!("{:?}", c.limits), format!("{:?}", d.limits));
+        assert_eq!(format!("{:?}", c.writer), format!("{:?}", d.writer));
+        assert_eq!(format!("{:?}", c.search), format!("{:?}", d.search));
+    }
+
+    #[test]
+    fn a_misspelled_key_is_named() {
+        let err = toml::from_str::<RawConfig>("[limits]\nmax_limt = 5\n").unwrap_err();
+        assert!(err.to_string().contains("max_limt"), "{err}");
+    }
+
+    #[test]
+    fn env_beats_file_and_flags_beat_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:1000\"\nindex_dir = \"a\"\n").unwrap();
+        let env = HashMap::from([
+            ("NEWSINDEX_LISTEN".to_string(), "127.0.0.1:2000".to_string()),
+            ("NEWSINDEX_INDEX_DIR".to_string(), "b".to_string()),
+        ]);
+        let c = Config::load(Some(&path), &env, &Overrides::default()).unwrap();
+        assert_eq!(c.listen.port(), 2000);
+        assert_eq!(c.index_dir, PathBuf::from("b"));
+        let flags = Overrides {
+            listen: Some("127.0.0.1:3000".parse().unwrap()),
+            ..Overrides::default()
+        };
+        let c = Config::load(Some(&path), &env, &flags).unwrap();
+        assert_eq!(c.listen.port(), 3000);
+    }
+
+    #[test]
+    fn short_keys_are_refused() {
+        let env = HashMap::from([("NEWSINDEX_ADMIN_KEY".to_string(), "short".to_string())]);
+        let err = Config::load(None, &env, &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("16 characters"), "{err}");
+    }
+}

@@ -1,0 +1,154 @@
+//! The crate's one error type, and the one table from error kind to stable code and HTTP status.
+//!
+//! The caller's mistakes (a bad field, a bad parameter, an unknown id) are kept apart from our own
+//! faults (tantivy, I/O), as milli does: the first are answered with a 4xx that says what and
+//! where, the second are logged once and answered with a generic 5xx.
+
+use std::fmt;
+
+/// Errors of the newsindex library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Malformed input: bad JSON, an unknown field, a bad parameter.
+    #[error("{0}")]
+    BadRequest(String),
+    /// A well-formed article with an invalid value; names the field.
+    #[error("field `{field}`: {reason}")]
+    Article {
+        /// The offending field.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A query parameter with an invalid value; names the parameter.
+    #[error("parameter `{name}`: {reason}")]
+    Param {
+        /// The offending parameter.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No article with that id.
+    #[error("no article with id `{0}`")]
+    NotFound(String),
+    /// A request body or line over its limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// Too many requests in flight; try again shortly.
+    #[error("server is busy, retry shortly")]
+    Overloaded,
+    /// The writer has stopped (shutdown in progress).
+    #[error("the index writer is shutting down")]
+    ShuttingDown,
+    /// An error of the index engine.
+    #[error("index error: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    /// An I/O error.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// Anything else that is our fault.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The crate's result alias; refer to it as `crate::Result<T>`.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Stable error codes of the HTTP API, each with its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// 400
+    BadRequest,
+    /// 401
+    Unauthorized,
+    /// 403
+    Forbidden,
+    /// 404
+    NotFound,
+    /// 405
+    MethodNotAllowed,
+    /// 413
+    PayloadTooLarge,
+    /// 415
+    UnsupportedMediaType,
+    /// 422
+    Unprocessable,
+    /// 503
+    Overloaded,
+    /// 503 while shutting down
+    Unavailable,
+    /// 500
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it appears in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::Unprocessable => "unprocessable",
+            ErrorCode::Overloaded => "overloaded",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status of the code.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::Unprocessable => 422,
+            ErrorCode::Overloaded | ErrorCode::Unavailable => 503,
+            ErrorCode::Internal => 500,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Error {
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::BadRequest(_) | Error::Param { .. } => ErrorCode::BadRequest,
+            Error::Article { .. } => ErrorCode::Unprocessable,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            Error::Overloaded => ErrorCode::Overloaded,
+            Error::ShuttingDown => ErrorCode::Unavailable,
+            Error::Index(_) | Error::Io(_) | Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Shorthand for a field error.
+    pub fn field(field: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::Article {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for a parameter error.
+    pub fn param(name: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::Param {
+            name: name.into(),
+            reason: reason.into(),
+        }
+    }
+}

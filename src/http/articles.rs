@@ -1,0 +1,280 @@
+//! `PUT/GET/DELETE /articles/{id}` and `POST /articles` (a JSON array, or NDJSON streamed with
+//! bounded memory: lines are parsed and staged in chunks as they arrive, and one commit at the
+//! end makes the whole upload durable before the answer).
+
+use axum::extract::{Path, Request, State};
+use axum::http::header;
+use axum::Json;
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde_json::json;
+
+use super::error::ApiError;
+use super::extract::{check_json_content_type, JsonBytes};
+use super::state::AppState;
+use crate::article::parse_article_json;
+use crate::error::{Error, ErrorCode};
+use crate::extract::extract_entities;
+use crate::index::{WriteOp, WriteOutcome};
+use crate::ingest::{self, ItemError};
+
+/// Lines (or array items) parsed and staged together.
+const CHUNK_ITEMS: usize = 1_000;
+/// Bytes of NDJSON parsed and staged together.
+const CHUNK_BYTES: usize = 4 << 20;
+/// Item errors listed in one answer; the count in `failed` stays exact.
+const MAX_REPORTED_ERRORS: usize = 1_000;
+
+/// `PUT /articles/{id}`
+pub async fn articles_put(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBytes(body): JsonBytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let index = state.index.clone();
+    let (op, id) = tokio::task::spawn_blocking(move || -> crate::Result<(WriteOp, String)> {
+        let mut input = parse_article_json(&body)?;
+        match &input.id {
+            Some(body_id) if *body_id != id => {
+                return Err(Error::field("id", format!("`{body_id}` differs from the id in the path, `{id}`")));
+            }
+            Some(_) => {}
+            None => input.id = Some(id.clone()),
+        }
+        let article = input.into_article(extract_entities)?;
+        Ok((index.upsert_op(&article)?, id))
+    })
+    .await??;
+    let applied = state.index.writer().apply(vec![op], true).await?;
+    Ok(Json(json!({"id": id, "result": applied.outcomes[0]})))
+}
+
+/// `GET /articles/{id}`
+pub async fn articles_get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<crate::article::Article>, ApiError> {
+    let index = state.index.clone();
+    let found = tokio::task::spawn_blocking(move || index.get(&id).map(|a| (a, id))).await??;
+    match found {
+        (Some(article), _) => Ok(Json(article)),
+        (None, id) => Err(Error::NotFound(id).into()),
+    }
+}
+
+/// `DELETE /articles/{id}`
+pub async fn articles_delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let applied = state.index.writer().apply(vec![WriteOp::Delete { id: id.clone() }], true).await?;
+    match applied.outcomes[0] {
+        WriteOutcome::NotFound => Err(Error::NotFound(id).into()),
+        outcome => Ok(Json(json!({"id": id, "result": outcome}))),
+    }
+}
+
+/// The answer to a batch.
+#[derive(Debug, Default, Serialize)]
+pub struct BatchResult {
+    /// Articles stored.
+    pub indexed: u64,
+    /// Items refused.
+    pub failed: u64,
+    /// The refused items (the first 1 000).
+    pub errors: Vec<ItemError>,
+    /// Set when more errors occurred than are listed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub errors_truncated: bool,
+}
+
+impl BatchResult {
+    fn fail(&mut self, e: ItemError) {
+        self.failed += 1;
+        if self.errors.len() < MAX_REPORTED_ERRORS {
+            self.errors.push(e);
+        } else {
+            self.errors_truncated = true;
+        }
+    }
+}
+
+/// `POST /articles`
+pub async fn articles_post(State(state): State<AppState>, req: Request) -> Result<Json<BatchResult>, ApiError> {
+    let mime = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    let ndjson = matches!(
+        mime.as_deref(),
+        Some("application/x-ndjson" | "application/ndjson" | "application/jsonl" | "application/jsonlines" | "application/x-jsonlines")
+    );
+    if !ndjson {
+        check_json_content_type(req.headers())?;
+    }
+    let mut batch = Batch::new(state.clone());
+    let mut stream = req.into_body().into_data_stream();
+    let max_line = state.config.limits.max_line_bytes;
+    let max_array = state.config.limits.max_batch_bytes;
+
+    // Peek at the first bytes: a JSON array is read whole (under its limit), anything else is
+    // NDJSON, read line by line.
+    let mut buf: Vec<u8> = Vec::new();
+    let mut is_array = None;
+    let mut line_no = 0usize;
+    let mut skipping_long_line = false;
+    while let Some(frame) = stream.next().await {
+        let data = frame.map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+        buf.extend_from_slice(&data);
+        if is_array.is_none() && buf.iter().any(|b| !b.is_ascii_whitespace()) {
+            is_array = Some(ingest::looks_like_json_array(&buf));
+        }
+        match is_array {
+            Some(true) => {
+                if buf.len() > max_array {
+                    return Err(ApiError::new(
+                        ErrorCode::PayloadTooLarge,
+                        format!("JSON array body is larger than `limits.max_batch_bytes` ({max_array} bytes); send NDJSON to stream larger batches"),
+                    ));
+                }
+            }
+            Some(false) => {
+                let mut start = 0;
+                while let Some(pos) = buf[start..].iter().position(|&b| b == b'\n') {
+                    let end = start + pos;
+                    line_no += 1;
+                    if skipping_long_line {
+                        skipping_long_line = false;
+                    } else {
+                        batch.push_line(line_no, &buf[start..end], max_line).await?;
+                    }
+                    start = end + 1;
+                }
+                buf.drain(..start);
+                if buf.len() > max_line && !skipping_long_line {
+                    // Report the line now and drop its bytes until its end: memory stays bounded.
+                    batch.result.fail(ItemError {
+                        line: line_no + 1,
+                        id: None,
+                        error: format!("line is longer than `limits.max_line_bytes` ({max_line} bytes)"),
+                    });
+                    skipping_long_line = true;
+                }
+                if skipping_long_line {
+                    buf.clear();
+                }
+            }
+            None => {}
+        }
+    }
+    match is_array {
+        Some(true) => {
+            let items = ingest::split_json_array(&buf).map_err(ApiError::bad_request)?;
+            drop(std::mem::take(&mut buf));
+            for (i, item) in items.iter().enumerate() {
+                batch.push_item(i + 1, item.get().as_bytes().to_vec()).await?;
+            }
+        }
+        Some(false) if !skipping_long_line && !buf.is_empty() => {
+            line_no += 1;
+            let last = std::mem::take(&mut buf);
+            batch.push_line(line_no, &last, max_line).await?;
+        }
+        _ => {}
+    }
+    Ok(Json(batch.finish().await?))
+}
+
+/// An upload in progress: items are parsed off the runtime and staged in chunks.
+struct Batch {
+    state: AppState,
+    pending: Vec<(usize, Vec<u8>)>,
+    pending_bytes: usize,
+    result: BatchResult,
+    epoch: Option<u64>,
+}
+
+impl Batch {
+    fn new(state: AppState) -> Batch {
+        Batch { state, pending: Vec::new(), pending_bytes: 0, result: BatchResult::default(), epoch: None }
+    }
+
+    async fn push_line(&mut self, line: usize, bytes: &[u8], max_line: usize) -> Result<(), ApiError> {
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        if bytes.len() > max_line {
+            self.result.fail(ItemError {
+                line,
+                id: None,
+                error: format!("line is longer than `limits.max_line_bytes` ({max_line} bytes)"),
+            });
+            return Ok(());
+        }
+        self.push_item(line, bytes.to_vec()).await
+    }
+
+    async fn push_item(&mut self, line: usize, bytes: Vec<u8>) -> Result<(), ApiError> {
+        self.pending_bytes += bytes.len();
+        self.pending.push((line, bytes));
+        if self.pending.len() >= CHUNK_ITEMS || self.pending_bytes >= CHUNK_BYTES {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), ApiError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let items = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        let index = self.state.index.clone();
+        let (ops, errors) = tokio::task::spawn_blocking(move || {
+            let mut ops = Vec::with_capacity(items.len());
+            let mut errors = Vec::new();
+            for (line, bytes) in items {
+                match ingest::parse_item(line, &bytes).and_then(|a| {
+                    index.upsert_op(&a).map_err(|e| ItemError { line, id: Some(a.id.clone()), error: e.to_string() })
+                }) {
+                    Ok(op) => ops.push(op),
+                    Err(e) => errors.push(e),
+                }
+            }
+            (ops, errors)
+        })
+        .await?;
+        for e in errors {
+            self.result.fail(e);
+        }
+        if !ops.is_empty() {
+            let n = ops.len() as u64;
+            let applied = self.state.index.writer().apply(ops, false).await?;
+            self.check_epoch(applied.epoch)?;
+            self.result.indexed += n;
+        }
+        Ok(())
+    }
+
+    fn check_epoch(&mut self, epoch: u64) -> Result<(), ApiError> {
+        match self.epoch {
+            None => {
+                self.epoch = Some(epoch);
+                Ok(())
+            }
+            Some(e) if e == epoch => Ok(()),
+            Some(_) => Err(Error::Internal("a commit failed during the upload; its staged articles were not stored".into()).into()),
+        }
+    }
+
+    async fn finish(mut self) -> Result<BatchResult, ApiError> {
+        self.flush().await?;
+        let applied = self.state.index.writer().apply(Vec::new(), true).await?;
+        if self.result.indexed > 0 {
+            self.check_epoch(applied.epoch)?;
+        }
+        Ok(self.result)
+    }
+}

@@ -1,0 +1,87 @@
+//! Request extractors whose rejections are our JSON errors: a JSON body under the body limit
+//! (413 past it, 415 for a non-JSON content type, 400 naming the field for bad JSON) and the
+//! raw query-string pairs (so repeated parameters survive).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::error::ErrorCode;
+
+/// A JSON body, deserialized with errors that name the field.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = json_body(req, state).await?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path.is_empty() || path == "." {
+                ApiError::bad_request(format!("invalid JSON body: {inner}"))
+            } else {
+                ApiError::bad_request(format!("field `{path}`: {inner}"))
+            }
+        })?;
+        de.end().map_err(|e| ApiError::bad_request(format!("trailing data after the JSON body: {e}")))?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// The raw bytes of a JSON body, under the route's body limit.
+pub struct JsonBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        Ok(JsonBytes(json_body(req, state).await?))
+    }
+}
+
+async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    check_json_content_type(req.headers())?;
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status().as_u16() == 413 {
+            ApiError::new(ErrorCode::PayloadTooLarge, "request body is larger than `limits.max_body_bytes`")
+        } else {
+            ApiError::bad_request(format!("cannot read the request body: {rejection}"))
+        }
+    })
+}
+
+/// A JSON endpoint takes `application/json` (or `+json`), or no content type at all (curl -d
+/// without -H sends form encoding, which we also accept, as the bytes are read as JSON anyway).
+pub fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else { return Ok(()) };
+    let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if mime == "application/json" || mime.ends_with("+json") || mime == "application/x-www-form-urlencoded" || mime == "text/plain" {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            format!("expected Content-Type application/json, got `{mime}`"),
+        ))
+    }
+}
+
+/// The query string as decoded (name, value) pairs, repeated names kept.
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let q = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+            .map(QueryPairs)
+            .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")))
+    }
+}

@@ -1,0 +1,147 @@
+//! The HTTP API of `shared/API.md`, a thin layer over the library: handlers validate, run the
+//! library off the async runtime, and shape JSON.
+//!
+//! [`router`] builds the whole app (routes, auth, CORS, body limit, timeout, tracing) so tests
+//! can serve it on any listener; [`serve`] runs it until `shutdown` resolves, then drains
+//! in-flight requests and stops the writer, which commits what it holds.
+
+pub mod articles;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod ops;
+pub mod page;
+pub mod search;
+pub mod state;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::serve::ListenerExt;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+use tracing::info;
+
+pub use state::AppState;
+
+use self::error::ApiError;
+use crate::error::ErrorCode;
+
+/// Builds the app.
+pub fn router(state: AppState) -> Router {
+    let limits = &state.config.limits;
+    let mut app = Router::new()
+        .route("/", get(page::page))
+        .route("/health", get(ops::health))
+        .route("/stats", get(ops::stats))
+        .route("/metrics", get(ops::metrics))
+        .route("/articles", post(articles::articles_post))
+        .route(
+            "/articles/{id}",
+            get(articles::articles_get).put(articles::articles_put).delete(articles::articles_delete),
+        )
+        .route("/search", get(search::search_get).post(search::search_post))
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
+    if !state.config.auth.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> = state
+            .config
+            .auth
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+                .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE])
+                .max_age(Duration::from_secs(3600)),
+        );
+    }
+    app.layer(
+        TraceLayer::new_for_http()
+            .make_span_with(|req: &Request| {
+                let path = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("-");
+                tracing::debug_span!("request", method = %req.method(), matched_path = path)
+            })
+            .on_failure(()),
+    )
+    .with_state(state)
+}
+
+/// Answers 503 when a request outlives `limits.request_timeout_secs`. Uploads are exempt: a
+/// large NDJSON stream legitimately takes longer, and its memory is bounded anyway.
+async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, ApiError> {
+    if req.method() == Method::POST && req.uri().path() == "/articles" {
+        return Ok(next.run(req).await);
+    }
+    let secs = state.config.limits.request_timeout_secs;
+    tokio::time::timeout(Duration::from_secs(secs), next.run(req)).await.map_err(|_| {
+        ApiError::new(ErrorCode::Unavailable, format!("request took longer than `limits.request_timeout_secs` ({secs} s)"))
+    })
+}
+
+/// Serves the app on `listener` until `shutdown` resolves, then drains requests (at most the
+/// request timeout) and stops the writer, which commits what it holds.
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    let index = state.index.clone();
+    let drain = Duration::from_secs(state.config.limits.request_timeout_secs + 5);
+    let app = router(state);
+    // Small answers must not wait for the client's delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    info!(%addr, "listening");
+    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        info!("shutdown requested, draining requests");
+        let _ = stopped_tx.send(());
+    });
+    let server = tokio::spawn(async move { server.await });
+    let _ = stopped_rx.await;
+    match tokio::time::timeout(drain, server).await {
+        Ok(res) => res.map_err(std::io::Error::other)??,
+        Err(_) => tracing::warn!("requests still running after the drain timeout; stopping anyway"),
+    }
+    info!("stopping the writer");
+    if let Err(err) = index.shutdown().await {
+        tracing::error!(%err, "writer shutdown failed");
+    }
+    info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

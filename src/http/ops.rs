@@ -1,0 +1,52 @@
+//! Operations endpoints: `/health`, `/stats`, `/metrics`.
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::json;
+
+use super::state::AppState;
+
+/// `GET /health`
+pub async fn health() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// `GET /stats`
+pub async fn stats(State(state): State<AppState>) -> impl IntoResponse {
+    let index = state.index.clone();
+    let stats = tokio::task::spawn_blocking(move || index.stats()).await;
+    match stats {
+        Ok(s) => Json(json!(s)).into_response(),
+        Err(e) => super::error::ApiError::from(e).into_response(),
+    }
+}
+
+/// `GET /metrics`, Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let index = state.index.clone();
+    let stats = tokio::task::spawn_blocking(move || index.stats()).await.ok();
+    let w = state.index.writer_stats();
+    let mut out = String::new();
+    if let Some(s) = stats {
+        out.push_str("# HELP newsindex_articles Articles visible to searches.\n# TYPE newsindex_articles gauge\n");
+        out.push_str(&format!("newsindex_articles {}\n", s.articles));
+        out.push_str("# HELP newsindex_index_bytes Size of the index directory.\n# TYPE newsindex_index_bytes gauge\n");
+        out.push_str(&format!("newsindex_index_bytes {}\n", s.index_bytes));
+        out.push_str("# HELP newsindex_segments Segments of the current commit.\n# TYPE newsindex_segments gauge\n");
+        out.push_str(&format!("newsindex_segments {}\n", s.segments));
+    }
+    out.push_str("# HELP newsindex_commits_total Successful commits.\n# TYPE newsindex_commits_total counter\n");
+    out.push_str(&format!("newsindex_commits_total {}\n", w.commits.load(Ordering::Relaxed)));
+    out.push_str("# HELP newsindex_commit_failures_total Failed commits.\n# TYPE newsindex_commit_failures_total counter\n");
+    out.push_str(&format!("newsindex_commit_failures_total {}\n", w.failed_commits.load(Ordering::Relaxed)));
+    out.push_str("# HELP newsindex_commit_seconds_total Time spent committing.\n# TYPE newsindex_commit_seconds_total counter\n");
+    out.push_str(&format!(
+        "newsindex_commit_seconds_total {}\n",
+        w.commit_micros_total.load(Ordering::Relaxed) as f64 / 1e6
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}

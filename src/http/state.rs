@@ -1,0 +1,27 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use crate::config::Config;
+use crate::index::NewsIndex;
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The index.
+    pub index: Arc<NewsIndex>,
+    /// Settings.
+    pub config: Arc<Config>,
+    /// Permits for CPU-bound reads (search, related, suggest); none left means 503.
+    pub search_permits: Arc<Semaphore>,
+}
+
+impl AppState {
+    /// State over an open index.
+    pub fn new(index: Arc<NewsIndex>, config: Arc<Config>) -> AppState {
+        let permits = config.limits.max_concurrent_searches;
+        AppState { index, config, search_permits: Arc::new(Semaphore::new(permits)) }
+    }
+}

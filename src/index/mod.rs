@@ -1,0 +1,285 @@
+//! [`NewsIndex`]: the sole owner of the tantivy index, its reader and its writer thread.
+//!
+//! Reads go through [`NewsIndex::searcher`], which always sees the last commit (the reader is
+//! reloaded by the writer before it acknowledges a write). Writes go through
+//! [`NewsIndex::writer`]. [`BulkIndexer`] is the offline path for loading a corpus into an index
+//! no server holds, with tantivy's multi-threaded writer and one commit at the end.
+
+pub mod document;
+pub mod schema;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::TermQuery;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tracing::info;
+
+pub use schema::Fields;
+pub use writer::{Applied, WriteOp, WriteOutcome, WriterHandle, WriterStats};
+
+use crate::article::Article;
+use crate::config::WriterConfig;
+use crate::Error;
+
+/// The article index.
+pub struct NewsIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    writer: WriterHandle,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    dir: Option<PathBuf>,
+    stats: Arc<WriterStats>,
+}
+
+/// Figures for `/stats`.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexStats {
+    /// Articles visible to searches.
+    pub articles: u64,
+    /// Bytes of the index directory on disk.
+    pub index_bytes: u64,
+    /// Segments of the current commit.
+    pub segments: usize,
+    /// Time of the last commit by this process, if any.
+    pub last_commit: Option<String>,
+    /// Commits by this process.
+    pub commits: u64,
+}
+
+impl NewsIndex {
+    /// Opens the index in `dir`, creating it if needed, and starts its writer.
+    pub fn open(dir: &Path, config: &WriterConfig) -> crate::Result<NewsIndex> {
+        let index = open_or_create(dir)?;
+        NewsIndex::start(index, Some(dir.to_path_buf()), config)
+    }
+
+    /// Opens an existing index for reading only (no writer, no lock), e.g. for the CLI's
+    /// `search` while a server runs.
+    pub fn open_read_only(dir: &Path) -> crate::Result<NewsIndex> {
+        if !dir.join("meta.json").exists() {
+            return Err(Error::Internal(format!("no index in `{}`", dir.display())));
+        }
+        let index = open_or_create(dir)?;
+        let (_, fields) = schema::build_schema();
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(NewsIndex {
+            index,
+            reader,
+            fields,
+            writer: WriterHandle::closed(),
+            writer_thread: Mutex::new(None),
+            dir: Some(dir.to_path_buf()),
+            stats: Arc::new(WriterStats::default()),
+        })
+    }
+
+    /// An index in memory, for tests and benchmarks that need no files.
+    pub fn create_in_ram(config: &WriterConfig) -> crate::Result<NewsIndex> {
+        let (schema, _) = schema::build_schema();
+        let index = Index::create_in_ram(schema);
+        schema::register_analyzers(&index);
+        NewsIndex::start(index, None, config)
+    }
+
+    fn start(index: Index, dir: Option<PathBuf>, config: &WriterConfig) -> crate::Result<NewsIndex> {
+        let (_, fields) = schema::build_schema();
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer: IndexWriter = index
+            .writer_with_num_threads(config.threads, config.heap_mb * 1024 * 1024)
+            .map_err(|e| lock_hint(e, dir.as_deref()))?;
+        let stats = Arc::new(WriterStats::default());
+        let (handle, thread) = writer::spawn(
+            writer,
+            reader.clone(),
+            fields,
+            Duration::from_millis(config.commit_delay_ms),
+            config.max_batch_docs,
+            stats.clone(),
+        )?;
+        let this = NewsIndex {
+            index,
+            reader,
+            fields,
+            writer: handle,
+            writer_thread: Mutex::new(Some(thread)),
+            dir,
+            stats,
+        };
+        info!(articles = this.num_articles(), dir = ?this.dir, "index opened");
+        Ok(this)
+    }
+
+    /// The tantivy index, for features that need its tokenizers or schema.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// Field handles.
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    /// A searcher on the last commit.
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    /// The writer handle.
+    pub fn writer(&self) -> &WriterHandle {
+        &self.writer
+    }
+
+    /// Counters of the writer.
+    pub fn writer_stats(&self) -> &WriterStats {
+        &self.stats
+    }
+
+    /// Articles visible to searches.
+    pub fn num_articles(&self) -> u64 {
+        self.searcher().num_docs()
+    }
+
+    /// Builds the write op that stores an article.
+    pub fn upsert_op(&self, article: &Article) -> crate::Result<WriteOp> {
+        Ok(WriteOp::Upsert {
+            id: article.id.clone(),
+            doc: Box::new(document::to_document(article, &self.fields)?),
+        })
+    }
+
+    /// The stored article with this id.
+    pub fn get(&self, id: &str) -> crate::Result<Option<Article>> {
+        let searcher = self.searcher();
+        let query = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
+        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        match top.first() {
+            None => Ok(None),
+            Some((_, addr)) => {
+                let doc: TantivyDocument = searcher.doc(*addr)?;
+                Ok(Some(document::from_document(&doc, &self.fields)?))
+            }
+        }
+    }
+
+    /// Figures for `/stats`.
+    pub fn stats(&self) -> IndexStats {
+        let searcher = self.searcher();
+        let micros = self.stats.last_commit_micros.load(Ordering::Relaxed);
+        let last_commit = (micros > 0)
+            .then(|| DateTime::<Utc>::from_timestamp_micros(micros))
+            .flatten()
+            .map(|dt| crate::article::date::format_datetime(&dt));
+        IndexStats {
+            articles: searcher.num_docs(),
+            index_bytes: self.dir.as_deref().map_or(0, dir_size),
+            segments: searcher.segment_readers().len(),
+            last_commit,
+            commits: self.stats.commits.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Commits what is staged, stops the writer and waits for its merges.
+    pub async fn shutdown(&self) -> crate::Result<()> {
+        let result = self.writer.shutdown().await;
+        let thread = self.writer_thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(t) = thread {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+        result
+    }
+
+    /// Blocking form of [`NewsIndex::shutdown`].
+    pub fn shutdown_blocking(&self) -> crate::Result<()> {
+        let result = self.writer.shutdown_blocking();
+        let thread = self.writer_thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
+        result
+    }
+}
+
+/// Opens or creates the index directory and checks that it was built with this schema.
+pub fn open_or_create(dir: &Path) -> crate::Result<Index> {
+    std::fs::create_dir_all(dir)?;
+    let (schema, _) = schema::build_schema();
+    let directory = MmapDirectory::open(dir).map_err(|e| Error::Internal(format!("cannot open `{}`: {e}", dir.display())))?;
+    let index = Index::open_or_create(directory, schema).map_err(|e| match e {
+        tantivy::TantivyError::SchemaError(_) => Error::Internal(format!(
+            "the index in `{}` was built by another version of newsindex: move it away and ingest again",
+            dir.display()
+        )),
+        other => other.into(),
+    })?;
+    schema::register_analyzers(&index);
+    Ok(index)
+}
+
+fn lock_hint(e: tantivy::TantivyError, dir: Option<&Path>) -> Error {
+    match e {
+        tantivy::TantivyError::LockFailure(..) => Error::Internal(format!(
+            "the index in `{}` is in use by another process (a running server?): stop it, or ingest through it with --server",
+            dir.map_or_else(|| "memory".to_string(), |d| d.display().to_string())
+        )),
+        other => other.into(),
+    }
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Offline bulk loading into an index that no server holds: tantivy's multi-threaded writer,
+/// one commit at the end. The fastest way to build an index from a corpus.
+pub struct BulkIndexer {
+    writer: IndexWriter,
+    fields: Fields,
+    added: u64,
+}
+
+impl BulkIndexer {
+    /// Opens `dir` for bulk loading with `threads` indexing threads and `heap_mb` of memory.
+    pub fn open(dir: &Path, threads: usize, heap_mb: usize) -> crate::Result<BulkIndexer> {
+        let index = open_or_create(dir)?;
+        let (_, fields) = schema::build_schema();
+        let writer = index
+            .writer_with_num_threads(threads, heap_mb * 1024 * 1024)
+            .map_err(|e| lock_hint(e, Some(dir)))?;
+        Ok(BulkIndexer { writer, fields, added: 0 })
+    }
+
+    /// Adds or replaces an article.
+    pub fn add(&mut self, article: &Article) -> crate::Result<()> {
+        let doc = document::to_document(article, &self.fields)?;
+        self.writer.delete_term(Term::from_field_text(self.fields.id, &article.id));
+        self.writer.add_document(doc)?;
+        self.added += 1;
+        Ok(())
+    }
+
+    /// Commits everything and waits for merges.
+    pub fn finish(mut self) -> crate::Result<u64> {
+        self.writer.commit()?;
+        self.writer.wait_merging_threads()?;
+        Ok(self.added)
+    }
+}

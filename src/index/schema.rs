@@ -1,0 +1,162 @@
+//! The tantivy schema of an article and the analyzers it needs.
+//!
+//! Text fields use `news_en`: words, lowercased, folded to ASCII (so `Pyŏngyang` matches
+//! `pyongyang`) and stemmed (so `pacts` matches `pact`), with positions for phrases. Keyword
+//! fields (`author`, `tag`, `entity`, …) are indexed lowercased for case-insensitive filters and
+//! `field:value` queries, and kept as fast columns in their original case for facet counts. The
+//! whole article is stored once as JSON, so that GET returns exactly what was stored.
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
+    TextFieldIndexing, TextOptions, STORED,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
+    Stemmer, TextAnalyzer,
+};
+use tantivy::Index;
+
+/// Analyzer of the text fields.
+pub const TEXT_ANALYZER: &str = "news_en";
+/// Analyzer of the keyword fields: the whole value, lowercased.
+pub const KEYWORD_ANALYZER: &str = "keyword_lower";
+
+/// Separator of type and name in the `entity_typed` column (`place\u{1f}China`).
+pub const TYPE_SEPARATOR: char = '\u{1f}';
+
+/// Handles of every field of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// Exact unique id (indexed raw, fast).
+    pub id: Field,
+    /// Headline text.
+    pub title: Field,
+    /// Standfirst text.
+    pub summary: Field,
+    /// Full text.
+    pub body: Field,
+    /// Authors (keyword).
+    pub author: Field,
+    /// Tags, every level of the hierarchy (`world`, `world/asia`).
+    pub tag: Field,
+    /// Entity names.
+    pub entity: Field,
+    /// Entity types.
+    pub entity_type: Field,
+    /// `type\u{1f}name`, fast only, for per-type facets.
+    pub entity_typed: Field,
+    /// Language code.
+    pub language: Field,
+    /// Publisher or wire.
+    pub source: Field,
+    /// Publication time (indexed for ranges, fast for sorting and histograms).
+    pub published_at: Field,
+    /// Page views.
+    pub views: Field,
+    /// Hash of the normalized title and body: equal for wire copies.
+    pub copy_key: Field,
+    /// The article as JSON.
+    pub stored: Field,
+}
+
+fn keyword() -> TextOptions {
+    TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(KEYWORD_ANALYZER)
+                .set_index_option(IndexRecordOption::Basic)
+                .set_fieldnorms(false),
+        )
+        .set_fast("raw")
+}
+
+fn text() -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TEXT_ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    )
+}
+
+/// Builds the schema and its field handles.
+pub fn build_schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let id = b.add_text_field(
+        "id",
+        TextOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_index_option(IndexRecordOption::Basic)
+                    .set_fieldnorms(false),
+            )
+            .set_fast("raw"),
+    );
+    let title = b.add_text_field("title", text());
+    let summary = b.add_text_field("summary", text());
+    let body = b.add_text_field("body", text());
+    let author = b.add_text_field("author", keyword());
+    let tag = b.add_text_field("tag", keyword());
+    let entity = b.add_text_field("entity", keyword());
+    let entity_type = b.add_text_field(
+        "entity_type",
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(KEYWORD_ANALYZER)
+                .set_index_option(IndexRecordOption::Basic)
+                .set_fieldnorms(false),
+        ),
+    );
+    let entity_typed = b.add_text_field("entity_typed", TextOptions::default().set_fast("raw"));
+    let language = b.add_text_field("language", keyword());
+    let source = b.add_text_field("source", keyword());
+    let published_at = b.add_date_field(
+        "published_at",
+        DateOptions::default()
+            .set_indexed()
+            .set_fast()
+            .set_precision(DateTimePrecision::Seconds),
+    );
+    let views = b.add_u64_field("views", NumericOptions::default().set_fast());
+    let copy_key = b.add_u64_field("copy_key", NumericOptions::default().set_fast().set_indexed());
+    let stored = b.add_text_field("stored", STORED);
+    let fields = Fields {
+        id,
+        title,
+        summary,
+        body,
+        author,
+        tag,
+        entity,
+        entity_type,
+        entity_typed,
+        language,
+        source,
+        published_at,
+        views,
+        copy_key,
+        stored,
+    };
+    (b.build(), fields)
+}
+
+/// The text analyzer; also used by features that tokenize outside the index.
+pub fn text_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// Registers our analyzers; tantivy does not persist them, so every open must call this.
+pub fn register_analyzers(index: &Index) {
+    index.tokenizers().register(TEXT_ANALYZER, text_analyzer());
+    index.tokenizers().register(
+        KEYWORD_ANALYZER,
+        TextAnalyzer::builder(RawTokenizer::default())
+            .filter(LowerCaser)
+            .build(),
+    );
+}

@@ -1,0 +1,367 @@
+//! Facet counts in one pass over the matching documents: keyword values from their fast
+//! columns (counted by term ordinal per segment, resolved to strings once), and the
+//! `published_at` calendar histogram (counted per UTC day, then folded into ISO weeks, months
+//! or years, which tantivy's fixed-interval histogram cannot do).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, NaiveDate};
+use serde::Serialize;
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::{Column, StrColumn};
+use tantivy::index::SegmentReader;
+use tantivy::{DocId, Score};
+
+use super::filter::Dimension;
+use crate::index::schema::TYPE_SEPARATOR;
+
+/// A facet the caller asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FacetSpec {
+    /// `authors`
+    Authors,
+    /// `tags`, every level of the hierarchy.
+    Tags,
+    /// `sources`
+    Sources,
+    /// `languages`
+    Languages,
+    /// `entities` (all types) or `entities.TYPE`.
+    Entities(Option<String>),
+    /// `published_at[:interval]`
+    PublishedAt(HistogramInterval),
+}
+
+/// Calendar bucket of the date histogram, in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistogramInterval {
+    /// `2024-06-22`
+    Day,
+    /// ISO week, `2024-W25`
+    Week,
+    /// `2024-06`
+    Month,
+    /// `2024`
+    Year,
+}
+
+/// One counted value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FacetValue {
+    /// The value (a name, a tag, a date bucket).
+    pub value: String,
+    /// Matching articles.
+    pub count: u64,
+    /// The entity type, on entity facets.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub entity_type: Option<String>,
+}
+
+impl FacetSpec {
+    /// The key of this facet in the response.
+    pub fn key(&self) -> String {
+        match self {
+            FacetSpec::Authors => "authors".into(),
+            FacetSpec::Tags => "tags".into(),
+            FacetSpec::Sources => "sources".into(),
+            FacetSpec::Languages => "languages".into(),
+            FacetSpec::Entities(None) => "entities".into(),
+            FacetSpec::Entities(Some(t)) => format!("entities.{t}"),
+            FacetSpec::PublishedAt(_) => "published_at".into(),
+        }
+    }
+
+    /// The filter dimension this facet leaves out of its own counts.
+    pub fn dimension(&self) -> Dimension {
+        match self {
+            FacetSpec::Authors => Dimension::Author,
+            FacetSpec::Tags => Dimension::Tag,
+            FacetSpec::Sources => Dimension::Source,
+            FacetSpec::Languages => Dimension::Language,
+            FacetSpec::Entities(_) => Dimension::Entity,
+            FacetSpec::PublishedAt(_) => Dimension::Date,
+        }
+    }
+
+    fn column(&self) -> &'static str {
+        match self {
+            FacetSpec::Authors => "author",
+            FacetSpec::Tags => "tag",
+            FacetSpec::Sources => "source",
+            FacetSpec::Languages => "language",
+            FacetSpec::Entities(_) => "entity_typed",
+            FacetSpec::PublishedAt(_) => "published_at",
+        }
+    }
+}
+
+/// Counts several facets in one pass.
+pub struct FacetsCollector {
+    specs: Vec<FacetSpec>,
+}
+
+impl FacetsCollector {
+    /// A collector for these facets.
+    pub fn new(specs: Vec<FacetSpec>) -> FacetsCollector {
+        FacetsCollector { specs }
+    }
+}
+
+/// Raw counts of one facet: keyword values or days since the epoch.
+#[derive(Debug, Default)]
+pub struct RawCounts {
+    values: HashMap<String, u64>,
+    days: HashMap<i64, u64>,
+}
+
+enum Counter {
+    Str { column: Option<StrColumn>, counts: Vec<u32> },
+    Days { column: Column<tantivy::DateTime>, min_day: i64, counts: Vec<u32> },
+}
+
+/// Per-segment counting state.
+pub struct FacetsSegmentCollector {
+    counters: Vec<Counter>,
+}
+
+const SECONDS_PER_DAY: i64 = 86_400;
+/// Above this many days in one segment, the day vector would be wasteful; such dates are
+/// bogus for news anyway and are counted through a map.
+const MAX_DAY_SPAN: i64 = 200_000;
+
+impl Collector for FacetsCollector {
+    type Fruit = Vec<RawCounts>;
+    type Child = FacetsSegmentCollector;
+
+    fn for_segment(&self, _ord: u32, segment: &SegmentReader) -> tantivy::Result<FacetsSegmentCollector> {
+        let ff = segment.fast_fields();
+        let mut counters = Vec::with_capacity(self.specs.len());
+        for spec in &self.specs {
+            counters.push(match spec {
+                FacetSpec::PublishedAt(_) => {
+                    let column = ff.date(spec.column())?;
+                    let min_day = column.min_value().into_timestamp_secs().div_euclid(SECONDS_PER_DAY);
+                    let max_day = column.max_value().into_timestamp_secs().div_euclid(SECONDS_PER_DAY);
+                    let span = (max_day - min_day + 1).clamp(0, MAX_DAY_SPAN) as usize;
+                    Counter::Days { column, min_day, counts: vec![0; span] }
+                }
+                _ => {
+                    let column = ff.str(spec.column())?;
+                    let n = column.as_ref().map_or(0, |c| c.num_terms());
+                    Counter::Str { column, counts: vec![0; n] }
+                }
+            });
+        }
+        Ok(FacetsSegmentCollector { counters })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, segments: Vec<Vec<RawCounts>>) -> tantivy::Result<Vec<RawCounts>> {
+        let mut merged: Vec<RawCounts> = self.specs.iter().map(|_| RawCounts::default()).collect();
+        for seg in segments {
+            for (into, from) in merged.iter_mut().zip(seg) {
+                for (k, v) in from.values {
+                    *into.values.entry(k).or_default() += v;
+                }
+                for (k, v) in from.days {
+                    *into.days.entry(k).or_default() += v;
+                }
+            }
+        }
+        Ok(merged)
+    }
+}
+
+impl SegmentCollector for FacetsSegmentCollector {
+    type Fruit = Vec<RawCounts>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        for counter in &mut self.counters {
+            match counter {
+                Counter::Str { column: Some(column), counts } => {
+                    for ord in column.term_ords(doc) {
+                        counts[ord as usize] += 1;
+                    }
+                }
+                Counter::Str { column: None, .. } => {}
+                Counter::Days { column, min_day, counts } => {
+                    for dt in column.values_for_doc(doc) {
+                        let day = dt.into_timestamp_secs().div_euclid(SECONDS_PER_DAY) - *min_day;
+                        if let Some(c) = counts.get_mut(day as usize) {
+                            *c += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> Vec<RawCounts> {
+        self.counters
+            .into_iter()
+            .map(|counter| {
+                let mut raw = RawCounts::default();
+                match counter {
+                    Counter::Str { column: Some(column), counts } => {
+                        let mut s = String::new();
+                        for (ord, &n) in counts.iter().enumerate() {
+                            if n > 0 && column.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
+                                raw.values.insert(s.clone(), u64::from(n));
+                            }
+                        }
+                    }
+                    Counter::Str { column: None, .. } => {}
+                    Counter::Days { min_day, counts, .. } => {
+                        for (i, &n) in counts.iter().enumerate() {
+                            if n > 0 {
+                                raw.days.insert(min_day + i as i64, u64::from(n));
+                            }
+                        }
+                    }
+                }
+                raw
+            })
+            .collect()
+    }
+}
+
+/// Turns raw counts into the answer: most frequent first (ties by value) and at most `limit`
+/// values; a histogram instead lists its buckets in time order, all of them.
+pub fn finish(spec: &FacetSpec, raw: RawCounts, limit: usize) -> Vec<FacetValue> {
+    match spec {
+        FacetSpec::PublishedAt(interval) => histogram(*interval, &raw.days),
+        FacetSpec::Entities(wanted) => {
+            let mut out: Vec<FacetValue> = raw
+                .values
+                .into_iter()
+                .filter_map(|(key, count)| {
+                    let (t, name) = key.split_once(TYPE_SEPARATOR)?;
+                    if wanted.as_deref().is_some_and(|w| w != t) {
+                        return None;
+                    }
+                    Some(FacetValue { value: name.to_string(), count, entity_type: Some(t.to_string()) })
+                })
+                .collect();
+            top(&mut out, limit);
+            out
+        }
+        _ => {
+            let mut out: Vec<FacetValue> = raw
+                .values
+                .into_iter()
+                .map(|(value, count)| FacetValue { value, count, entity_type: None })
+                .collect();
+            top(&mut out, limit);
+            out
+        }
+    }
+}
+
+fn top(values: &mut Vec<FacetValue>, limit: usize) {
+    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    values.truncate(limit);
+}
+
+fn histogram(interval: HistogramInterval, days: &HashMap<i64, u64>) -> Vec<FacetValue> {
+    let mut buckets: HashMap<(i32, u32), u64> = HashMap::new();
+    for (&day, &n) in days {
+        let Some(date) = DateTime::from_timestamp(day * SECONDS_PER_DAY, 0).map(|d| d.date_naive()) else {
+            continue;
+        };
+        *buckets.entry(bucket_of(interval, date)).or_default() += n;
+    }
+    let mut keys: Vec<(i32, u32)> = buckets.keys().copied().collect();
+    keys.sort_unstable();
+    // Fill the gaps with zero buckets so a chart has a continuous axis, unless that would be huge.
+    if let (Some(&first), Some(&last)) = (keys.first(), keys.last()) {
+        let mut filled = Vec::new();
+        let mut k = first;
+        while k <= last && filled.len() <= 2_000 {
+            filled.push(k);
+            k = next_bucket(interval, k);
+        }
+        if filled.len() <= 2_000 {
+            keys = filled;
+        }
+    }
+    keys.into_iter()
+        .map(|k| FacetValue {
+            value: bucket_label(interval, k),
+            count: buckets.get(&k).copied().unwrap_or(0),
+            entity_type: None,
+        })
+        .collect()
+}
+
+/// A bucket as (year, ordinal within the year): day of year, ISO week, month, or 0.
+fn bucket_of(interval: HistogramInterval, d: NaiveDate) -> (i32, u32) {
+    match interval {
+        HistogramInterval::Day => (d.year(), d.ordinal()),
+        HistogramInterval::Week => {
+            let w = d.iso_week();
+            (w.year(), w.week())
+        }
+        HistogramInterval::Month => (d.year(), d.month()),
+        HistogramInterval::Year => (d.year(), 0),
+    }
+}
+
+fn next_bucket(interval: HistogramInterval, (y, n): (i32, u32)) -> (i32, u32) {
+    let last = match interval {
+        HistogramInterval::Day => NaiveDate::from_ymd_opt(y, 12, 31).map_or(365, |d| d.ordinal()),
+        HistogramInterval::Week => NaiveDate::from_ymd_opt(y, 12, 28).map_or(52, |d| d.iso_week().week()),
+        HistogramInterval::Month => 12,
+        HistogramInterval::Year => return (y + 1, 0),
+    };
+    if n >= last {
+        (y + 1, 1)
+    } else {
+        (y, n + 1)
+    }
+}
+
+fn bucket_label(interval: HistogramInterval, (y, n): (i32, u32)) -> String {
+    match interval {
+        HistogramInterval::Day => NaiveDate::from_yo_opt(y, n).map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string()),
+        HistogramInterval::Week => format!("{y:04}-W{n:02}"),
+        HistogramInterval::Month => format!("{y:04}-{n:02}"),
+        HistogramInterval::Year => format!("{y:04}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> i64 {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() / SECONDS_PER_DAY
+    }
+
+    #[test]
+    fn iso_weeks_cross_years() {
+        // 2024-12-30 is in ISO week 1 of 2025.
+        let days = HashMap::from([(day(2024, 12, 30), 2), (day(2024, 12, 27), 1)]);
+        let h = histogram(HistogramInterval::Week, &days);
+        assert_eq!(h.iter().map(|v| (v.value.as_str(), v.count)).collect::<Vec<_>>(), vec![("2024-W52", 1), ("2025-W01", 2)]);
+    }
+
+    #[test]
+    fn months_fill_gaps_with_zero() {
+        let days = HashMap::from([(day(1987, 3, 5), 3), (day(1987, 6, 1), 1)]);
+        let h = histogram(HistogramInterval::Month, &days);
+        let got: Vec<(&str, u64)> = h.iter().map(|v| (v.value.as_str(), v.count)).collect();
+        assert_eq!(got, vec![("1987-03", 3), ("1987-04", 0), ("1987-05", 0), ("1987-06", 1)]);
+    }
+
+    #[test]
+    fn days_and_years_label() {
+        let days = HashMap::from([(day(2024, 2, 29), 1), (day(2024, 3, 1), 1)]);
+        let h = histogram(HistogramInterval::Day, &days);
+        assert_eq!(h[0].value, "2024-02-29");
+        assert_eq!(h[1].value, "2024-03-01");
+        assert_eq!(histogram(HistogramInterval::Year, &days)[0].value, "2024");
+    }
+}
