@@ -198,7 +198,7 @@ impl WriterLoop {
             let first = if self.uncommitted.is_empty() {
                 rt.block_on(rx.recv())
             } else {
-                match rt.block_on(tokio::time::timeout(IDLE_COMMIT, rx.recv())) {
+                match rt.block_on(async { tokio::time::timeout(IDLE_COMMIT, rx.recv()).await }) {
                     Ok(cmd) => cmd,
                     Err(_) => {
                         let _ = self.commit();
@@ -239,7 +239,7 @@ impl WriterLoop {
                     Err(_) => {
                         let now = Instant::now();
                         if now < deadline && !durable.is_empty() {
-                            rt.block_on(tokio::time::timeout(deadline - now, rx.recv()))
+                            rt.block_on(async { tokio::time::timeout(deadline - now, rx.recv()).await })
                                 .ok()
                                 .flatten()
                         } else {
