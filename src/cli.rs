@@ -99,7 +99,9 @@ pub enum Command {
 pub fn init_tracing(cli: &Cli) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("newsindex=info,tower_http=info,tantivy=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -107,28 +109,57 @@ pub fn init_tracing(cli: &Cli) {
 }
 
 fn env_map() -> HashMap<String, String> {
-    std::env::vars().filter(|(k, _)| k.starts_with("NEWSINDEX_")).collect()
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("NEWSINDEX_"))
+        .collect()
 }
 
 /// Runs a command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, index, no_demo } => {
-            let overrides = Overrides { listen, index_dir: index, no_demo };
+        Command::Serve {
+            listen,
+            index,
+            no_demo,
+        } => {
+            let overrides = Overrides {
+                listen,
+                index_dir: index,
+                no_demo,
+            };
             let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
             serve(config)
         }
-        Command::Ingest { files, index, server, key, threads, heap_mb, quiet } => {
+        Command::Ingest {
+            files,
+            index,
+            server,
+            key,
+            threads,
+            heap_mb,
+            quiet,
+        } => {
             if let Some(url) = server {
                 return ingest_http(&files, &url, key.as_deref(), quiet);
             }
-            let overrides = Overrides { index_dir: index, ..Overrides::default() };
+            let overrides = Overrides {
+                index_dir: index,
+                ..Overrides::default()
+            };
             let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
-            let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            let threads = threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             ingest_offline(&files, &config.index_dir, threads, heap_mb, quiet)
         }
-        Command::Search { query, index, limit } => {
-            let overrides = Overrides { index_dir: index, ..Overrides::default() };
+        Command::Search {
+            query,
+            index,
+            limit,
+        } => {
+            let overrides = Overrides {
+                index_dir: index,
+                ..Overrides::default()
+            };
             let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
             search(&config, &query, limit)
         }
@@ -170,13 +201,24 @@ struct Tally {
 
 impl Tally {
     fn new(quiet: bool) -> Tally {
-        let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new_spinner()
+        };
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed_precise} {human_pos} articles ({per_sec}) {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} {human_pos} articles ({per_sec}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
-        Tally { ok: 0, failed: 0, bar, started: Instant::now() }
+        Tally {
+            ok: 0,
+            failed: 0,
+            bar,
+            started: Instant::now(),
+        }
     }
 
     fn error(&mut self, file: &Path, e: &ItemError) {
@@ -184,10 +226,17 @@ impl Tally {
         self.bar.set_message(format!("{} errors", self.failed));
         if self.failed <= 20 {
             self.bar.suspend(|| {
-                eprintln!("{}:{}: {}{}", file.display(), e.line, e.id.as_ref().map(|i| format!("[{i}] ")).unwrap_or_default(), e.error)
+                eprintln!(
+                    "{}:{}: {}{}",
+                    file.display(),
+                    e.line,
+                    e.id.as_ref().map(|i| format!("[{i}] ")).unwrap_or_default(),
+                    e.error
+                )
             });
         } else if self.failed == 21 {
-            self.bar.suspend(|| eprintln!("(further errors are counted, not printed)"));
+            self.bar
+                .suspend(|| eprintln!("(further errors are counted, not printed)"));
         }
     }
 
@@ -204,8 +253,15 @@ impl Tally {
     }
 }
 
-fn ingest_offline(files: &[PathBuf], dir: &Path, threads: usize, heap_mb: usize, quiet: bool) -> anyhow::Result<()> {
-    let mut bulk = BulkIndexer::open(dir, threads, heap_mb).with_context(|| format!("failed to open the index in `{}`", dir.display()))?;
+fn ingest_offline(
+    files: &[PathBuf],
+    dir: &Path,
+    threads: usize,
+    heap_mb: usize,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let mut bulk = BulkIndexer::open(dir, threads, heap_mb)
+        .with_context(|| format!("failed to open the index in `{}`", dir.display()))?;
     let mut tally = Tally::new(quiet);
     let mut failure = None;
     for file in files {
@@ -232,44 +288,55 @@ fn ingest_offline(files: &[PathBuf], dir: &Path, threads: usize, heap_mb: usize,
 
 fn ingest_http(files: &[PathBuf], url: &str, key: Option<&str>, quiet: bool) -> anyhow::Result<()> {
     const BATCH: usize = 2_000;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let client = reqwest::Client::new();
     let endpoint = format!("{}/articles", url.trim_end_matches('/'));
     let mut tally = Tally::new(quiet);
     for file in files {
         let mut lines: Vec<usize> = Vec::new();
         let mut body: Vec<u8> = Vec::new();
-        let send = |lines: &mut Vec<usize>, body: &mut Vec<u8>, tally: &mut Tally| -> anyhow::Result<()> {
-            if lines.is_empty() {
-                return Ok(());
-            }
-            let mut req = client
-                .post(&endpoint)
-                .header("content-type", "application/x-ndjson")
-                .body(std::mem::take(body));
-            if let Some(k) = key {
-                req = req.bearer_auth(k);
-            }
-            let resp = rt.block_on(req.send()).with_context(|| format!("cannot reach {endpoint}"))?;
-            let status = resp.status();
-            let answer: serde_json::Value = rt.block_on(resp.json()).context("unreadable answer from the server")?;
-            if !status.is_success() {
-                bail!("server answered {status}: {answer}");
-            }
-            let indexed = answer["indexed"].as_u64().unwrap_or(0);
-            tally.ok += indexed;
-            tally.bar.inc(indexed);
-            if let Some(errors) = answer["errors"].as_array() {
-                for e in errors {
-                    let k = e["line"].as_u64().unwrap_or(1) as usize;
-                    let line = lines.get(k.saturating_sub(1)).copied().unwrap_or(0);
-                    let item = ItemError { line, id: e["id"].as_str().map(String::from), error: e["error"].as_str().unwrap_or("").to_string() };
-                    tally.error(file, &item);
+        let send =
+            |lines: &mut Vec<usize>, body: &mut Vec<u8>, tally: &mut Tally| -> anyhow::Result<()> {
+                if lines.is_empty() {
+                    return Ok(());
                 }
-            }
-            lines.clear();
-            Ok(())
-        };
+                let mut req = client
+                    .post(&endpoint)
+                    .header("content-type", "application/x-ndjson")
+                    .body(std::mem::take(body));
+                if let Some(k) = key {
+                    req = req.bearer_auth(k);
+                }
+                let resp = rt
+                    .block_on(req.send())
+                    .with_context(|| format!("cannot reach {endpoint}"))?;
+                let status = resp.status();
+                let answer: serde_json::Value = rt
+                    .block_on(resp.json())
+                    .context("unreadable answer from the server")?;
+                if !status.is_success() {
+                    bail!("server answered {status}: {answer}");
+                }
+                let indexed = answer["indexed"].as_u64().unwrap_or(0);
+                tally.ok += indexed;
+                tally.bar.inc(indexed);
+                if let Some(errors) = answer["errors"].as_array() {
+                    for e in errors {
+                        let k = e["line"].as_u64().unwrap_or(1) as usize;
+                        let line = lines.get(k.saturating_sub(1)).copied().unwrap_or(0);
+                        let item = ItemError {
+                            line,
+                            id: e["id"].as_str().map(String::from),
+                            error: e["error"].as_str().unwrap_or("").to_string(),
+                        };
+                        tally.error(file, &item);
+                    }
+                }
+                lines.clear();
+                Ok(())
+            };
         let mut failure = None;
         ingest::read_file(file, |item| {
             if failure.is_some() {
@@ -302,16 +369,34 @@ fn ingest_http(files: &[PathBuf], url: &str, key: Option<&str>, quiet: bool) -> 
 }
 
 fn search(config: &Config, q: &str, limit: usize) -> anyhow::Result<()> {
-    let index = NewsIndex::open_read_only(&config.index_dir)
-        .with_context(|| format!("failed to open the index in `{}`", config.index_dir.display()))?;
-    let req = SearchRequest { q: q.to_string(), limit: limit.clamp(1, 1000), ..SearchRequest::default() };
+    let index = NewsIndex::open_read_only(&config.index_dir).with_context(|| {
+        format!(
+            "failed to open the index in `{}`",
+            config.index_dir.display()
+        )
+    })?;
+    let req = SearchRequest {
+        q: q.to_string(),
+        limit: limit.clamp(1, 1000),
+        ..SearchRequest::default()
+    };
     let resp = run_search(&index, &config.search, &req)?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{} articles match ({:.1} ms)", resp.total, resp.took_ms)?;
+    writeln!(
+        out,
+        "{} articles match ({:.1} ms)",
+        resp.total, resp.took_ms
+    )?;
     writeln!(out, "{:>7}  {:<10}  {:<24}  title", "score", "date", "id")?;
     for hit in resp.hits {
-        let date = hit.published_at.as_deref().map_or("", |d| &d[..10.min(d.len())]).to_string();
-        let score = hit.score.map_or_else(|| "-".to_string(), |s| format!("{s:.2}"));
+        let date = hit
+            .published_at
+            .as_deref()
+            .map_or("", |d| &d[..10.min(d.len())])
+            .to_string();
+        let score = hit
+            .score
+            .map_or_else(|| "-".to_string(), |s| format!("{s:.2}"));
         let title: String = hit.title.chars().take(80).collect();
         writeln!(out, "{score:>7}  {date:<10}  {:<24}  {title}", hit.id)?;
     }

@@ -237,7 +237,10 @@ impl Config {
             set(&mut c.limits.max_offset, l.max_offset);
             set(&mut c.limits.max_facet_limit, l.max_facet_limit);
             set(&mut c.limits.request_timeout_secs, l.request_timeout_secs);
-            set(&mut c.limits.max_concurrent_searches, l.max_concurrent_searches);
+            set(
+                &mut c.limits.max_concurrent_searches,
+                l.max_concurrent_searches,
+            );
         }
         if let Some(s) = raw.search {
             set(&mut c.search.title_boost, s.title_boost);
@@ -285,7 +288,10 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         if self.writer.threads == 0 || self.writer.threads > 64 {
-            bail!("`writer.threads` must be between 1 and 64, got {}", self.writer.threads);
+            bail!(
+                "`writer.threads` must be between 1 and 64, got {}",
+                self.writer.threads
+            );
         }
         // tantivy needs at least 15 MB of indexing memory per thread.
         if self.writer.heap_mb < 15 * self.writer.threads {
@@ -327,7 +333,10 @@ impl Config {
         let keys = self.auth.admin_keys.iter().chain(&self.auth.search_keys);
         for k in keys {
             if k.len() < 16 {
-                bail!("keys must be at least 16 characters long (one in `auth` is {})", k.len());
+                bail!(
+                    "keys must be at least 16 characters long (one in `auth` is {})",
+                    k.len()
+                );
             }
         }
         Ok(())

@@ -32,7 +32,10 @@ pub fn load_demo(index: &NewsIndex) -> crate::Result<u64> {
         }
         if ops.len() >= CHUNK {
             stored += ops.len() as u64;
-            if let Err(e) = index.writer().apply_blocking(std::mem::take(&mut ops), false) {
+            if let Err(e) = index
+                .writer()
+                .apply_blocking(std::mem::take(&mut ops), false)
+            {
                 failure = Some(e);
             }
         }
@@ -42,6 +45,10 @@ pub fn load_demo(index: &NewsIndex) -> crate::Result<u64> {
     }
     stored += ops.len() as u64;
     index.writer().apply_blocking(ops, true)?;
-    info!(articles = stored, took_s = started.elapsed().as_secs_f64(), "demo corpus loaded");
+    info!(
+        articles = stored,
+        took_s = started.elapsed().as_secs_f64(),
+        "demo corpus loaded"
+    );
     Ok(stored)
 }

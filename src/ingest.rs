@@ -54,23 +54,33 @@ pub fn looks_like_json_array(head: &[u8]) -> bool {
 
 /// Splits a JSON array body into its items without parsing them into articles yet.
 pub fn split_json_array(body: &[u8]) -> Result<Vec<Box<RawValue>>, String> {
-    serde_json::from_slice::<Vec<Box<RawValue>>>(body).map_err(|e| format!("invalid JSON array: {e}"))
+    serde_json::from_slice::<Vec<Box<RawValue>>>(body)
+        .map_err(|e| format!("invalid JSON array: {e}"))
 }
 
 /// Reads every article of a file (NDJSON, a JSON array, or either gzipped when the name ends in
 /// `.gz`), calling `each` with the item's result.
-pub fn read_file(path: &Path, mut each: impl FnMut(Result<Article, ItemError>)) -> std::io::Result<()> {
+pub fn read_file(
+    path: &Path,
+    mut each: impl FnMut(Result<Article, ItemError>),
+) -> std::io::Result<()> {
     let file = std::fs::File::open(path)?;
     let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
         Box::new(flate2::read::MultiGzDecoder::new(file))
     } else {
         Box::new(file)
     };
-    read_stream(std::io::BufReader::with_capacity(1 << 20, reader), &mut each)
+    read_stream(
+        std::io::BufReader::with_capacity(1 << 20, reader),
+        &mut each,
+    )
 }
 
 /// [`read_file`] on any buffered reader.
-pub fn read_stream(mut reader: impl BufRead, each: &mut dyn FnMut(Result<Article, ItemError>)) -> std::io::Result<()> {
+pub fn read_stream(
+    mut reader: impl BufRead,
+    each: &mut dyn FnMut(Result<Article, ItemError>),
+) -> std::io::Result<()> {
     if looks_like_json_array(reader.fill_buf()?) {
         let mut body = Vec::new();
         reader.read_to_end(&mut body)?;
@@ -80,7 +90,11 @@ pub fn read_stream(mut reader: impl BufRead, each: &mut dyn FnMut(Result<Article
                     each(parse_item(i + 1, raw.get().as_bytes()));
                 }
             }
-            Err(error) => each(Err(ItemError { line: 1, id: None, error })),
+            Err(error) => each(Err(ItemError {
+                line: 1,
+                id: None,
+                error,
+            })),
         }
         return Ok(());
     }
@@ -114,7 +128,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(ok, vec!["a", "d"]);
-        assert_eq!(bad.iter().map(|e| e.line).collect::<Vec<_>>(), vec![3, 4, 5]);
+        assert_eq!(
+            bad.iter().map(|e| e.line).collect::<Vec<_>>(),
+            vec![3, 4, 5]
+        );
         assert_eq!(bad[0].id.as_deref(), Some("b"));
         assert!(bad[0].error.contains("`title`"));
         assert_eq!(bad[1].id, None);

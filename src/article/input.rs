@@ -54,7 +54,8 @@ pub struct ArticleInput {
 pub fn parse_article_json(bytes: &[u8]) -> crate::Result<ArticleInput> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let input: ArticleInput = serde_path_to_error::deserialize(&mut de).map_err(path_error)?;
-    de.end().map_err(|e| Error::BadRequest(format!("trailing data after the article: {e}")))?;
+    de.end()
+        .map_err(|e| Error::BadRequest(format!("trailing data after the article: {e}")))?;
     Ok(input)
 }
 
@@ -78,7 +79,8 @@ impl ArticleInput {
     ) -> crate::Result<Article> {
         let id = self.id.ok_or_else(|| Error::field("id", "is required"))?;
         validate_id(&id)?;
-        let title = non_empty("title", self.title)?.ok_or_else(|| Error::field("title", "is required"))?;
+        let title =
+            non_empty("title", self.title)?.ok_or_else(|| Error::field("title", "is required"))?;
         let summary = non_empty("summary", self.summary)?;
         let body = self.body.filter(|b| !b.trim().is_empty());
         let url = non_empty("url", self.url)?;
@@ -97,13 +99,18 @@ impl ArticleInput {
 
         let published_at = self
             .published_at
-            .map(|s| parse_datetime(&s, DayEdge::Start).map_err(|e| Error::field("published_at", e)))
+            .map(|s| {
+                parse_datetime(&s, DayEdge::Start).map_err(|e| Error::field("published_at", e))
+            })
             .transpose()?;
 
         let mut tags = Vec::new();
         for (i, tag) in self.tags.unwrap_or_default().into_iter().enumerate() {
             let tag = normalize_tag(&tag).ok_or_else(|| {
-                Error::field(format!("tags[{i}]"), "must be a non-empty tag such as `world/asia`")
+                Error::field(
+                    format!("tags[{i}]"),
+                    "must be a non-empty tag such as `world/asia`",
+                )
             })?;
             if !tags.contains(&tag) {
                 tags.push(tag);
@@ -113,10 +120,19 @@ impl ArticleInput {
         let language = non_empty("language", self.language)?
             .map(|l| l.to_lowercase())
             .map(|l| {
-                if l.len() <= 35 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                if l.len() <= 35
+                    && l.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
                     Ok(l)
                 } else {
-                    Err(Error::field("language", format!("expected a language code such as `en`, got `{}`", truncate_for_message(&l))))
+                    Err(Error::field(
+                        "language",
+                        format!(
+                            "expected a language code such as `en`, got `{}`",
+                            truncate_for_message(&l)
+                        ),
+                    ))
                 }
             })
             .transpose()?;
@@ -132,10 +148,17 @@ impl ArticleInput {
                         entities.push(e);
                     }
                 }
-                (entities, self.entities_source.unwrap_or(EntitiesSource::Given))
+                (
+                    entities,
+                    self.entities_source.unwrap_or(EntitiesSource::Given),
+                )
             }
             None => (
-                extract(&title, summary.as_deref().unwrap_or(""), body.as_deref().unwrap_or("")),
+                extract(
+                    &title,
+                    summary.as_deref().unwrap_or(""),
+                    body.as_deref().unwrap_or(""),
+                ),
                 EntitiesSource::Extracted,
             ),
         };
@@ -166,7 +189,10 @@ pub(crate) fn validate_id(id: &str) -> crate::Result<()> {
         return Err(Error::field("id", "must not be empty"));
     }
     if n > MAX_ID_CHARS {
-        return Err(Error::field("id", format!("must be at most {MAX_ID_CHARS} characters, got {n}")));
+        return Err(Error::field(
+            "id",
+            format!("must be at most {MAX_ID_CHARS} characters, got {n}"),
+        ));
     }
     if id.chars().any(char::is_control) {
         return Err(Error::field("id", "must not contain control characters"));
@@ -181,7 +207,10 @@ fn non_empty(field: &str, v: Option<String>) -> crate::Result<Option<String>> {
         Some(s) => {
             let t = s.trim();
             if t.is_empty() {
-                Err(Error::field(field, "must not be empty (leave it out instead)"))
+                Err(Error::field(
+                    field,
+                    "must not be empty (leave it out instead)",
+                ))
             } else if t.len() == s.len() {
                 Ok(Some(s))
             } else {
@@ -198,7 +227,10 @@ fn names(field: &str, v: Value) -> crate::Result<Vec<String>> {
         Value::Array(a) => a,
         Value::Null => vec![],
         other => {
-            return Err(Error::field(field, format!("expected a name or a list of names, got {}", kind(&other))));
+            return Err(Error::field(
+                field,
+                format!("expected a name or a list of names, got {}", kind(&other)),
+            ));
         }
     };
     let mut out = Vec::with_capacity(items.len());
@@ -210,8 +242,15 @@ fn names(field: &str, v: Value) -> crate::Result<Vec<String>> {
                     out.push(s);
                 }
             }
-            Value::String(_) => return Err(Error::field(format!("{field}[{i}]"), "must not be empty")),
-            other => return Err(Error::field(format!("{field}[{i}]"), format!("expected a string, got {}", kind(&other)))),
+            Value::String(_) => {
+                return Err(Error::field(format!("{field}[{i}]"), "must not be empty"))
+            }
+            other => {
+                return Err(Error::field(
+                    format!("{field}[{i}]"),
+                    format!("expected a string, got {}", kind(&other)),
+                ))
+            }
         }
     }
     Ok(out)
@@ -236,14 +275,22 @@ fn entity(i: usize, v: Value) -> crate::Result<Entity> {
                     ("name", Value::String(s)) => name = Some(s),
                     ("type", Value::String(s)) => entity_type = Some(s),
                     ("name" | "type", other) => {
-                        return Err(Error::field(format!("{field}.{k}"), format!("expected a string, got {}", kind(&other))));
+                        return Err(Error::field(
+                            format!("{field}.{k}"),
+                            format!("expected a string, got {}", kind(&other)),
+                        ));
                     }
                     (other, _) => {
-                        return Err(Error::field(format!("{field}.{other}"), "unknown field, expected `name` or `type`"));
+                        return Err(Error::field(
+                            format!("{field}.{other}"),
+                            "unknown field, expected `name` or `type`",
+                        ));
                     }
                 }
             }
-            let name = collapse_spaces(&name.ok_or_else(|| Error::field(format!("{field}.name"), "is required"))?);
+            let name = collapse_spaces(
+                &name.ok_or_else(|| Error::field(format!("{field}.name"), "is required"))?,
+            );
             if name.is_empty() {
                 return Err(Error::field(format!("{field}.name"), "must not be empty"));
             }
@@ -252,13 +299,22 @@ fn entity(i: usize, v: Value) -> crate::Result<Entity> {
                 Some(t) => normalize_type(&t).ok_or_else(|| {
                     Error::field(
                         format!("{field}.type"),
-                        format!("expected a short word such as `person`, `org` or `place`, got `{}`", truncate_for_message(&t)),
+                        format!(
+                            "expected a short word such as `person`, `org` or `place`, got `{}`",
+                            truncate_for_message(&t)
+                        ),
                     )
                 })?,
             };
             Ok(Entity::new(name, entity_type))
         }
-        other => Err(Error::field(field, format!("expected an object {{name, type}} or a string, got {}", kind(&other)))),
+        other => Err(Error::field(
+            field,
+            format!(
+                "expected an object {{name, type}} or a string, got {}",
+                kind(&other)
+            ),
+        )),
     }
 }
 
@@ -267,13 +323,18 @@ fn normalize_type(t: &str) -> Option<String> {
     let t = t.trim().to_lowercase();
     let ok = !t.is_empty()
         && t.chars().count() <= MAX_TYPE_CHARS
-        && t.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+        && t.chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
     ok.then_some(t)
 }
 
 /// `" world//asia/ "` → `world/asia`; `None` when nothing is left.
 pub(crate) fn normalize_tag(tag: &str) -> Option<String> {
-    let parts: Vec<&str> = tag.split('/').map(str::trim).filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = tag
+        .split('/')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
     (!parts.is_empty()).then(|| parts.join("/"))
 }
 
@@ -313,7 +374,10 @@ mod tests {
         assert_eq!(a.entities[1], Entity::new("China", "other"));
         assert_eq!(a.entities_source, EntitiesSource::Given);
         let json = serde_json::to_string(&a).unwrap();
-        assert!(json.contains(r#""published_at":"2024-06-21T22:03:00Z""#), "{json}");
+        assert!(
+            json.contains(r#""published_at":"2024-06-21T22:03:00Z""#),
+            "{json}"
+        );
         let again = parse(&json).unwrap();
         assert_eq!(again, a);
     }
@@ -347,29 +411,38 @@ mod tests {
     #[test]
     fn bad_date_names_field_and_value() {
         let m = message(r#"{"id":"a","title":"T","published_at":"22/06/2024"}"#);
-        assert!(m.starts_with("field `published_at`") && m.contains("22/06/2024"), "{m}");
+        assert!(
+            m.starts_with("field `published_at`") && m.contains("22/06/2024"),
+            "{m}"
+        );
     }
 
     #[test]
     fn bad_entity_type_is_named_with_its_index() {
-        let m = message(r#"{"id":"a","title":"T","entities":["x",{"name":"y","type":"two words"}]}"#);
+        let m =
+            message(r#"{"id":"a","title":"T","entities":["x",{"name":"y","type":"two words"}]}"#);
         assert!(m.starts_with("field `entities[1].type`"), "{m}");
     }
 
     #[test]
     fn entity_types_are_an_open_lowercase_set() {
-        let a = parse(r#"{"id":"a","title":"T","entities":[{"name":"NASDAQ","type":"Exchange"}]}"#).unwrap();
+        let a = parse(r#"{"id":"a","title":"T","entities":[{"name":"NASDAQ","type":"Exchange"}]}"#)
+            .unwrap();
         assert_eq!(a.entities[0].entity_type, "exchange");
     }
 
     #[test]
     fn missing_entities_are_extracted_but_an_empty_list_is_respected() {
         let input = parse_article_json(br#"{"id":"a","title":"T"}"#).unwrap();
-        let a = input.into_article(|_, _, _| vec![Entity::new("China", "place")]).unwrap();
+        let a = input
+            .into_article(|_, _, _| vec![Entity::new("China", "place")])
+            .unwrap();
         assert_eq!(a.entities_source, EntitiesSource::Extracted);
         assert_eq!(a.entities.len(), 1);
         let input = parse_article_json(br#"{"id":"a","title":"T","entities":[]}"#).unwrap();
-        let a = input.into_article(|_, _, _| panic!("must not extract")).unwrap();
+        let a = input
+            .into_article(|_, _, _| panic!("must not extract"))
+            .unwrap();
         assert_eq!(a.entities_source, EntitiesSource::Given);
     }
 

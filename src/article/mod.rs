@@ -11,8 +11,8 @@ mod input;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use input::{parse_article_json, ArticleInput};
 pub(crate) use input::normalize_tag;
+pub use input::{parse_article_json, ArticleInput};
 
 /// Longest accepted id, in characters.
 pub const MAX_ID_CHARS: usize = 256;

@@ -36,7 +36,10 @@ pub async fn articles_put(
         let mut input = parse_article_json(&body)?;
         match &input.id {
             Some(body_id) if *body_id != id => {
-                return Err(Error::field("id", format!("`{body_id}` differs from the id in the path, `{id}`")));
+                return Err(Error::field(
+                    "id",
+                    format!("`{body_id}` differs from the id in the path, `{id}`"),
+                ));
             }
             Some(_) => {}
             None => input.id = Some(id.clone()),
@@ -67,7 +70,11 @@ pub async fn articles_delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let applied = state.index.writer().apply(vec![WriteOp::Delete { id: id.clone() }], true).await?;
+    let applied = state
+        .index
+        .writer()
+        .apply(vec![WriteOp::Delete { id: id.clone() }], true)
+        .await?;
     match applied.outcomes[0] {
         WriteOutcome::NotFound => Err(Error::NotFound(id).into()),
         outcome => Ok(Json(json!({"id": id, "result": outcome}))),
@@ -100,15 +107,30 @@ impl BatchResult {
 }
 
 /// `POST /articles`
-pub async fn articles_post(State(state): State<AppState>, req: Request) -> Result<Json<BatchResult>, ApiError> {
+pub async fn articles_post(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Json<BatchResult>, ApiError> {
     let mime = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
     let ndjson = matches!(
         mime.as_deref(),
-        Some("application/x-ndjson" | "application/ndjson" | "application/jsonl" | "application/jsonlines" | "application/x-jsonlines")
+        Some(
+            "application/x-ndjson"
+                | "application/ndjson"
+                | "application/jsonl"
+                | "application/jsonlines"
+                | "application/x-jsonlines"
+        )
     );
     if !ndjson {
         check_json_content_type(req.headers())?;
@@ -125,20 +147,20 @@ pub async fn articles_post(State(state): State<AppState>, req: Request) -> Resul
     let mut line_no = 0usize;
     let mut skipping_long_line = false;
     while let Some(frame) = stream.next().await {
-        let data = frame.map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+        let data = frame
+            .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
         buf.extend_from_slice(&data);
         if is_array.is_none() && buf.iter().any(|b| !b.is_ascii_whitespace()) {
             is_array = Some(ingest::looks_like_json_array(&buf));
         }
         match is_array {
-            Some(true) => {
-                if buf.len() > max_array {
-                    return Err(ApiError::new(
-                        ErrorCode::PayloadTooLarge,
-                        format!("JSON array body is larger than `limits.max_batch_bytes` ({max_array} bytes); send NDJSON to stream larger batches"),
-                    ));
-                }
+            Some(true) if buf.len() > max_array => {
+                return Err(ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("JSON array body is larger than `limits.max_batch_bytes` ({max_array} bytes); send NDJSON to stream larger batches"),
+                ));
             }
+            Some(true) => {}
             Some(false) => {
                 let mut start = 0;
                 while let Some(pos) = buf[start..].iter().position(|&b| b == b'\n') {
@@ -157,7 +179,9 @@ pub async fn articles_post(State(state): State<AppState>, req: Request) -> Resul
                     batch.result.fail(ItemError {
                         line: line_no + 1,
                         id: None,
-                        error: format!("line is longer than `limits.max_line_bytes` ({max_line} bytes)"),
+                        error: format!(
+                            "line is longer than `limits.max_line_bytes` ({max_line} bytes)"
+                        ),
                     });
                     skipping_long_line = true;
                 }
@@ -173,7 +197,9 @@ pub async fn articles_post(State(state): State<AppState>, req: Request) -> Resul
             let items = ingest::split_json_array(&buf).map_err(ApiError::bad_request)?;
             drop(std::mem::take(&mut buf));
             for (i, item) in items.iter().enumerate() {
-                batch.push_item(i + 1, item.get().as_bytes().to_vec()).await?;
+                batch
+                    .push_item(i + 1, item.get().as_bytes().to_vec())
+                    .await?;
             }
         }
         Some(false) if !skipping_long_line && !buf.is_empty() => {
@@ -197,10 +223,21 @@ struct Batch {
 
 impl Batch {
     fn new(state: AppState) -> Batch {
-        Batch { state, pending: Vec::new(), pending_bytes: 0, result: BatchResult::default(), epoch: None }
+        Batch {
+            state,
+            pending: Vec::new(),
+            pending_bytes: 0,
+            result: BatchResult::default(),
+            epoch: None,
+        }
     }
 
-    async fn push_line(&mut self, line: usize, bytes: &[u8], max_line: usize) -> Result<(), ApiError> {
+    async fn push_line(
+        &mut self,
+        line: usize,
+        bytes: &[u8],
+        max_line: usize,
+    ) -> Result<(), ApiError> {
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
@@ -237,7 +274,11 @@ impl Batch {
             let mut errors = Vec::new();
             for (line, bytes) in items {
                 match ingest::parse_item(line, &bytes).and_then(|a| {
-                    index.upsert_op(&a).map_err(|e| ItemError { line, id: Some(a.id.clone()), error: e.to_string() })
+                    index.upsert_op(&a).map_err(|e| ItemError {
+                        line,
+                        id: Some(a.id.clone()),
+                        error: e.to_string(),
+                    })
                 }) {
                     Ok(op) => ops.push(op),
                     Err(e) => errors.push(e),
@@ -265,7 +306,10 @@ impl Batch {
                 Ok(())
             }
             Some(e) if e == epoch => Ok(()),
-            Some(_) => Err(Error::Internal("a commit failed during the upload; its staged articles were not stored".into()).into()),
+            Some(_) => Err(Error::Internal(
+                "a commit failed during the upload; its staged articles were not stored".into(),
+            )
+            .into()),
         }
     }
 

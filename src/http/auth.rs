@@ -32,14 +32,20 @@ fn required_role(method: &Method, path: &str) -> Option<Role> {
     }
     let read = matches!(
         (method, path),
-        (&Method::GET | &Method::POST, "/search" | "/related" | "/extract")
-            | (&Method::GET, "/suggest")
+        (
+            &Method::GET | &Method::POST,
+            "/search" | "/related" | "/extract"
+        ) | (&Method::GET, "/suggest")
     ) || (method == Method::GET && path.starts_with("/articles/"));
     Some(if read { Role::Search } else { Role::Admin })
 }
 
 fn role_of(key: &[u8], state: &AppState) -> Option<Role> {
-    let matches = |keys: &[String]| keys.iter().fold(false, |found, k| found | bool::from(k.as_bytes().ct_eq(key)));
+    let matches = |keys: &[String]| {
+        keys.iter().fold(false, |found, k| {
+            found | bool::from(k.as_bytes().ct_eq(key))
+        })
+    };
     if matches(&state.config.auth.admin_keys) {
         Some(Role::Admin)
     } else if matches(&state.config.auth.search_keys) {
@@ -50,7 +56,11 @@ fn role_of(key: &[u8], state: &AppState) -> Option<Role> {
 }
 
 /// The middleware.
-pub async fn require_key(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn require_key(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let auth = &state.config.auth;
     if auth.admin_keys.is_empty() && auth.search_keys.is_empty() {
         return Ok(next.run(req).await);
@@ -62,16 +72,23 @@ pub async fn require_key(State(state): State<AppState>, req: Request, next: Next
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim);
     let Some(key) = key else {
-        return Err(ApiError::new(ErrorCode::Unauthorized, "missing key: send `Authorization: Bearer KEY`"));
+        return Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "missing key: send `Authorization: Bearer KEY`",
+        ));
     };
     match role_of(key.as_bytes(), &state) {
         None => Err(ApiError::new(ErrorCode::Unauthorized, "unknown key")),
-        Some(Role::Search) if needed == Role::Admin => {
-            Err(ApiError::new(ErrorCode::Forbidden, "this key may only search and read; writes need an admin key"))
-        }
+        Some(Role::Search) if needed == Role::Admin => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "this key may only search and read; writes need an admin key",
+        )),
         Some(_) => Ok(next.run(req).await),
     }
 }
@@ -85,10 +102,22 @@ mod tests {
         assert_eq!(required_role(&Method::GET, "/health"), None);
         assert_eq!(required_role(&Method::GET, "/search"), Some(Role::Search));
         assert_eq!(required_role(&Method::POST, "/search"), Some(Role::Search));
-        assert_eq!(required_role(&Method::GET, "/articles/a"), Some(Role::Search));
-        assert_eq!(required_role(&Method::GET, "/articles/a/related"), Some(Role::Search));
-        assert_eq!(required_role(&Method::PUT, "/articles/a"), Some(Role::Admin));
-        assert_eq!(required_role(&Method::DELETE, "/articles/a"), Some(Role::Admin));
+        assert_eq!(
+            required_role(&Method::GET, "/articles/a"),
+            Some(Role::Search)
+        );
+        assert_eq!(
+            required_role(&Method::GET, "/articles/a/related"),
+            Some(Role::Search)
+        );
+        assert_eq!(
+            required_role(&Method::PUT, "/articles/a"),
+            Some(Role::Admin)
+        );
+        assert_eq!(
+            required_role(&Method::DELETE, "/articles/a"),
+            Some(Role::Admin)
+        );
         assert_eq!(required_role(&Method::POST, "/articles"), Some(Role::Admin));
         assert_eq!(required_role(&Method::GET, "/stats"), Some(Role::Admin));
     }

@@ -18,7 +18,10 @@ pub struct ApiError {
 impl ApiError {
     /// An answer with this code and message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { code, message: message.into() }
+        ApiError {
+            code,
+            message: message.into(),
+        }
     }
 
     /// 400 with a message.
@@ -32,7 +35,10 @@ impl From<Error> for ApiError {
         let code = err.code();
         if code == ErrorCode::Internal {
             tracing::error!(%err, "internal error");
-            return ApiError::new(code, "something went wrong on the server; it has been logged");
+            return ApiError::new(
+                code,
+                "something went wrong on the server; it has been logged",
+            );
         }
         tracing::debug!(%err, "request error");
         ApiError::new(code, err.to_string())
@@ -47,11 +53,13 @@ impl From<tokio::task::JoinError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = json!({"error": {"code": self.code.as_str(), "message": self.message}});
         let mut resp = (status, axum::Json(body)).into_response();
         if matches!(self.code, ErrorCode::Overloaded | ErrorCode::Unavailable) {
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         resp
     }
@@ -59,10 +67,16 @@ impl IntoResponse for ApiError {
 
 /// The answer for a route that does not exist.
 pub async fn not_found() -> ApiError {
-    ApiError::new(ErrorCode::NotFound, "no such endpoint; see GET /openapi.json")
+    ApiError::new(
+        ErrorCode::NotFound,
+        "no such endpoint; see GET /openapi.json",
+    )
 }
 
 /// The answer for a method the route does not take.
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed on this endpoint")
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "method not allowed on this endpoint",
+    )
 }

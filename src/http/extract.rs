@@ -29,7 +29,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 ApiError::bad_request(format!("field `{path}`: {inner}"))
             }
         })?;
-        de.end().map_err(|e| ApiError::bad_request(format!("trailing data after the JSON body: {e}")))?;
+        de.end().map_err(|e| {
+            ApiError::bad_request(format!("trailing data after the JSON body: {e}"))
+        })?;
         Ok(ApiJson(value))
     }
 }
@@ -49,7 +51,10 @@ async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
     check_json_content_type(req.headers())?;
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status().as_u16() == 413 {
-            ApiError::new(ErrorCode::PayloadTooLarge, "request body is larger than `limits.max_body_bytes`")
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "request body is larger than `limits.max_body_bytes`",
+            )
         } else {
             ApiError::bad_request(format!("cannot read the request body: {rejection}"))
         }
@@ -59,10 +64,16 @@ async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
 /// A JSON endpoint takes `application/json` (or `+json`), or no content type at all (curl -d
 /// without -H sends form encoding, which we also accept, as the bytes are read as JSON anyway).
 pub fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(ct) = headers.get(header::CONTENT_TYPE) else { return Ok(()) };
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
     let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
     let mime = ct.split(';').next().unwrap_or("").trim();
-    if mime == "application/json" || mime.ends_with("+json") || mime == "application/x-www-form-urlencoded" || mime == "text/plain" {
+    if mime == "application/json"
+        || mime.ends_with("+json")
+        || mime == "application/x-www-form-urlencoded"
+        || mime == "text/plain"
+    {
         Ok(())
     } else {
         Err(ApiError::new(

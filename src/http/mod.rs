@@ -45,14 +45,19 @@ pub fn router(state: AppState) -> Router {
         .route("/articles", post(articles::articles_post))
         .route(
             "/articles/{id}",
-            get(articles::articles_get).put(articles::articles_put).delete(articles::articles_delete),
+            get(articles::articles_get)
+                .put(articles::articles_put)
+                .delete(articles::articles_delete),
         )
         .route("/search", get(search::search_get).post(search::search_post))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
-        .layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_key,
+        ));
     if !state.config.auth.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = state
             .config
@@ -65,14 +70,21 @@ pub fn router(state: AppState) -> Router {
             CorsLayer::new()
                 .allow_origin(AllowOrigin::list(origins))
                 .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-                .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE])
+                .allow_headers([
+                    axum::http::header::AUTHORIZATION,
+                    axum::http::header::CONTENT_TYPE,
+                ])
                 .max_age(Duration::from_secs(3600)),
         );
     }
     app.layer(
         TraceLayer::new_for_http()
             .make_span_with(|req: &Request| {
-                let path = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("-");
+                let path = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(MatchedPath::as_str)
+                    .unwrap_or("-");
                 tracing::debug_span!("request", method = %req.method(), matched_path = path)
             })
             .on_failure(()),
@@ -82,19 +94,32 @@ pub fn router(state: AppState) -> Router {
 
 /// Answers 503 when a request outlives `limits.request_timeout_secs`. Uploads are exempt: a
 /// large NDJSON stream legitimately takes longer, and its memory is bounded anyway.
-async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, ApiError> {
+async fn timeout(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     if req.method() == Method::POST && req.uri().path() == "/articles" {
         return Ok(next.run(req).await);
     }
     let secs = state.config.limits.request_timeout_secs;
-    tokio::time::timeout(Duration::from_secs(secs), next.run(req)).await.map_err(|_| {
-        ApiError::new(ErrorCode::Unavailable, format!("request took longer than `limits.request_timeout_secs` ({secs} s)"))
-    })
+    tokio::time::timeout(Duration::from_secs(secs), next.run(req))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::Unavailable,
+                format!("request took longer than `limits.request_timeout_secs` ({secs} s)"),
+            )
+        })
 }
 
 /// Serves the app on `listener` until `shutdown` resolves, then drains requests (at most the
 /// request timeout) and stops the writer, which commits what it holds.
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     let index = state.index.clone();
     let drain = Duration::from_secs(state.config.limits.request_timeout_secs + 5);

@@ -28,7 +28,9 @@ pub async fn stats(State(state): State<AppState>) -> impl IntoResponse {
 /// `GET /metrics`, Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let index = state.index.clone();
-    let stats = tokio::task::spawn_blocking(move || index.stats()).await.ok();
+    let stats = tokio::task::spawn_blocking(move || index.stats())
+        .await
+        .ok();
     let w = state.index.writer_stats();
     let mut out = String::new();
     if let Some(s) = stats {
@@ -40,9 +42,15 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         out.push_str(&format!("newsindex_segments {}\n", s.segments));
     }
     out.push_str("# HELP newsindex_commits_total Successful commits.\n# TYPE newsindex_commits_total counter\n");
-    out.push_str(&format!("newsindex_commits_total {}\n", w.commits.load(Ordering::Relaxed)));
+    out.push_str(&format!(
+        "newsindex_commits_total {}\n",
+        w.commits.load(Ordering::Relaxed)
+    ));
     out.push_str("# HELP newsindex_commit_failures_total Failed commits.\n# TYPE newsindex_commit_failures_total counter\n");
-    out.push_str(&format!("newsindex_commit_failures_total {}\n", w.failed_commits.load(Ordering::Relaxed)));
+    out.push_str(&format!(
+        "newsindex_commit_failures_total {}\n",
+        w.failed_commits.load(Ordering::Relaxed)
+    ));
     out.push_str("# HELP newsindex_commit_seconds_total Time spent committing.\n# TYPE newsindex_commit_seconds_total counter\n");
     out.push_str(&format!(
         "newsindex_commit_seconds_total {}\n",

@@ -10,18 +10,27 @@ use crate::error::Error;
 use crate::query::{run_search, SearchParams, SearchResponse};
 
 /// `GET /search`
-pub async fn search_get(State(state): State<AppState>, QueryPairs(pairs): QueryPairs) -> Result<Json<SearchResponse>, ApiError> {
+pub async fn search_get(
+    State(state): State<AppState>,
+    QueryPairs(pairs): QueryPairs,
+) -> Result<Json<SearchResponse>, ApiError> {
     search(state, SearchParams::from_pairs(pairs)?).await
 }
 
 /// `POST /search`
-pub async fn search_post(State(state): State<AppState>, ApiJson(params): ApiJson<SearchParams>) -> Result<Json<SearchResponse>, ApiError> {
+pub async fn search_post(
+    State(state): State<AppState>,
+    ApiJson(params): ApiJson<SearchParams>,
+) -> Result<Json<SearchResponse>, ApiError> {
     search(state, params).await
 }
 
 async fn search(state: AppState, params: SearchParams) -> Result<Json<SearchResponse>, ApiError> {
     let req = params.into_request(&state.config.limits)?;
-    let resp = run_blocking(&state, move |state| run_search(&state.index, &state.config.search, &req)).await?;
+    let resp = run_blocking(&state, move |state| {
+        run_search(&state.index, &state.config.search, &req)
+    })
+    .await?;
     Ok(Json(resp))
 }
 
@@ -31,10 +40,14 @@ pub async fn run_blocking<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&AppState) -> crate::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let permit = state.search_permits.clone().try_acquire_owned().map_err(|_| {
-        tracing::warn!("search permits exhausted");
-        Error::Overloaded
-    })?;
+    let permit = state
+        .search_permits
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            tracing::warn!("search permits exhausted");
+            Error::Overloaded
+        })?;
     let state = state.clone();
     let out = tokio::task::spawn_blocking(move || {
         let _permit = permit;

@@ -22,6 +22,10 @@ impl AppState {
     /// State over an open index.
     pub fn new(index: Arc<NewsIndex>, config: Arc<Config>) -> AppState {
         let permits = config.limits.max_concurrent_searches;
-        AppState { index, config, search_permits: Arc::new(Semaphore::new(permits)) }
+        AppState {
+            index,
+            config,
+            search_permits: Arc::new(Semaphore::new(permits)),
+        }
     }
 }

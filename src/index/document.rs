@@ -28,9 +28,16 @@ pub fn to_document(article: &Article, f: &Fields) -> crate::Result<TantivyDocume
     }
     for e in &article.entities {
         doc.add_text(f.entity, &e.name);
-        doc.add_text(f.entity_typed, format!("{}{TYPE_SEPARATOR}{}", e.entity_type, e.name));
+        doc.add_text(
+            f.entity_typed,
+            format!("{}{TYPE_SEPARATOR}{}", e.entity_type, e.name),
+        );
     }
-    let mut types: Vec<&str> = article.entities.iter().map(|e| e.entity_type.as_str()).collect();
+    let mut types: Vec<&str> = article
+        .entities
+        .iter()
+        .map(|e| e.entity_type.as_str())
+        .collect();
     types.sort_unstable();
     types.dedup();
     for t in types {
@@ -60,7 +67,8 @@ pub fn from_document(doc: &TantivyDocument, f: &Fields) -> crate::Result<Article
         .get_first(f.stored)
         .and_then(|v| v.as_str())
         .ok_or_else(|| Error::Internal("document without stored article".into()))?;
-    serde_json::from_str(json).map_err(|e| Error::Internal(format!("stored article is unreadable: {e}")))
+    serde_json::from_str(json)
+        .map_err(|e| Error::Internal(format!("stored article is unreadable: {e}")))
 }
 
 /// Every level of every tag, once: `world/asia` gives `world` and `world/asia`.
@@ -94,7 +102,10 @@ pub fn from_tantivy_date(dt: tantivy::DateTime) -> DateTime<Utc> {
 pub fn copy_key(article: &Article) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut feed = |s: &str| {
-        for word in s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        for word in s
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
             for c in word.chars().flat_map(char::to_lowercase) {
                 let mut buf = [0u8; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {
@@ -118,20 +129,33 @@ mod tests {
     use crate::article::parse_article_json;
 
     fn article(json: &str) -> Article {
-        parse_article_json(json.as_bytes()).unwrap().into_article(|_, _, _| vec![]).unwrap()
+        parse_article_json(json.as_bytes())
+            .unwrap()
+            .into_article(|_, _, _| vec![])
+            .unwrap()
     }
 
     #[test]
     fn tag_levels_count_each_level_once() {
-        let tags = vec!["world/asia".to_string(), "world/europe".to_string(), "defense".to_string()];
-        assert_eq!(tag_levels(&tags), vec!["defense", "world", "world/asia", "world/europe"]);
+        let tags = vec![
+            "world/asia".to_string(),
+            "world/europe".to_string(),
+            "defense".to_string(),
+        ];
+        assert_eq!(
+            tag_levels(&tags),
+            vec!["defense", "world", "world/asia", "world/europe"]
+        );
     }
 
     #[test]
     fn copies_share_a_key_and_other_stories_do_not() {
-        let a = article(r#"{"id":"a","title":"COCOA PRICES RISE","body":"Cocoa rose, traders said."}"#);
-        let b = article(r#"{"id":"b","title":"Cocoa prices rise","body":"cocoa  rose traders said"}"#);
-        let c = article(r#"{"id":"c","title":"Cocoa prices fall","body":"Cocoa rose, traders said."}"#);
+        let a =
+            article(r#"{"id":"a","title":"COCOA PRICES RISE","body":"Cocoa rose, traders said."}"#);
+        let b =
+            article(r#"{"id":"b","title":"Cocoa prices rise","body":"cocoa  rose traders said"}"#);
+        let c =
+            article(r#"{"id":"c","title":"Cocoa prices fall","body":"Cocoa rose, traders said."}"#);
         assert_eq!(copy_key(&a), copy_key(&b));
         assert_ne!(copy_key(&a), copy_key(&c));
     }

@@ -71,7 +71,10 @@ impl NewsIndex {
         }
         let index = open_or_create(dir)?;
         let (_, fields) = schema::build_schema();
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         Ok(NewsIndex {
             index,
             reader,
@@ -91,9 +94,16 @@ impl NewsIndex {
         NewsIndex::start(index, None, config)
     }
 
-    fn start(index: Index, dir: Option<PathBuf>, config: &WriterConfig) -> crate::Result<NewsIndex> {
+    fn start(
+        index: Index,
+        dir: Option<PathBuf>,
+        config: &WriterConfig,
+    ) -> crate::Result<NewsIndex> {
         let (_, fields) = schema::build_schema();
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         let writer: IndexWriter = index
             .writer_with_num_threads(config.threads, config.heap_mb * 1024 * 1024)
             .map_err(|e| lock_hint(e, dir.as_deref()))?;
@@ -160,7 +170,10 @@ impl NewsIndex {
     /// The stored article with this id.
     pub fn get(&self, id: &str) -> crate::Result<Option<Article>> {
         let searcher = self.searcher();
-        let query = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            IndexRecordOption::Basic,
+        );
         let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
         match top.first() {
             None => Ok(None),
@@ -213,7 +226,8 @@ impl NewsIndex {
 pub fn open_or_create(dir: &Path) -> crate::Result<Index> {
     std::fs::create_dir_all(dir)?;
     let (schema, _) = schema::build_schema();
-    let directory = MmapDirectory::open(dir).map_err(|e| Error::Internal(format!("cannot open `{}`: {e}", dir.display())))?;
+    let directory = MmapDirectory::open(dir)
+        .map_err(|e| Error::Internal(format!("cannot open `{}`: {e}", dir.display())))?;
     let index = Index::open_or_create(directory, schema).map_err(|e| match e {
         tantivy::TantivyError::SchemaError(_) => Error::Internal(format!(
             "the index in `{}` was built by another version of newsindex: move it away and ingest again",
@@ -264,13 +278,18 @@ impl BulkIndexer {
         let writer = index
             .writer_with_num_threads(threads, heap_mb * 1024 * 1024)
             .map_err(|e| lock_hint(e, Some(dir)))?;
-        Ok(BulkIndexer { writer, fields, added: 0 })
+        Ok(BulkIndexer {
+            writer,
+            fields,
+            added: 0,
+        })
     }
 
     /// Adds or replaces an article.
     pub fn add(&mut self, article: &Article) -> crate::Result<()> {
         let doc = document::to_document(article, &self.fields)?;
-        self.writer.delete_term(Term::from_field_text(self.fields.id, &article.id));
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.id, &article.id));
         self.writer.add_document(doc)?;
         self.added += 1;
         Ok(())

@@ -118,7 +118,10 @@ pub fn build_schema() -> (Schema, Fields) {
             .set_precision(DateTimePrecision::Seconds),
     );
     let views = b.add_u64_field("views", NumericOptions::default().set_fast());
-    let copy_key = b.add_u64_field("copy_key", NumericOptions::default().set_fast().set_indexed());
+    let copy_key = b.add_u64_field(
+        "copy_key",
+        NumericOptions::default().set_fast().set_indexed(),
+    );
     let stored = b.add_text_field("stored", STORED);
     let fields = Fields {
         id,

@@ -187,7 +187,10 @@ type DurableAck = (oneshot::Sender<crate::Result<Applied>>, Vec<WriteOutcome>);
 
 impl WriterLoop {
     fn run(mut self, mut rx: mpsc::Receiver<Command>) {
-        let rt = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+        {
             Ok(rt) => rt,
             Err(err) => {
                 error!(%err, "writer thread failed to start");
@@ -214,12 +217,19 @@ impl WriterLoop {
             let mut next = Some(first);
             while let Some(cmd) = next.take() {
                 match cmd {
-                    Command::Apply { ops, durable: d, ack } => {
+                    Command::Apply {
+                        ops,
+                        durable: d,
+                        ack,
+                    } => {
                         taken += ops.len();
                         match self.apply(ops) {
                             Ok(outcomes) if d => durable.push((ack, outcomes)),
                             Ok(outcomes) => {
-                                let _ = ack.send(Ok(Applied { outcomes, epoch: self.epoch }));
+                                let _ = ack.send(Ok(Applied {
+                                    outcomes,
+                                    epoch: self.epoch,
+                                }));
                             }
                             Err(e) => {
                                 let _ = ack.send(Err(e));
@@ -239,20 +249,28 @@ impl WriterLoop {
                     Err(_) => {
                         let now = Instant::now();
                         if now < deadline && !durable.is_empty() {
-                            rt.block_on(async { tokio::time::timeout(deadline - now, rx.recv()).await })
-                                .ok()
-                                .flatten()
+                            rt.block_on(async {
+                                tokio::time::timeout(deadline - now, rx.recv()).await
+                            })
+                            .ok()
+                            .flatten()
                         } else {
                             None
                         }
                     }
                 };
             }
-            if !durable.is_empty() || self.uncommitted.len() >= self.max_batch_docs || shutdown.is_some() {
+            if !durable.is_empty()
+                || self.uncommitted.len() >= self.max_batch_docs
+                || shutdown.is_some()
+            {
                 let result = self.commit();
                 for (ack, outcomes) in durable {
                     let answer = match &result {
-                        Ok(()) => Ok(Applied { outcomes, epoch: self.epoch }),
+                        Ok(()) => Ok(Applied {
+                            outcomes,
+                            epoch: self.epoch,
+                        }),
                         Err(e) => Err(Error::Internal(format!("commit failed: {e}"))),
                     };
                     let _ = ack.send(answer);
@@ -274,7 +292,10 @@ impl WriterLoop {
         if let Some(&e) = self.uncommitted.get(id) {
             return Ok(e);
         }
-        let query = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            IndexRecordOption::Basic,
+        );
         Ok(self.reader.searcher().search(&query, &Count)? > 0)
     }
 
@@ -289,7 +310,11 @@ impl WriterLoop {
                     w.delete_term(term);
                     w.add_document(*doc)?;
                     self.uncommitted.insert(id, true);
-                    outcomes.push(if existed { WriteOutcome::Updated } else { WriteOutcome::Created });
+                    outcomes.push(if existed {
+                        WriteOutcome::Updated
+                    } else {
+                        WriteOutcome::Created
+                    });
                 }
                 WriteOp::Delete { id } => {
                     if self.exists(&id)? {
@@ -317,8 +342,10 @@ impl WriterLoop {
                 let took = started.elapsed();
                 let s = &self.stats;
                 s.commits.fetch_add(1, Ordering::Relaxed);
-                s.commit_micros_total.fetch_add(took.as_micros() as u64, Ordering::Relaxed);
-                s.last_commit_micros.store(chrono::Utc::now().timestamp_micros(), Ordering::Relaxed);
+                s.commit_micros_total
+                    .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+                s.last_commit_micros
+                    .store(chrono::Utc::now().timestamp_micros(), Ordering::Relaxed);
                 info!(docs, opstamp, took_ms = took.as_secs_f64() * 1e3, "commit");
                 Ok(())
             }

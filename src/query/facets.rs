@@ -115,8 +115,15 @@ pub struct RawCounts {
 }
 
 enum Counter {
-    Str { column: Option<StrColumn>, counts: Vec<u32> },
-    Days { column: Column<tantivy::DateTime>, min_day: i64, counts: Vec<u32> },
+    Str {
+        column: Option<StrColumn>,
+        counts: Vec<u32>,
+    },
+    Days {
+        column: Column<tantivy::DateTime>,
+        min_day: i64,
+        counts: Vec<u32>,
+    },
 }
 
 /// Per-segment counting state.
@@ -133,22 +140,39 @@ impl Collector for FacetsCollector {
     type Fruit = Vec<RawCounts>;
     type Child = FacetsSegmentCollector;
 
-    fn for_segment(&self, _ord: u32, segment: &SegmentReader) -> tantivy::Result<FacetsSegmentCollector> {
+    fn for_segment(
+        &self,
+        _ord: u32,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<FacetsSegmentCollector> {
         let ff = segment.fast_fields();
         let mut counters = Vec::with_capacity(self.specs.len());
         for spec in &self.specs {
             counters.push(match spec {
                 FacetSpec::PublishedAt(_) => {
                     let column = ff.date(spec.column())?;
-                    let min_day = column.min_value().into_timestamp_secs().div_euclid(SECONDS_PER_DAY);
-                    let max_day = column.max_value().into_timestamp_secs().div_euclid(SECONDS_PER_DAY);
+                    let min_day = column
+                        .min_value()
+                        .into_timestamp_secs()
+                        .div_euclid(SECONDS_PER_DAY);
+                    let max_day = column
+                        .max_value()
+                        .into_timestamp_secs()
+                        .div_euclid(SECONDS_PER_DAY);
                     let span = (max_day - min_day + 1).clamp(0, MAX_DAY_SPAN) as usize;
-                    Counter::Days { column, min_day, counts: vec![0; span] }
+                    Counter::Days {
+                        column,
+                        min_day,
+                        counts: vec![0; span],
+                    }
                 }
                 _ => {
                     let column = ff.str(spec.column())?;
                     let n = column.as_ref().map_or(0, |c| c.num_terms());
-                    Counter::Str { column, counts: vec![0; n] }
+                    Counter::Str {
+                        column,
+                        counts: vec![0; n],
+                    }
                 }
             });
         }
@@ -181,13 +205,20 @@ impl SegmentCollector for FacetsSegmentCollector {
     fn collect(&mut self, doc: DocId, _score: Score) {
         for counter in &mut self.counters {
             match counter {
-                Counter::Str { column: Some(column), counts } => {
+                Counter::Str {
+                    column: Some(column),
+                    counts,
+                } => {
                     for ord in column.term_ords(doc) {
                         counts[ord as usize] += 1;
                     }
                 }
                 Counter::Str { column: None, .. } => {}
-                Counter::Days { column, min_day, counts } => {
+                Counter::Days {
+                    column,
+                    min_day,
+                    counts,
+                } => {
                     for dt in column.values_for_doc(doc) {
                         let day = dt.into_timestamp_secs().div_euclid(SECONDS_PER_DAY) - *min_day;
                         if let Some(c) = counts.get_mut(day as usize) {
@@ -205,7 +236,10 @@ impl SegmentCollector for FacetsSegmentCollector {
             .map(|counter| {
                 let mut raw = RawCounts::default();
                 match counter {
-                    Counter::Str { column: Some(column), counts } => {
+                    Counter::Str {
+                        column: Some(column),
+                        counts,
+                    } => {
                         let mut s = String::new();
                         for (ord, &n) in counts.iter().enumerate() {
                             if n > 0 && column.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
@@ -214,7 +248,9 @@ impl SegmentCollector for FacetsSegmentCollector {
                         }
                     }
                     Counter::Str { column: None, .. } => {}
-                    Counter::Days { min_day, counts, .. } => {
+                    Counter::Days {
+                        min_day, counts, ..
+                    } => {
                         for (i, &n) in counts.iter().enumerate() {
                             if n > 0 {
                                 raw.days.insert(min_day + i as i64, u64::from(n));
@@ -242,7 +278,11 @@ pub fn finish(spec: &FacetSpec, raw: RawCounts, limit: usize) -> Vec<FacetValue>
                     if wanted.as_deref().is_some_and(|w| w != t) {
                         return None;
                     }
-                    Some(FacetValue { value: name.to_string(), count, entity_type: Some(t.to_string()) })
+                    Some(FacetValue {
+                        value: name.to_string(),
+                        count,
+                        entity_type: Some(t.to_string()),
+                    })
                 })
                 .collect();
             top(&mut out, limit);
@@ -252,7 +292,11 @@ pub fn finish(spec: &FacetSpec, raw: RawCounts, limit: usize) -> Vec<FacetValue>
             let mut out: Vec<FacetValue> = raw
                 .values
                 .into_iter()
-                .map(|(value, count)| FacetValue { value, count, entity_type: None })
+                .map(|(value, count)| FacetValue {
+                    value,
+                    count,
+                    entity_type: None,
+                })
                 .collect();
             top(&mut out, limit);
             out
@@ -268,7 +312,8 @@ fn top(values: &mut Vec<FacetValue>, limit: usize) {
 fn histogram(interval: HistogramInterval, days: &HashMap<i64, u64>) -> Vec<FacetValue> {
     let mut buckets: HashMap<(i32, u32), u64> = HashMap::new();
     for (&day, &n) in days {
-        let Some(date) = DateTime::from_timestamp(day * SECONDS_PER_DAY, 0).map(|d| d.date_naive()) else {
+        let Some(date) = DateTime::from_timestamp(day * SECONDS_PER_DAY, 0).map(|d| d.date_naive())
+        else {
             continue;
         };
         *buckets.entry(bucket_of(interval, date)).or_default() += n;
@@ -312,7 +357,9 @@ fn bucket_of(interval: HistogramInterval, d: NaiveDate) -> (i32, u32) {
 fn next_bucket(interval: HistogramInterval, (y, n): (i32, u32)) -> (i32, u32) {
     let last = match interval {
         HistogramInterval::Day => NaiveDate::from_ymd_opt(y, 12, 31).map_or(365, |d| d.ordinal()),
-        HistogramInterval::Week => NaiveDate::from_ymd_opt(y, 12, 28).map_or(52, |d| d.iso_week().week()),
+        HistogramInterval::Week => {
+            NaiveDate::from_ymd_opt(y, 12, 28).map_or(52, |d| d.iso_week().week())
+        }
         HistogramInterval::Month => 12,
         HistogramInterval::Year => return (y + 1, 0),
     };
@@ -325,7 +372,8 @@ fn next_bucket(interval: HistogramInterval, (y, n): (i32, u32)) -> (i32, u32) {
 
 fn bucket_label(interval: HistogramInterval, (y, n): (i32, u32)) -> String {
     match interval {
-        HistogramInterval::Day => NaiveDate::from_yo_opt(y, n).map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string()),
+        HistogramInterval::Day => NaiveDate::from_yo_opt(y, n)
+            .map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string()),
         HistogramInterval::Week => format!("{y:04}-W{n:02}"),
         HistogramInterval::Month => format!("{y:04}-{n:02}"),
         HistogramInterval::Year => format!("{y:04}"),
@@ -337,7 +385,13 @@ mod tests {
     use super::*;
 
     fn day(y: i32, m: u32, d: u32) -> i64 {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() / SECONDS_PER_DAY
+        NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp()
+            / SECONDS_PER_DAY
     }
 
     #[test]
@@ -345,7 +399,12 @@ mod tests {
         // 2024-12-30 is in ISO week 1 of 2025.
         let days = HashMap::from([(day(2024, 12, 30), 2), (day(2024, 12, 27), 1)]);
         let h = histogram(HistogramInterval::Week, &days);
-        assert_eq!(h.iter().map(|v| (v.value.as_str(), v.count)).collect::<Vec<_>>(), vec![("2024-W52", 1), ("2025-W01", 2)]);
+        assert_eq!(
+            h.iter()
+                .map(|v| (v.value.as_str(), v.count))
+                .collect::<Vec<_>>(),
+            vec![("2024-W52", 1), ("2025-W01", 2)]
+        );
     }
 
     #[test]
@@ -353,7 +412,15 @@ mod tests {
         let days = HashMap::from([(day(1987, 3, 5), 3), (day(1987, 6, 1), 1)]);
         let h = histogram(HistogramInterval::Month, &days);
         let got: Vec<(&str, u64)> = h.iter().map(|v| (v.value.as_str(), v.count)).collect();
-        assert_eq!(got, vec![("1987-03", 3), ("1987-04", 0), ("1987-05", 0), ("1987-06", 1)]);
+        assert_eq!(
+            got,
+            vec![
+                ("1987-03", 3),
+                ("1987-04", 0),
+                ("1987-05", 0),
+                ("1987-06", 1)
+            ]
+        );
     }
 
     #[test]

@@ -86,11 +86,18 @@ impl Filters {
                 Dimension::Language => any_of(f.language, &self.language),
                 Dimension::Source => any_of(f.source, &self.source),
                 Dimension::Date => {
-                    let bound = |dt: &Option<DateTime<Utc>>, incl: fn(Term) -> Bound<Term>| match dt {
-                        Some(dt) => incl(Term::from_field_date_for_search(f.published_at, to_tantivy_date(dt))),
+                    let bound = |dt: &Option<DateTime<Utc>>, incl: fn(Term) -> Bound<Term>| match dt
+                    {
+                        Some(dt) => incl(Term::from_field_date_for_search(
+                            f.published_at,
+                            to_tantivy_date(dt),
+                        )),
                         None => Bound::Unbounded,
                     };
-                    Box::new(RangeQuery::new(bound(&self.from, Bound::Included), bound(&self.to, Bound::Included)))
+                    Box::new(RangeQuery::new(
+                        bound(&self.from, Bound::Included),
+                        bound(&self.to, Bound::Included),
+                    ))
                 }
             };
             out.push((Occur::Must, q));
@@ -111,10 +118,15 @@ const ALL: [Dimension; 7] = [
 
 fn any_of(field: Field, values: &[String]) -> Box<dyn Query> {
     let term = |v: &String| -> Box<dyn Query> {
-        Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic))
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, v),
+            IndexRecordOption::Basic,
+        ))
     };
     if values.len() == 1 {
         return term(&values[0]);
     }
-    Box::new(BooleanQuery::new(values.iter().map(|v| (Occur::Should, term(v))).collect()))
+    Box::new(BooleanQuery::new(
+        values.iter().map(|v| (Occur::Should, term(v))).collect(),
+    ))
 }

@@ -31,10 +31,12 @@ impl Highlighter {
     /// Prepares generators for the terms of `query`.
     pub fn new(searcher: &Searcher, query: &dyn Query, fields: &Fields) -> Highlighter {
         let make = |field, chars| {
-            SnippetGenerator::create(searcher, query, field).ok().map(|mut g| {
-                g.set_max_num_chars(chars);
-                g
-            })
+            SnippetGenerator::create(searcher, query, field)
+                .ok()
+                .map(|mut g| {
+                    g.set_max_num_chars(chars);
+                    g
+                })
         };
         Highlighter {
             title: make(fields.title, 1_000),
@@ -61,7 +63,11 @@ impl Highlighter {
             }
             None => escape(&article.title),
         };
-        let body_text = article.body.as_deref().or(article.summary.as_deref()).unwrap_or("");
+        let body_text = article
+            .body
+            .as_deref()
+            .or(article.summary.as_deref())
+            .unwrap_or("");
         let body = match &self.body {
             Some(g) => {
                 let mut s = g.snippet(body_text);

@@ -111,7 +111,10 @@ impl Hit {
     /// A hit from a stored article.
     pub fn from_article(a: Article, score: Option<f32>) -> Hit {
         Hit {
-            published_at: a.published_at.as_ref().map(crate::article::date::format_datetime),
+            published_at: a
+                .published_at
+                .as_ref()
+                .map(crate::article::date::format_datetime),
             id: a.id,
             title: a.title,
             summary: a.summary,
@@ -140,35 +143,51 @@ pub struct SearchResponse {
 }
 
 /// Runs a search on the current commit.
-pub fn run_search(index: &NewsIndex, cfg: &SearchConfig, req: &SearchRequest) -> crate::Result<SearchResponse> {
+pub fn run_search(
+    index: &NewsIndex,
+    cfg: &SearchConfig,
+    req: &SearchRequest,
+) -> crate::Result<SearchResponse> {
     let started = Instant::now();
     let searcher = index.searcher();
     let fields = index.fields();
     let text = text::text_query(index.index(), fields, cfg, &req.q);
     let main = with_filters(text.box_clone(), req.filters.clauses(fields, None));
 
-    let (shared, own): (Vec<FacetSpec>, Vec<FacetSpec>) =
-        req.facets.iter().cloned().partition(|f| !req.filters.has(f.dimension()));
+    let (shared, own): (Vec<FacetSpec>, Vec<FacetSpec>) = req
+        .facets
+        .iter()
+        .cloned()
+        .partition(|f| !req.filters.has(f.dimension()));
     let shared_collector = facets::FacetsCollector::new(shared.clone());
 
     let sort = match req.sort {
         Sort::Relevance if req.q.trim().is_empty() => Sort::Newest,
         s => s,
     };
-    let (page, total, shared_counts) = collect_page(&searcher, main.as_ref(), sort, req, shared_collector)?;
+    let (page, total, shared_counts) =
+        collect_page(&searcher, main.as_ref(), sort, req, shared_collector)?;
 
     let mut facet_map = BTreeMap::new();
     for (spec, raw) in shared.iter().zip(shared_counts) {
         facet_map.insert(spec.key(), facets::finish(spec, raw, req.facet_limit));
     }
     for spec in &own {
-        let q = with_filters(text.box_clone(), req.filters.clauses(fields, Some(spec.dimension())));
-        let raw = searcher.search(q.as_ref(), &facets::FacetsCollector::new(vec![spec.clone()]))?;
+        let q = with_filters(
+            text.box_clone(),
+            req.filters.clauses(fields, Some(spec.dimension())),
+        );
+        let raw = searcher.search(
+            q.as_ref(),
+            &facets::FacetsCollector::new(vec![spec.clone()]),
+        )?;
         let raw = raw.into_iter().next().unwrap_or_default();
         facet_map.insert(spec.key(), facets::finish(spec, raw, req.facet_limit));
     }
 
-    let highlighter = req.highlight.then(|| highlight::Highlighter::new(&searcher, main.as_ref(), fields));
+    let highlighter = req
+        .highlight
+        .then(|| highlight::Highlighter::new(&searcher, main.as_ref(), fields));
     let mut hits = Vec::with_capacity(page.len());
     for (score, addr) in page {
         let doc: TantivyDocument = searcher.doc(addr)?;
@@ -202,20 +221,36 @@ fn collect_page(
     let top = TopDocs::with_limit(req.limit).and_offset(req.offset);
     Ok(match sort {
         Sort::Relevance => {
-            let (page, total, counts) = searcher.search(query, &(top.order_by_score(), Count, facets))?;
-            (page.into_iter().map(|(s, a)| (Some(s), a)).collect(), total, counts)
+            let (page, total, counts) =
+                searcher.search(query, &(top.order_by_score(), Count, facets))?;
+            (
+                page.into_iter().map(|(s, a)| (Some(s), a)).collect(),
+                total,
+                counts,
+            )
         }
         Sort::Newest | Sort::Oldest => {
-            let order = if sort == Sort::Newest { Order::Desc } else { Order::Asc };
+            let order = if sort == Sort::Newest {
+                Order::Desc
+            } else {
+                Order::Asc
+            };
             let collector = top.order_by_fast_field::<tantivy::DateTime>("published_at", order);
             let (page, total, counts) = searcher.search(query, &(collector, Count, facets))?;
-            (page.into_iter().map(|(_, a)| (None, a)).collect(), total, counts)
+            (
+                page.into_iter().map(|(_, a)| (None, a)).collect(),
+                total,
+                counts,
+            )
         }
     })
 }
 
 /// `text AND every clause`; the bare text query when there are no filters.
-pub(crate) fn with_filters(text: Box<dyn Query>, clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
+pub(crate) fn with_filters(
+    text: Box<dyn Query>,
+    clauses: Vec<(Occur, Box<dyn Query>)>,
+) -> Box<dyn Query> {
     if clauses.is_empty() {
         return text;
     }

@@ -66,7 +66,13 @@ impl SearchParams {
         let mut p = SearchParams::default();
         for (name, value) in pairs {
             let list = |v: &mut Vec<String>| {
-                v.extend(value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from))
+                v.extend(
+                    value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from),
+                )
             };
             let single = |slot: &mut Option<String>| -> crate::Result<()> {
                 if slot.is_some() {
@@ -107,33 +113,63 @@ impl SearchParams {
         let q = self.q.unwrap_or_default();
         let chars = q.chars().count();
         if chars > limits.max_query_chars {
-            return Err(Error::param("q", format!("is {chars} characters long, at most {} are allowed", limits.max_query_chars)));
+            return Err(Error::param(
+                "q",
+                format!(
+                    "is {chars} characters long, at most {} are allowed",
+                    limits.max_query_chars
+                ),
+            ));
         }
         let limit = number("limit", self.limit, DEFAULT_LIMIT)?;
         if limit > limits.max_limit {
-            return Err(Error::param("limit", format!("must be at most {}, got {limit}", limits.max_limit)));
+            return Err(Error::param(
+                "limit",
+                format!("must be at most {}, got {limit}", limits.max_limit),
+            ));
         }
         let offset = number("offset", self.offset, 0)?;
         if offset > limits.max_offset {
-            return Err(Error::param("offset", format!("must be at most {}, got {offset}", limits.max_offset)));
+            return Err(Error::param(
+                "offset",
+                format!("must be at most {}, got {offset}", limits.max_offset),
+            ));
         }
         let facet_limit = number("facet_limit", self.facet_limit, DEFAULT_FACET_LIMIT)?;
         if facet_limit == 0 || facet_limit > limits.max_facet_limit {
-            return Err(Error::param("facet_limit", format!("must be between 1 and {}, got {facet_limit}", limits.max_facet_limit)));
+            return Err(Error::param(
+                "facet_limit",
+                format!(
+                    "must be between 1 and {}, got {facet_limit}",
+                    limits.max_facet_limit
+                ),
+            ));
         }
         let sort = match self.sort.as_deref().map(str::trim) {
             None | Some("") | Some("relevance") => Sort::Relevance,
             Some("newest") => Sort::Newest,
             Some("oldest") => Sort::Oldest,
             Some(other) => {
-                return Err(Error::param("sort", format!("expected relevance, newest or oldest, got `{}`", truncate_for_message(other))));
+                return Err(Error::param(
+                    "sort",
+                    format!(
+                        "expected relevance, newest or oldest, got `{}`",
+                        truncate_for_message(other)
+                    ),
+                ));
             }
         };
         let highlight = match self.highlight.as_deref().map(str::trim) {
             None | Some("") | Some("false") | Some("0") => false,
             Some("true") | Some("1") => true,
             Some(other) => {
-                return Err(Error::param("highlight", format!("expected true or false, got `{}`", truncate_for_message(other))));
+                return Err(Error::param(
+                    "highlight",
+                    format!(
+                        "expected true or false, got `{}`",
+                        truncate_for_message(other)
+                    ),
+                ));
             }
         };
         let from = date("from", self.from, DayEdge::Start)?;
@@ -151,7 +187,11 @@ impl SearchParams {
             }
         }
         let lower = |v: Vec<String>| -> Vec<String> {
-            let mut v: Vec<String> = v.into_iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
+            let mut v: Vec<String> = v
+                .into_iter()
+                .map(|s| s.trim().to_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect();
             v.sort();
             v.dedup();
             v
@@ -204,7 +244,13 @@ impl FacetSpec {
                         "month" => HistogramInterval::Month,
                         "year" => HistogramInterval::Year,
                         other => {
-                            return Err(Error::param("facets", format!("histogram interval must be day, week, month or year, got `{}`", truncate_for_message(other))));
+                            return Err(Error::param(
+                                "facets",
+                                format!(
+                                    "histogram interval must be day, week, month or year, got `{}`",
+                                    truncate_for_message(other)
+                                ),
+                            ));
                         }
                     })
                 } else {
@@ -221,16 +267,28 @@ impl FacetSpec {
 fn number(name: &str, v: Option<String>, default: usize) -> crate::Result<usize> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(default),
-        Some(s) => s
-            .parse::<usize>()
-            .map_err(|_| Error::param(name, format!("expected a non-negative whole number, got `{}`", truncate_for_message(s)))),
+        Some(s) => s.parse::<usize>().map_err(|_| {
+            Error::param(
+                name,
+                format!(
+                    "expected a non-negative whole number, got `{}`",
+                    truncate_for_message(s)
+                ),
+            )
+        }),
     }
 }
 
-fn date(name: &str, v: Option<String>, edge: DayEdge) -> crate::Result<Option<chrono::DateTime<chrono::Utc>>> {
+fn date(
+    name: &str,
+    v: Option<String>,
+    edge: DayEdge,
+) -> crate::Result<Option<chrono::DateTime<chrono::Utc>>> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(s) => parse_datetime(s, edge).map(Some).map_err(|e| Error::param(name, e)),
+        Some(s) => parse_datetime(s, edge)
+            .map(Some)
+            .map_err(|e| Error::param(name, e)),
     }
 }
 
@@ -253,7 +311,11 @@ fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Str
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(s)) => Some(s),
         Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        Some(other) => return Err(serde::de::Error::custom(format!("expected a number, got {other}"))),
+        Some(other) => {
+            return Err(serde::de::Error::custom(format!(
+                "expected a number, got {other}"
+            )))
+        }
     })
 }
 
@@ -262,7 +324,11 @@ fn bool_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Strin
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
         Some(serde_json::Value::String(s)) => Some(s),
-        Some(other) => return Err(serde::de::Error::custom(format!("expected true or false, got {other}"))),
+        Some(other) => {
+            return Err(serde::de::Error::custom(format!(
+                "expected true or false, got {other}"
+            )))
+        }
     })
 }
 
@@ -294,14 +360,38 @@ mod tests {
 
     #[test]
     fn limits_name_their_parameter() {
-        assert!(request("limit=101").unwrap_err().to_string().starts_with("parameter `limit`"));
-        assert!(request("offset=10001").unwrap_err().to_string().starts_with("parameter `offset`"));
-        assert!(request("limit=-1").unwrap_err().to_string().starts_with("parameter `limit`"));
-        assert!(request("from=yesterday").unwrap_err().to_string().starts_with("parameter `from`"));
-        assert!(request("sort=best").unwrap_err().to_string().starts_with("parameter `sort`"));
-        assert!(request("facets=colour").unwrap_err().to_string().starts_with("parameter `facets`"));
-        assert!(request("colour=red").unwrap_err().to_string().contains("unknown parameter"));
-        assert!(request(&format!("q={}", "a".repeat(5001))).unwrap_err().to_string().starts_with("parameter `q`"));
+        assert!(request("limit=101")
+            .unwrap_err()
+            .to_string()
+            .starts_with("parameter `limit`"));
+        assert!(request("offset=10001")
+            .unwrap_err()
+            .to_string()
+            .starts_with("parameter `offset`"));
+        assert!(request("limit=-1")
+            .unwrap_err()
+            .to_string()
+            .starts_with("parameter `limit`"));
+        assert!(request("from=yesterday")
+            .unwrap_err()
+            .to_string()
+            .starts_with("parameter `from`"));
+        assert!(request("sort=best")
+            .unwrap_err()
+            .to_string()
+            .starts_with("parameter `sort`"));
+        assert!(request("facets=colour")
+            .unwrap_err()
+            .to_string()
+            .starts_with("parameter `facets`"));
+        assert!(request("colour=red")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown parameter"));
+        assert!(request(&format!("q={}", "a".repeat(5001)))
+            .unwrap_err()
+            .to_string()
+            .starts_with("parameter `q`"));
     }
 
     #[test]
@@ -309,13 +399,19 @@ mod tests {
         let r = request("facets=tags,entities.person,published_at:week").unwrap();
         assert_eq!(
             r.facets,
-            vec![FacetSpec::Tags, FacetSpec::Entities(Some("person".into())), FacetSpec::PublishedAt(HistogramInterval::Week)]
+            vec![
+                FacetSpec::Tags,
+                FacetSpec::Entities(Some("person".into())),
+                FacetSpec::PublishedAt(HistogramInterval::Week)
+            ]
         );
     }
 
     #[test]
     fn post_body_takes_arrays_and_numbers() {
-        let p: SearchParams = serde_json::from_str(r#"{"q":"x","tag":["a","b"],"limit":5,"highlight":true}"#).unwrap();
+        let p: SearchParams =
+            serde_json::from_str(r#"{"q":"x","tag":["a","b"],"limit":5,"highlight":true}"#)
+                .unwrap();
         let r = p.into_request(&Config::default().limits).unwrap();
         assert_eq!((r.limit, r.highlight, r.filters.tag.len()), (5, true, 2));
     }

@@ -1,0 +1,274 @@
+//! A real server on 127.0.0.1:0 over a temporary index, and helpers to talk to it.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use newsindex::config::Config;
+use newsindex::http::{self, AppState};
+use newsindex::NewsIndex;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// An in-process server; shut down (writer drained) on `stop` or drop.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub dir: TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Settings for tests: small writer, no demo corpus.
+pub fn test_config(dir: &Path) -> Config {
+    let mut c = Config {
+        index_dir: dir.to_path_buf(),
+        demo_corpus: false,
+        ..Config::default()
+    };
+    c.writer.threads = 1;
+    c.writer.heap_mb = 30;
+    c
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = test_config(dir.path());
+        tweak(&mut config);
+        let index = {
+            let (d, w) = (config.index_dir.clone(), config.writer.clone());
+            tokio::task::spawn_blocking(move || NewsIndex::open(&d, &w))
+                .await
+                .unwrap()
+                .expect("open index")
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let state = AppState::new(Arc::new(index), Arc::new(config));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(http::serve(listener, state, async move {
+            let _ = rx.await;
+        }));
+        TestServer {
+            addr,
+            client: reqwest::Client::new(),
+            dir,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        status_json(r).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .put(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        status_json(r).await
+    }
+
+    pub async fn put_raw(&self, path: &str, body: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .put(self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request");
+        status_json(r).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        status_json(r).await
+    }
+
+    pub async fn post_ndjson(&self, body: String) -> (u16, Value) {
+        let r = self
+            .client
+            .post(self.url("/articles"))
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        status_json(r).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .delete(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        status_json(r).await
+    }
+
+    /// Stops the server the graceful way and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server io");
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub async fn status_json(r: reqwest::Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let text = r.text().await.expect("body");
+    let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, v)
+}
+
+/// Asserts the error shape and returns the message.
+pub fn error_message(v: &Value, code: &str) -> String {
+    assert_eq!(v["error"]["code"], code, "{v}");
+    v["error"]["message"].as_str().expect("message").to_string()
+}
+
+/// The first `n` Reuters-21578 articles of the bundled corpus (`data/README.md`).
+pub fn reuters(n: usize) -> Vec<Value> {
+    use std::io::BufRead;
+    let gz: &[u8] = include_bytes!("../../../data/reuters21578.ndjson.gz");
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(gz));
+    reader
+        .lines()
+        .take(n)
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect()
+}
+
+pub fn ndjson(items: &[Value]) -> String {
+    items.iter().map(|v| v.to_string() + "\n").collect()
+}
+
+/// The `newsindex` binary, killed when dropped.
+pub struct Process {
+    pub child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Process {
+    pub fn serve(index: &Path) -> Process {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_newsindex"))
+            .args([
+                "serve",
+                "--no-demo",
+                "--listen",
+                &addr.to_string(),
+                "--index",
+            ])
+            .arg(index)
+            .env("RUST_LOG", "newsindex=warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn newsindex");
+        let p = Process { child, addr };
+        p.wait_healthy();
+        p
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(self.addr).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not start on {}", self.addr);
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill(); // SIGKILL on unix
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn tmp_index_dir() -> (TempDir, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("index");
+    (d, p)
+}

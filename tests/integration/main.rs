@@ -1,0 +1,8 @@
+//! The one integration test binary: a real server on 127.0.0.1:0 over a temporary index,
+//! talked to over HTTP. One module per feature.
+
+mod common;
+
+mod articles;
+mod durability;
+mod search;

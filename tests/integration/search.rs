@@ -1,0 +1,323 @@
+//! Search over a fixture whose counts are known by construction.
+//!
+//! 12 articles: `a0`..`a11`. Article i is by `Author {i % 3}` (Ann, Bob, Cy), tagged
+//! `world/asia` when i % 2 == 0 else `world/europe`, plus `defense` when i % 4 == 0; has entity
+//! China (place) when i < 6 else Russia (place), and Victor Cha (person) when i % 3 == 0;
+//! published on 2024-0{1 + i % 3}-10; language `en` except a11 (`fr`).
+
+use serde_json::{json, Value};
+
+use crate::common::{error_message, TestServer};
+
+const AUTHORS: [&str; 3] = ["Ann Lee", "Bob Roe", "Cy Poe"];
+
+fn fixture() -> Vec<Value> {
+    (0..12)
+        .map(|i| {
+            let mut tags = vec![if i % 2 == 0 { "world/asia" } else { "world/europe" }];
+            if i % 4 == 0 {
+                tags.push("defense");
+            }
+            let mut entities = vec![json!({"name": if i < 6 { "China" } else { "Russia" }, "type": "place"})];
+            if i % 3 == 0 {
+                entities.push(json!({"name": "Victor Cha", "type": "person"}));
+            }
+            let title = match i {
+                0 => "Defense pact signed in Beijing".to_string(),
+                1 => "Pact talks stall".to_string(),
+                2 => "Markets rally on trade hopes".to_string(),
+                _ => format!("Story number {i} about trade"),
+            };
+            json!({
+                "id": format!("a{i}"),
+                "title": title,
+                "body": if i == 0 { "The defense pact between Russia and North Korea worries China." } else { "Ordinary news text <script>alert(1)</script> for testing." },
+                "authors": [AUTHORS[i % 3]],
+                "published_at": format!("2024-0{}-10T12:00:00Z", 1 + i % 3),
+                "tags": tags,
+                "entities": entities,
+                "language": if i == 11 { "fr" } else { "en" },
+                "source": "Wire",
+            })
+        })
+        .collect()
+}
+
+async fn server() -> TestServer {
+    let s = TestServer::start().await;
+    let (status, v) = s.post_json("/articles", &json!(fixture())).await;
+    assert_eq!((status, v["indexed"].as_u64()), (200, Some(12)), "{v}");
+    s
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn facet(v: &Value, name: &str) -> Vec<(String, u64)> {
+    v["facets"][name]
+        .as_array()
+        .unwrap_or_else(|| panic!("no facet {name} in {v}"))
+        .iter()
+        .map(|f| {
+            (
+                f["value"].as_str().unwrap().to_string(),
+                f["count"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(items: &[(&str, u64)]) -> Vec<(String, u64)> {
+    items.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+}
+
+#[tokio::test]
+async fn words_must_all_match_and_title_ranks_first() {
+    let s = server().await;
+    let (_, v) = s.get("/search?q=pact").await;
+    assert_eq!(v["total"], 2);
+    assert_eq!(
+        ids(&v)[0],
+        "a0",
+        "title+body match outranks title-only: {v}"
+    );
+    let (_, v) = s.get("/search?q=pact%20stall").await;
+    assert_eq!(ids(&v), vec!["a1"]);
+    let (_, v) = s.get("/search?q=pacts").await;
+    assert_eq!(v["total"], 2, "stemming: pacts matches pact");
+}
+
+#[tokio::test]
+async fn empty_q_browses_everything_newest_first() {
+    let s = server().await;
+    let (_, v) = s.get("/search?limit=100").await;
+    assert_eq!(v["total"], 12);
+    let dates: Vec<&str> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["published_at"].as_str().unwrap())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted);
+}
+
+#[tokio::test]
+async fn filters_or_within_and_across() {
+    let s = server().await;
+    let (_, v) = s.get("/search?author=Ann%20Lee").await;
+    assert_eq!(v["total"], 4);
+    let (_, v) = s.get("/search?author=ann%20lee,Bob%20Roe").await;
+    assert_eq!(v["total"], 8, "OR within a filter, case-insensitive");
+    let (_, v) = s.get("/search?author=Ann%20Lee&tag=defense").await;
+    // Ann: 0,3,6,9; defense: 0,4,8 -> {0}
+    assert_eq!(ids(&v), vec!["a0"]);
+    let (_, v) = s.get("/search?tag=world&limit=0").await;
+    assert_eq!(v["total"], 12, "a parent tag matches its children");
+    let (_, v) = s.get("/search?tag=world/asia").await;
+    assert_eq!(v["total"], 6);
+    let (_, v) = s.get("/search?entity=victor%20cha").await;
+    assert_eq!(v["total"], 4);
+    let (_, v) = s.get("/search?entity_type=person").await;
+    assert_eq!(v["total"], 4);
+    let (_, v) = s.get("/search?language=fr").await;
+    assert_eq!(ids(&v), vec!["a11"]);
+    let (_, v) = s.get("/search?source=wire").await;
+    assert_eq!(v["total"], 12);
+    let (_, v) = s.get("/search?from=2024-02-01&to=2024-02-10").await;
+    // i % 3 == 1 -> February: 1,4,7,10; `to` as a bare date includes that whole day.
+    assert_eq!(v["total"], 4);
+    let (_, v) = s.get("/search?from=2024-02-10T12:00:01Z").await;
+    assert_eq!(v["total"], 4, "only March remains");
+}
+
+#[tokio::test]
+async fn facet_counts_are_disjunctive() {
+    let s = server().await;
+    let (_, v) = s
+        .get("/search?facets=authors,tags,entities,entities.person,published_at&author=Ann%20Lee")
+        .await;
+    assert_eq!(v["total"], 4);
+    // The authors facet ignores the author filter...
+    assert_eq!(
+        facet(&v, "authors"),
+        pairs(&[("Ann Lee", 4), ("Bob Roe", 4), ("Cy Poe", 4)])
+    );
+    // ...the others apply it. Ann: a0, a3, a6, a9.
+    assert_eq!(
+        facet(&v, "tags"),
+        pairs(&[
+            ("world", 4),
+            ("world/asia", 2),
+            ("world/europe", 2),
+            ("defense", 1)
+        ])
+    );
+    assert_eq!(facet(&v, "entities.person"), pairs(&[("Victor Cha", 4)]));
+    assert_eq!(
+        facet(&v, "entities"),
+        pairs(&[("Victor Cha", 4), ("China", 2), ("Russia", 2)])
+    );
+    assert_eq!(v["facets"]["entities"][0]["type"], "person");
+    assert_eq!(facet(&v, "published_at"), pairs(&[("2024-01", 4)]));
+}
+
+#[tokio::test]
+async fn histogram_intervals_and_facet_limit() {
+    let s = server().await;
+    let (_, v) = s.get("/search?facets=published_at:day&limit=0").await;
+    assert_eq!(
+        facet(&v, "published_at").len(),
+        31 + 29 + 1,
+        "days from Jan 10 to Mar 10 2024, gaps as zeros"
+    );
+    let (_, v) = s.get("/search?facets=published_at:year").await;
+    assert_eq!(facet(&v, "published_at"), pairs(&[("2024", 12)]));
+    let (_, v) = s.get("/search?facets=published_at:week").await;
+    let weeks = facet(&v, "published_at");
+    assert_eq!(weeks.first().unwrap(), &("2024-W02".to_string(), 4));
+    let (_, v) = s.get("/search?facets=tags&facet_limit=2").await;
+    assert_eq!(
+        facet(&v, "tags"),
+        pairs(&[("world", 12), ("world/asia", 6)])
+    );
+}
+
+#[tokio::test]
+async fn sort_and_paging() {
+    let s = server().await;
+    let (_, v) = s.get("/search?q=trade&sort=oldest&limit=3").await;
+    let dates: Vec<&str> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["published_at"].as_str().unwrap())
+        .collect();
+    assert!(dates.windows(2).all(|w| w[0] <= w[1]), "{dates:?}");
+    let (_, all) = s.get("/search?q=trade&limit=100").await;
+    let (_, page2) = s.get("/search?q=trade&limit=3&offset=3").await;
+    assert_eq!(ids(&page2), ids(&all)[3..6].to_vec());
+}
+
+#[tokio::test]
+async fn highlight_marks_stems_and_escapes_html() {
+    let s = server().await;
+    let (_, v) = s.get("/search?q=pacts&highlight=true").await;
+    let hit = &v["hits"][0];
+    assert_eq!(
+        hit["snippets"]["title"],
+        "Defense <mark>pact</mark> signed in Beijing"
+    );
+    assert!(hit["snippets"]["body"]
+        .as_str()
+        .unwrap()
+        .contains("<mark>pact</mark>"));
+    let (_, v) = s.get("/search?q=ordinary&highlight=true&limit=1").await;
+    let body = v["hits"][0]["snippets"]["body"].as_str().unwrap();
+    assert!(
+        body.contains("&lt;script&gt;") && !body.contains("<script>"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn get_and_post_give_the_same_answer() {
+    let s = server().await;
+    let (_, g) = s
+        .get("/search?q=trade&tag=world&author=Bob%20Roe,Cy%20Poe&facets=authors,tags&limit=5")
+        .await;
+    let (_, p) = s
+        .post_json(
+            "/search",
+            &json!({"q": "trade", "tag": ["world"], "author": ["Bob Roe", "Cy Poe"], "facets": ["authors", "tags"], "limit": 5}),
+        )
+        .await;
+    assert_eq!(g["hits"], p["hits"]);
+    assert_eq!(g["facets"], p["facets"]);
+    assert_eq!(g["total"], p["total"]);
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400_naming_them() {
+    let s = server().await;
+    for (query, needle) in [
+        ("limit=101", "`limit`"),
+        ("offset=10001", "`offset`"),
+        ("limit=ten", "`limit`"),
+        ("from=yesterday", "`from`"),
+        ("sort=best", "`sort`"),
+        ("facets=colours", "`facets`"),
+        ("facet_limit=0", "`facet_limit`"),
+        ("highlight=maybe", "`highlight`"),
+        ("colour=red", "`colour`"),
+    ] {
+        let (status, v) = s.get(&format!("/search?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        let m = error_message(&v, "bad_request");
+        assert!(m.contains(needle), "{query}: {m}");
+    }
+    let (status, v) = s.post_json("/search", &json!({"q": "x", "limt": 5})).await;
+    assert_eq!(status, 400);
+    assert!(error_message(&v, "bad_request").contains("limt"));
+}
+
+#[tokio::test]
+async fn odd_queries_never_fail() {
+    let s = server().await;
+    let long = "word ".repeat(1000);
+    for q in [
+        "\"unbalanced",
+        "title:",
+        "*",
+        "AND OR NOT",
+        "(((",
+        ")",
+        "-",
+        "-pact",
+        "pact -stall",
+        "\"defense pact\"",
+        "pact OR rally",
+        "author:\"Ann Lee\"",
+        "tag:defense",
+        "entity:china",
+        "published_at:[2024-01-01T00:00:00Z TO 2024-02-01T00:00:00Z]",
+        "🙂 emoji",
+        "'; DROP TABLE articles; --",
+        "views:>5",
+        "stored:x",
+        "nosuchfield:x",
+        "\\",
+        "~2",
+        "^3",
+        long.as_str(),
+    ] {
+        let r = s
+            .client
+            .get(s.url("/search"))
+            .query(&[("q", q)])
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        assert_eq!(status, 200, "q = {q:?}: {}", r.text().await.unwrap());
+    }
+    let (_, v) = s.get("/search?q=%22defense%20pact%22").await;
+    assert_eq!(ids(&v), vec!["a0"], "phrase");
+    let (_, v) = s.get("/search?q=pact%20-stall").await;
+    assert_eq!(ids(&v), vec!["a0"], "exclusion");
+    let (_, v) = s.get("/search?q=stall%20OR%20rally").await;
+    assert_eq!(v["total"], 2, "OR");
+    let (_, v) = s.get("/search?q=author:%22Ann%20Lee%22").await;
+    assert_eq!(v["total"], 4, "field:value");
+    let (_, v) = s.get("/search?q=tag:defense").await;
+    assert_eq!(v["total"], 3);
+    let (_, v) = s.get("/search?q=entity:china").await;
+    assert_eq!(v["total"], 6);
+}
