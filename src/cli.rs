@@ -82,6 +82,15 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Print the entities the server would extract from an article (JSON) or plain text
+    /// (first line = title).
+    Extract {
+        /// A JSON article or a text file; `-` reads standard input.
+        file: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Search an index and print a table.
     Search {
         /// The query.
@@ -117,6 +126,7 @@ fn env_map() -> HashMap<String, String> {
 /// Runs a command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Extract { file, json } => extract(&file, json),
         Command::Serve {
             listen,
             index,
@@ -399,6 +409,38 @@ fn search(config: &Config, q: &str, limit: usize) -> anyhow::Result<()> {
             .map_or_else(|| "-".to_string(), |s| format!("{s:.2}"));
         let title: String = hit.title.chars().take(80).collect();
         writeln!(out, "{score:>7}  {date:<10}  {:<24}  {title}", hit.id)?;
+    }
+    Ok(())
+}
+
+fn extract(file: &Path, json: bool) -> anyhow::Result<()> {
+    let text = if file == Path::new("-") {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
+        s
+    } else {
+        std::fs::read_to_string(file)
+            .with_context(|| format!("failed to read `{}`", file.display()))?
+    };
+    let (title, summary, body) = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) if v.is_object() => {
+            let field = |k: &str| v[k].as_str().unwrap_or("").to_string();
+            (field("title"), field("summary"), field("body"))
+        }
+        _ => {
+            let trimmed = text.trim_start();
+            let (first, rest) = trimmed.split_once('\n').unwrap_or((trimmed, ""));
+            (first.trim().to_string(), String::new(), rest.to_string())
+        }
+    };
+    let entities = crate::extract::extract_entities(&title, &summary, &body);
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&entities)?)?;
+    } else {
+        for e in entities {
+            writeln!(out, "{:<8} {}", e.entity_type, e.name)?;
+        }
     }
     Ok(())
 }

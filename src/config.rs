@@ -77,6 +77,12 @@ pub struct SearchConfig {
     pub summary_boost: f32,
     /// Boost of `body` matches.
     pub body_boost: f32,
+    /// Half-life of the recency boost, in days; 0 turns it off (pure BM25).
+    pub recency_half_life_days: f64,
+    /// Share of the score that decays with age (0..=1).
+    pub recency_weight: f32,
+    /// Weight of the popularity prior `ln(1 + views)`; 0 turns it off.
+    pub popularity_weight: f32,
 }
 
 /// Keys and CORS origins.
@@ -117,6 +123,9 @@ impl Default for Config {
                 title_boost: 3.0,
                 summary_boost: 2.0,
                 body_boost: 1.0,
+                recency_half_life_days: 0.0,
+                recency_weight: 0.5,
+                popularity_weight: 0.0,
             },
             auth: AuthConfig::default(),
         }
@@ -165,6 +174,9 @@ struct RawSearch {
     title_boost: Option<f32>,
     summary_boost: Option<f32>,
     body_boost: Option<f32>,
+    recency_half_life_days: Option<f64>,
+    recency_weight: Option<f32>,
+    popularity_weight: Option<f32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -246,6 +258,12 @@ impl Config {
             set(&mut c.search.title_boost, s.title_boost);
             set(&mut c.search.summary_boost, s.summary_boost);
             set(&mut c.search.body_boost, s.body_boost);
+            set(
+                &mut c.search.recency_half_life_days,
+                s.recency_half_life_days,
+            );
+            set(&mut c.search.recency_weight, s.recency_weight);
+            set(&mut c.search.popularity_weight, s.popularity_weight);
         }
         if let Some(a) = raw.auth {
             set(&mut c.auth.admin_keys, a.admin_keys);
@@ -329,6 +347,19 @@ impl Config {
             if !(b.is_finite() && b > 0.0) {
                 bail!("`{name}` must be a positive number, got {b}");
             }
+        }
+        let sc = &self.search;
+        if !(sc.recency_half_life_days.is_finite() && sc.recency_half_life_days >= 0.0) {
+            bail!("`search.recency_half_life_days` must be 0 (off) or a positive number of days");
+        }
+        if !(0.0..=1.0).contains(&sc.recency_weight) {
+            bail!(
+                "`search.recency_weight` must be between 0 and 1, got {}",
+                sc.recency_weight
+            );
+        }
+        if !(sc.popularity_weight.is_finite() && sc.popularity_weight >= 0.0) {
+            bail!("`search.popularity_weight` must be 0 (off) or positive");
         }
         let keys = self.auth.admin_keys.iter().chain(&self.auth.search_keys);
         for k in keys {

@@ -9,6 +9,7 @@ pub mod articles;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod extract_api;
 pub mod ops;
 pub mod page;
 pub mod search;
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(articles::articles_delete),
         )
         .route("/search", get(search::search_get).post(search::search_post))
+        .route("/extract", post(extract_api::extract_post))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

@@ -9,15 +9,19 @@ pub mod facets;
 pub mod filter;
 pub mod highlight;
 pub mod params;
+pub mod rank;
 pub mod text;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde::Serialize;
-use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query};
-use tantivy::{DocAddress, Order, Searcher, TantivyDocument};
+use std::collections::{HashMap, HashSet};
+
+use tantivy::collector::Count;
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 pub use facets::{FacetSpec, FacetValue, HistogramInterval};
 pub use filter::{Dimension, Filters};
@@ -105,6 +109,14 @@ pub struct Hit {
     /// Highlighted snippets, with `highlight=true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snippets: Option<highlight::Snippets>,
+    /// Other matching articles with the same text (wire copies) that this hit stands for;
+    /// they are not listed, but `total` and the facets count them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub copies: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Hit {
@@ -125,6 +137,7 @@ impl Hit {
             source: a.source,
             score,
             snippets: None,
+            copies: 0,
         }
     }
 }
@@ -165,8 +178,30 @@ pub fn run_search(
         Sort::Relevance if req.q.trim().is_empty() => Sort::Newest,
         s => s,
     };
-    let (page, total, shared_counts) =
-        collect_page(&searcher, main.as_ref(), sort, req, shared_collector)?;
+    let key = rank::RankKey::new(sort, cfg, &searcher);
+    let want = req.offset + req.limit;
+    // Over-fetch so that collapsing wire copies still fills the page; fetch more if not.
+    let mut fetch = if want == 0 { 0 } else { want * 2 + 10 };
+    let (mut candidates, total, shared_counts) = if fetch == 0 {
+        let (total, counts) = searcher.search(main.as_ref(), &(Count, shared_collector))?;
+        (Vec::new(), total, counts)
+    } else {
+        searcher.search(
+            main.as_ref(),
+            &(rank::top_collector(fetch, key), Count, shared_collector),
+        )?
+    };
+    let mut kept = collapse_copies(&searcher, &candidates, want)?;
+    while kept.len() < want && candidates.len() == fetch {
+        fetch *= 4;
+        candidates = searcher.search(main.as_ref(), &rank::top_collector(fetch, key))?;
+        kept = collapse_copies(&searcher, &candidates, want)?;
+    }
+    let page: Vec<(Option<f32>, DocAddress, u64)> = kept
+        .into_iter()
+        .skip(req.offset)
+        .map(|(k, addr, copy)| (key.is_score().then_some(k as f32), addr, copy))
+        .collect();
 
     let mut facet_map = BTreeMap::new();
     for (spec, raw) in shared.iter().zip(shared_counts) {
@@ -189,12 +224,13 @@ pub fn run_search(
         .highlight
         .then(|| highlight::Highlighter::new(&searcher, main.as_ref(), fields));
     let mut hits = Vec::with_capacity(page.len());
-    for (score, addr) in page {
+    for (score, addr, copy) in page {
         let doc: TantivyDocument = searcher.doc(addr)?;
         let article = document::from_document(&doc, fields)?;
         let snippets = highlighter.as_ref().map(|h| h.snippets(&article));
         let mut hit = Hit::from_article(article, score);
         hit.snippets = snippets;
+        hit.copies = count_copies(&searcher, main.as_ref(), fields, copy)?.saturating_sub(1);
         hits.push(hit);
     }
     Ok(SearchResponse {
@@ -205,45 +241,53 @@ pub fn run_search(
     })
 }
 
-type Page = Vec<(Option<f32>, DocAddress)>;
+/// Keeps the best of each group of wire copies (same `copy_key`), up to `want` hits.
+fn collapse_copies(
+    searcher: &Searcher,
+    candidates: &[(f64, DocAddress)],
+    want: usize,
+) -> crate::Result<Vec<(f64, DocAddress, u64)>> {
+    let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> = HashMap::new();
+    let mut seen = HashSet::new();
+    let mut kept = Vec::with_capacity(want);
+    for &(k, addr) in candidates {
+        if kept.len() >= want {
+            break;
+        }
+        let column = columns.entry(addr.segment_ord).or_insert_with(|| {
+            searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .u64("copy_key")
+                .ok()
+        });
+        let copy = column
+            .as_ref()
+            .and_then(|c| c.first(addr.doc_id))
+            .unwrap_or(0);
+        if seen.insert(copy) {
+            kept.push((k, addr, copy));
+        }
+    }
+    Ok(kept)
+}
 
-fn collect_page(
+/// Matching articles that share a copy key (the hit itself included).
+fn count_copies(
     searcher: &Searcher,
     query: &dyn Query,
-    sort: Sort,
-    req: &SearchRequest,
-    facets: facets::FacetsCollector,
-) -> crate::Result<(Page, usize, Vec<facets::RawCounts>)> {
-    if req.limit == 0 {
-        let (total, counts) = searcher.search(query, &(Count, facets))?;
-        return Ok((Vec::new(), total, counts));
-    }
-    let top = TopDocs::with_limit(req.limit).and_offset(req.offset);
-    Ok(match sort {
-        Sort::Relevance => {
-            let (page, total, counts) =
-                searcher.search(query, &(top.order_by_score(), Count, facets))?;
-            (
-                page.into_iter().map(|(s, a)| (Some(s), a)).collect(),
-                total,
-                counts,
-            )
-        }
-        Sort::Newest | Sort::Oldest => {
-            let order = if sort == Sort::Newest {
-                Order::Desc
-            } else {
-                Order::Asc
-            };
-            let collector = top.order_by_fast_field::<tantivy::DateTime>("published_at", order);
-            let (page, total, counts) = searcher.search(query, &(collector, Count, facets))?;
-            (
-                page.into_iter().map(|(_, a)| (None, a)).collect(),
-                total,
-                counts,
-            )
-        }
-    })
+    fields: &crate::index::Fields,
+    copy: u64,
+) -> crate::Result<usize> {
+    let same = TermQuery::new(
+        Term::from_field_u64(fields.copy_key, copy),
+        IndexRecordOption::Basic,
+    );
+    let both = BooleanQuery::new(vec![
+        (Occur::Must, query.box_clone()),
+        (Occur::Must, Box::new(same)),
+    ]);
+    Ok(searcher.search(&both, &Count)?)
 }
 
 /// `text AND every clause`; the bare text query when there are no filters.

@@ -5,4 +5,5 @@ mod common;
 
 mod articles;
 mod durability;
+mod extraction;
 mod search;

@@ -321,3 +321,50 @@ async fn odd_queries_never_fail() {
     let (_, v) = s.get("/search?q=entity:china").await;
     assert_eq!(v["total"], 6);
 }
+
+#[tokio::test]
+async fn wire_copies_are_shown_once_but_counted() {
+    let s = server().await;
+    let story = |id: &str, title: &str| json!({"id": id, "title": title, "body": "Cocoa rose on Monday, traders said.", "tags": ["cocoa"]});
+    s.post_json(
+        "/articles",
+        &json!([
+            story("c1", "COCOA PRICES RISE"),
+            story("c2", "Cocoa prices rise"),
+            story("c3", "Cocoa prices  rise!"),
+            story("c4", "Cocoa prices fall")
+        ]),
+    )
+    .await;
+    let (_, v) = s.get("/search?q=cocoa&facets=tags").await;
+    assert_eq!(v["total"], 4, "every copy is counted");
+    assert_eq!(facet(&v, "tags"), pairs(&[("cocoa", 4)]));
+    let hits = v["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 2, "the three copies are shown once: {v}");
+    let copies: Vec<u64> = hits
+        .iter()
+        .map(|h| h["copies"].as_u64().unwrap_or(0))
+        .collect();
+    assert!(copies.contains(&2) && copies.contains(&0), "{copies:?}");
+}
+
+#[tokio::test]
+async fn recency_boost_ranks_recent_stories_up_when_configured() {
+    let docs = json!([
+        {"id": "old", "title": "Election results", "body": "The election results are in.", "published_at": "2024-01-01"},
+        {"id": "new", "title": "Election results announced", "body": "Results of the election.", "published_at": "2024-06-01"},
+    ]);
+    let plain = TestServer::start().await;
+    plain.post_json("/articles", &docs).await;
+    let (_, v) = plain.get("/search?q=election%20results").await;
+    assert_eq!(
+        ids(&v)[0],
+        "old",
+        "pure BM25 prefers the shorter title: {v}"
+    );
+
+    let news = TestServer::start_with(|c| c.search.recency_half_life_days = 7.0).await;
+    news.post_json("/articles", &docs).await;
+    let (_, v) = news.get("/search?q=election%20results").await;
+    assert_eq!(ids(&v), vec!["new", "old"], "{v}");
+}

@@ -1,0 +1,56 @@
+//! `POST /extract`: the entities the server would store for an article sent without any, for
+//! editors and for debugging the extractor.
+
+use std::time::Instant;
+
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::extract::ApiJson;
+use crate::article::Entity;
+use crate::error::Error;
+use crate::extract::extract_entities;
+
+/// The text to read.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractRequest {
+    /// Headline.
+    #[serde(default)]
+    pub title: String,
+    /// Standfirst.
+    #[serde(default)]
+    pub summary: String,
+    /// Full text (or any plain text).
+    #[serde(default)]
+    pub body: String,
+}
+
+/// The entities found.
+#[derive(Debug, Serialize)]
+pub struct ExtractResponse {
+    /// Entities, most salient first.
+    pub entities: Vec<Entity>,
+    /// Time spent, milliseconds.
+    pub took_ms: f64,
+}
+
+/// `POST /extract`
+pub async fn extract_post(
+    ApiJson(req): ApiJson<ExtractRequest>,
+) -> Result<Json<ExtractResponse>, ApiError> {
+    if req.title.trim().is_empty() && req.summary.trim().is_empty() && req.body.trim().is_empty() {
+        return Err(Error::field("body", "send some text in `title`, `summary` or `body`").into());
+    }
+    let resp = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let entities = extract_entities(&req.title, &req.summary, &req.body);
+        ExtractResponse {
+            entities,
+            took_ms: started.elapsed().as_secs_f64() * 1e3,
+        }
+    })
+    .await?;
+    Ok(Json(resp))
+}
