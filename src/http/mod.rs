@@ -12,8 +12,10 @@ pub mod extract;
 pub mod extract_api;
 pub mod ops;
 pub mod page;
+pub mod related;
 pub mod search;
 pub mod state;
+pub mod suggest;
 
 use std::future::Future;
 use std::time::Duration;
@@ -40,6 +42,8 @@ pub fn router(state: AppState) -> Router {
     let limits = &state.config.limits;
     let mut app = Router::new()
         .route("/", get(page::page))
+        .route("/assets/page.js", get(page::script))
+        .route("/assets/page.css", get(page::style))
         .route("/health", get(ops::health))
         .route("/stats", get(ops::stats))
         .route("/metrics", get(ops::metrics))
@@ -52,6 +56,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/search", get(search::search_get).post(search::search_post))
         .route("/extract", post(extract_api::extract_post))
+        .route("/suggest", get(suggest::suggest_get))
+        .route("/articles/{id}/related", get(related::related_get))
+        .route("/related", post(related::related_post))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

@@ -6,6 +6,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::Config;
 use crate::index::NewsIndex;
+use crate::query::suggest::Suggester;
 
 /// Shared state of the HTTP handlers.
 #[derive(Clone)]
@@ -14,6 +15,8 @@ pub struct AppState {
     pub index: Arc<NewsIndex>,
     /// Settings.
     pub config: Arc<Config>,
+    /// Suggestions and their cached dictionary.
+    pub suggester: Arc<Suggester>,
     /// Permits for CPU-bound reads (search, related, suggest); none left means 503.
     pub search_permits: Arc<Semaphore>,
 }
@@ -25,6 +28,7 @@ impl AppState {
         AppState {
             index,
             config,
+            suggester: Arc::new(Suggester::new()),
             search_permits: Arc::new(Semaphore::new(permits)),
         }
     }

@@ -14,11 +14,15 @@ pub fn to_document(article: &Article, f: &Fields) -> crate::Result<TantivyDocume
     let mut doc = TantivyDocument::default();
     doc.add_text(f.id, &article.id);
     doc.add_text(f.title, &article.title);
+    doc.add_text(f.title_words, &article.title);
+    doc.add_text(f.words, &article.title);
     if let Some(s) = &article.summary {
         doc.add_text(f.summary, s);
+        doc.add_text(f.words, s);
     }
     if let Some(b) = &article.body {
         doc.add_text(f.body, b);
+        doc.add_text(f.words, b);
     }
     for a in &article.authors {
         doc.add_text(f.author, a);

@@ -20,6 +20,9 @@ use tantivy::Index;
 pub const TEXT_ANALYZER: &str = "news_en";
 /// Analyzer of the keyword fields: the whole value, lowercased.
 pub const KEYWORD_ANALYZER: &str = "keyword_lower";
+/// Analyzer of the unstemmed word fields (typo tolerance, suggestions): words, lowercased,
+/// folded to ASCII, not stemmed, so edit distances are taken between real spellings.
+pub const WORDS_ANALYZER: &str = "news_words";
 
 /// Separator of type and name in the `entity_typed` column (`place\u{1f}China`).
 pub const TYPE_SEPARATOR: char = '\u{1f}';
@@ -35,6 +38,10 @@ pub struct Fields {
     pub summary: Field,
     /// Full text.
     pub body: Field,
+    /// Every word of title, summary and body, unstemmed: what typo-tolerant matching reads.
+    pub words: Field,
+    /// The title's words, unstemmed: what title suggestions read.
+    pub title_words: Field,
     /// Authors (keyword).
     pub author: Field,
     /// Tags, every level of the hierarchy (`world`, `world/asia`).
@@ -95,6 +102,16 @@ pub fn build_schema() -> (Schema, Fields) {
     let title = b.add_text_field("title", text());
     let summary = b.add_text_field("summary", text());
     let body = b.add_text_field("body", text());
+    let words_options = |option| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(WORDS_ANALYZER)
+                .set_index_option(option)
+                .set_fieldnorms(false),
+        )
+    };
+    let words = b.add_text_field("words", words_options(IndexRecordOption::Basic));
+    let title_words = b.add_text_field("title_words", words_options(IndexRecordOption::Basic));
     let author = b.add_text_field("author", keyword());
     let tag = b.add_text_field("tag", keyword());
     let entity = b.add_text_field("entity", keyword());
@@ -128,6 +145,8 @@ pub fn build_schema() -> (Schema, Fields) {
         title,
         summary,
         body,
+        words,
+        title_words,
         author,
         tag,
         entity,
@@ -153,9 +172,21 @@ pub fn text_analyzer() -> TextAnalyzer {
         .build()
 }
 
+/// The unstemmed words analyzer.
+pub fn words_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
 /// Registers our analyzers; tantivy does not persist them, so every open must call this.
 pub fn register_analyzers(index: &Index) {
     index.tokenizers().register(TEXT_ANALYZER, text_analyzer());
+    index
+        .tokenizers()
+        .register(WORDS_ANALYZER, words_analyzer());
     index.tokenizers().register(
         KEYWORD_ANALYZER,
         TextAnalyzer::builder(RawTokenizer::default())

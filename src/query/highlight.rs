@@ -2,20 +2,33 @@
 //! stemmed matches (it reads the text with the field's analyzer) and HTML-escapes the article
 //! text, so snippets are safe to put in a page.
 
-use tantivy::query::Query;
-use tantivy::snippet::SnippetGenerator;
-use tantivy::Searcher;
+use std::collections::BTreeMap;
 
+use tantivy::query::Query;
+use tantivy::schema::Field;
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{Score, Searcher, Term};
+
+use super::typo::{within_edits, TypoWord};
 use crate::article::Article;
+use crate::index::schema::{text_analyzer, words_analyzer};
 use crate::index::Fields;
 
 /// Longest body snippet, in characters.
 const BODY_SNIPPET_CHARS: usize = 200;
 
 /// Snippet generators for title and body, built once per search.
+///
+/// The terms to mark are the query's own (stems, so `pacts` marks `pact`) plus, per article,
+/// the words of its text that matched a query word through a typo: tantivy's generator only
+/// knows the terms of term queries, not what a fuzzy query matched, so those are found here.
 pub struct Highlighter {
-    title: Option<SnippetGenerator>,
-    body: Option<SnippetGenerator>,
+    title_terms: BTreeMap<String, Score>,
+    body_terms: BTreeMap<String, Score>,
+    title: SnippetGenerator,
+    body: SnippetGenerator,
+    fields: Fields,
+    typos: Vec<TypoWord>,
 }
 
 /// The snippets of one hit.
@@ -28,60 +41,122 @@ pub struct Snippets {
 }
 
 impl Highlighter {
-    /// Prepares generators for the terms of `query`.
-    pub fn new(searcher: &Searcher, query: &dyn Query, fields: &Fields) -> Highlighter {
-        let make = |field, chars| {
-            SnippetGenerator::create(searcher, query, field)
-                .ok()
-                .map(|mut g| {
-                    g.set_max_num_chars(chars);
-                    g
-                })
-        };
+    /// Prepares generators for the terms of `query` and the typo words.
+    pub fn new(
+        searcher: &Searcher,
+        query: &dyn Query,
+        fields: &Fields,
+        typos: Vec<TypoWord>,
+    ) -> Highlighter {
+        let title_terms = query_terms(searcher, query, fields.title);
+        let body_terms = query_terms(searcher, query, fields.body);
         Highlighter {
-            title: make(fields.title, 1_000),
-            body: make(fields.body, BODY_SNIPPET_CHARS),
+            title: generator(title_terms.clone(), fields.title, TITLE_CHARS),
+            body: generator(body_terms.clone(), fields.body, BODY_SNIPPET_CHARS),
+            title_terms,
+            body_terms,
+            fields: *fields,
+            typos,
         }
     }
 
     /// Snippets of an article.
     pub fn snippets(&self, article: &Article) -> Snippets {
-        let title = match &self.title {
-            Some(g) => {
-                let mut s = g.snippet(&article.title);
-                if s.is_empty() {
-                    escape(&article.title)
-                } else {
-                    s.set_snippet_prefix_postfix("<mark>", "</mark>");
-                    // The generator returns a fragment; a title is short enough to show whole.
-                    if s.fragment().len() == article.title.len() {
-                        s.to_html()
-                    } else {
-                        whole_title(&article.title, &s)
-                    }
-                }
-            }
-            None => escape(&article.title),
-        };
         let body_text = article
             .body
             .as_deref()
             .or(article.summary.as_deref())
             .unwrap_or("");
-        let body = match &self.body {
-            Some(g) => {
-                let mut s = g.snippet(body_text);
-                if s.is_empty() {
-                    escape(&lead(body_text))
-                } else {
-                    s.set_snippet_prefix_postfix("<mark>", "</mark>");
-                    s.to_html()
-                }
+        let (title_gen, body_gen);
+        let (title_gen, body_gen) = if self.typos.is_empty() {
+            (&self.title, &self.body)
+        } else {
+            title_gen = self.with_typos(
+                &self.title_terms,
+                &article.title,
+                self.fields.title,
+                TITLE_CHARS,
+            );
+            body_gen = self.with_typos(
+                &self.body_terms,
+                body_text,
+                self.fields.body,
+                BODY_SNIPPET_CHARS,
+            );
+            (&title_gen, &body_gen)
+        };
+        let mut s = title_gen.snippet(&article.title);
+        let title = if s.is_empty() {
+            escape(&article.title)
+        } else {
+            s.set_snippet_prefix_postfix("<mark>", "</mark>");
+            // The generator returns a fragment; a title is short enough to show whole.
+            if s.fragment().len() == article.title.len() {
+                s.to_html()
+            } else {
+                whole_title(&article.title, &s)
             }
-            None => escape(&lead(body_text)),
+        };
+        let mut s = body_gen.snippet(body_text);
+        let body = if s.is_empty() {
+            escape(&lead(body_text))
+        } else {
+            s.set_snippet_prefix_postfix("<mark>", "</mark>");
+            s.to_html()
         };
         Snippets { title, body }
     }
+
+    /// A generator that also marks the words of `text` that matched a typo word.
+    fn with_typos(
+        &self,
+        base: &BTreeMap<String, Score>,
+        text: &str,
+        field: Field,
+        chars: usize,
+    ) -> SnippetGenerator {
+        let mut terms = base.clone();
+        let mut words = words_analyzer();
+        let mut stemmer = text_analyzer();
+        let mut stream = words.token_stream(text);
+        while stream.advance() {
+            let token = &stream.token().text;
+            if self
+                .typos
+                .iter()
+                .any(|t| within_edits(&t.word, token, t.distance))
+            {
+                let mut stems = stemmer.token_stream(token);
+                while stems.advance() {
+                    terms.entry(stems.token().text.clone()).or_insert(1.0);
+                }
+            }
+        }
+        generator(terms, field, chars)
+    }
+}
+
+/// Longest title snippet, in characters (titles are shown whole).
+const TITLE_CHARS: usize = 1_000;
+
+fn generator(terms: BTreeMap<String, Score>, field: Field, chars: usize) -> SnippetGenerator {
+    SnippetGenerator::new(terms, text_analyzer(), field, chars)
+}
+
+/// The query's terms on `field`, weighted by rarity so the best passage is the one with the
+/// rarest words.
+fn query_terms(searcher: &Searcher, query: &dyn Query, field: Field) -> BTreeMap<String, Score> {
+    let n = searcher.num_docs().max(1) as f32;
+    let mut terms = BTreeMap::new();
+    query.query_terms(&mut |term: &Term, _| {
+        if term.field() == field {
+            if let Some(text) = term.value().as_str() {
+                let df = searcher.doc_freq(term).unwrap_or(0) as f32;
+                terms.insert(text.to_string(), 1.0 + (n / (df + 1.0)).ln().max(0.0));
+            }
+        }
+    });
+    terms
 }
 
 /// Marks the highlighted ranges of a fragment on the whole title.

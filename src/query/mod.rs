@@ -10,7 +10,10 @@ pub mod filter;
 pub mod highlight;
 pub mod params;
 pub mod rank;
+pub mod related;
+pub mod suggest;
 pub mod text;
+pub mod typo;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -61,6 +64,8 @@ pub struct SearchRequest {
     pub offset: usize,
     /// Add snippets.
     pub highlight: bool,
+    /// Let rare or unknown plain words match their close spellings.
+    pub typos: bool,
 }
 
 impl Default for SearchRequest {
@@ -74,6 +79,7 @@ impl Default for SearchRequest {
             limit: params::DEFAULT_LIMIT,
             offset: 0,
             highlight: false,
+            typos: true,
         }
     }
 }
@@ -165,7 +171,29 @@ pub fn run_search(
     let searcher = index.searcher();
     let fields = index.fields();
     let text = text::text_query(index.index(), fields, cfg, &req.q);
-    let main = with_filters(text.box_clone(), req.filters.clauses(fields, None));
+    let typo = if req.typos {
+        let parser = text::parser(index.index(), fields, cfg);
+        typo::typo_query(&searcher, fields, &parser, &req.q)
+    } else {
+        None
+    };
+    // What matches (and is counted): the typo-tolerant query when there is one.
+    let matching = typo
+        .as_ref()
+        .map_or_else(|| text.box_clone(), |(q, _)| q.box_clone());
+    let main = with_filters(matching.box_clone(), req.filters.clauses(fields, None));
+    // The order: exact matches first, then those that needed a typo.
+    let tiers: Vec<Box<dyn Query>> = match &typo {
+        None => vec![main.box_clone()],
+        Some(_) => {
+            let exact = with_filters(text.box_clone(), req.filters.clauses(fields, None));
+            let fuzzy_only = BooleanQuery::new(vec![
+                (Occur::Must, main.box_clone()),
+                (Occur::MustNot, exact.box_clone()),
+            ]);
+            vec![exact, Box::new(fuzzy_only)]
+        }
+    };
 
     let (shared, own): (Vec<FacetSpec>, Vec<FacetSpec>) = req
         .facets
@@ -180,23 +208,27 @@ pub fn run_search(
     };
     let key = rank::RankKey::new(sort, cfg, &searcher);
     let want = req.offset + req.limit;
-    // Over-fetch so that collapsing wire copies still fills the page; fetch more if not.
-    let mut fetch = if want == 0 { 0 } else { want * 2 + 10 };
-    let (mut candidates, total, shared_counts) = if fetch == 0 {
-        let (total, counts) = searcher.search(main.as_ref(), &(Count, shared_collector))?;
-        (Vec::new(), total, counts)
-    } else {
-        searcher.search(
+    // Over-fetch so that collapsing wire copies still fills the page.
+    let first_fetch = want * 2 + 10;
+    let (first, total, shared_counts) = if want > 0 && tiers.len() == 1 {
+        let (c, t, f) = searcher.search(
             main.as_ref(),
-            &(rank::top_collector(fetch, key), Count, shared_collector),
-        )?
+            &(
+                rank::top_collector(first_fetch, key),
+                Count,
+                shared_collector,
+            ),
+        )?;
+        (Some(c), t, f)
+    } else {
+        let (t, f) = searcher.search(main.as_ref(), &(Count, shared_collector))?;
+        (None, t, f)
     };
-    let mut kept = collapse_copies(&searcher, &candidates, want)?;
-    while kept.len() < want && candidates.len() == fetch {
-        fetch *= 4;
-        candidates = searcher.search(main.as_ref(), &rank::top_collector(fetch, key))?;
-        kept = collapse_copies(&searcher, &candidates, want)?;
-    }
+    let kept = if want == 0 {
+        Vec::new()
+    } else {
+        ranked_page(&searcher, &tiers, key, want, first)?
+    };
     let page: Vec<(Option<f32>, DocAddress, u64)> = kept
         .into_iter()
         .skip(req.offset)
@@ -209,7 +241,7 @@ pub fn run_search(
     }
     for spec in &own {
         let q = with_filters(
-            text.box_clone(),
+            matching.box_clone(),
             req.filters.clauses(fields, Some(spec.dimension())),
         );
         let raw = searcher.search(
@@ -220,9 +252,10 @@ pub fn run_search(
         facet_map.insert(spec.key(), facets::finish(spec, raw, req.facet_limit));
     }
 
+    let typo_words = typo.map(|(_, words)| words).unwrap_or_default();
     let highlighter = req
         .highlight
-        .then(|| highlight::Highlighter::new(&searcher, main.as_ref(), fields));
+        .then(|| highlight::Highlighter::new(&searcher, text.as_ref(), fields, typo_words));
     let mut hits = Vec::with_capacity(page.len());
     for (score, addr, copy) in page {
         let doc: TantivyDocument = searcher.doc(addr)?;
@@ -241,15 +274,51 @@ pub fn run_search(
     })
 }
 
-/// Keeps the best of each group of wire copies (same `copy_key`), up to `want` hits.
+pub(crate) type Ranked = Vec<(f64, DocAddress, u64)>;
+
+/// The best `want` documents, tier after tier (exact matches before typo matches), keeping one
+/// of each group of wire copies. `first` is tier 0's first fetch when the caller already has it.
+pub(crate) fn ranked_page(
+    searcher: &Searcher,
+    tiers: &[Box<dyn Query>],
+    key: rank::RankKey,
+    want: usize,
+    mut first: Option<Vec<(f64, DocAddress)>>,
+) -> crate::Result<Ranked> {
+    let mut kept: Ranked = Vec::with_capacity(want);
+    let mut seen: HashSet<u64> = HashSet::new();
+    for tier in tiers {
+        if kept.len() >= want {
+            break;
+        }
+        let (base_len, base_seen) = (kept.len(), seen.clone());
+        let mut fetch = (want - base_len) * 2 + 10;
+        loop {
+            let candidates = match first.take() {
+                Some(c) => c,
+                None => searcher.search(tier.as_ref(), &rank::top_collector(fetch, key))?,
+            };
+            kept.truncate(base_len);
+            seen.clone_from(&base_seen);
+            collapse_copies(searcher, &candidates, want, &mut kept, &mut seen);
+            if kept.len() >= want || candidates.len() < fetch {
+                break;
+            }
+            fetch *= 4;
+        }
+    }
+    Ok(kept)
+}
+
+/// Appends candidates to `kept`, skipping copies of what is already there, up to `want`.
 fn collapse_copies(
     searcher: &Searcher,
     candidates: &[(f64, DocAddress)],
     want: usize,
-) -> crate::Result<Vec<(f64, DocAddress, u64)>> {
+    kept: &mut Ranked,
+    seen: &mut HashSet<u64>,
+) {
     let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> = HashMap::new();
-    let mut seen = HashSet::new();
-    let mut kept = Vec::with_capacity(want);
     for &(k, addr) in candidates {
         if kept.len() >= want {
             break;
@@ -269,7 +338,6 @@ fn collapse_copies(
             kept.push((k, addr, copy));
         }
     }
-    Ok(kept)
 }
 
 /// Matching articles that share a copy key (the hit itself included).

@@ -58,6 +58,9 @@ pub struct SearchParams {
     /// Add snippets.
     #[serde(default, deserialize_with = "bool_or_string")]
     pub highlight: Option<String>,
+    /// Typo tolerance (default true).
+    #[serde(default, deserialize_with = "bool_or_string")]
+    pub typos: Option<String>,
 }
 
 impl SearchParams {
@@ -97,10 +100,11 @@ impl SearchParams {
                 "limit" => single(&mut p.limit)?,
                 "offset" => single(&mut p.offset)?,
                 "highlight" => single(&mut p.highlight)?,
+                "typos" => single(&mut p.typos)?,
                 other => {
                     return Err(Error::param(
                         truncate_for_message(other),
-                        "unknown parameter; expected one of q, author, tag, entity, entity_type, language, source, from, to, facets, facet_limit, sort, limit, offset, highlight",
+                        "unknown parameter; expected one of q, author, tag, entity, entity_type, language, source, from, to, facets, facet_limit, sort, limit, offset, highlight, typos",
                     ))
                 }
             }
@@ -159,19 +163,8 @@ impl SearchParams {
                 ));
             }
         };
-        let highlight = match self.highlight.as_deref().map(str::trim) {
-            None | Some("") | Some("false") | Some("0") => false,
-            Some("true") | Some("1") => true,
-            Some(other) => {
-                return Err(Error::param(
-                    "highlight",
-                    format!(
-                        "expected true or false, got `{}`",
-                        truncate_for_message(other)
-                    ),
-                ));
-            }
-        };
+        let highlight = flag("highlight", self.highlight.as_deref(), false)?;
+        let typos = flag("typos", self.typos.as_deref(), true)?;
         let from = date("from", self.from, DayEdge::Start)?;
         let to = date("to", self.to, DayEdge::End)?;
         if let (Some(f), Some(t)) = (from, to) {
@@ -219,6 +212,7 @@ impl SearchParams {
             limit,
             offset,
             highlight,
+            typos,
         })
     }
 }
@@ -261,6 +255,21 @@ impl FacetSpec {
                 }
             }
         })
+    }
+}
+
+fn flag(name: &str, v: Option<&str>, default: bool) -> crate::Result<bool> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(default),
+        Some("true") | Some("1") => Ok(true),
+        Some("false") | Some("0") => Ok(false),
+        Some(other) => Err(Error::param(
+            name,
+            format!(
+                "expected true or false, got `{}`",
+                truncate_for_message(other)
+            ),
+        )),
     }
 }
 

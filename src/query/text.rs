@@ -32,7 +32,7 @@ pub fn text_query(index: &Index, fields: &Fields, cfg: &SearchConfig, q: &str) -
     parser.parse_query_lenient(&words).0
 }
 
-fn parser(index: &Index, fields: &Fields, cfg: &SearchConfig) -> QueryParser {
+pub fn parser(index: &Index, fields: &Fields, cfg: &SearchConfig) -> QueryParser {
     let mut parser = QueryParser::for_index(index, vec![fields.title, fields.summary, fields.body]);
     parser.set_conjunction_by_default();
     parser.set_field_boost(fields.title, cfg.title_boost);

@@ -6,4 +6,7 @@ mod common;
 mod articles;
 mod durability;
 mod extraction;
+mod page;
+mod related;
 mod search;
+mod suggest;

@@ -368,3 +368,37 @@ async fn recency_boost_ranks_recent_stories_up_when_configured() {
     let (_, v) = news.get("/search?q=election%20results").await;
     assert_eq!(ids(&v), vec!["new", "old"], "{v}");
 }
+
+#[tokio::test]
+async fn typos_match_close_spellings_below_exact_matches() {
+    let s = server().await;
+    // A transposition in a 4-letter word is one edit: `pcat` finds `pact`, every word required.
+    let (_, v) = s.get("/search?q=defense%20pcat&highlight=true").await;
+    assert_eq!(ids(&v), vec!["a0"], "{v}");
+    assert_eq!(
+        v["hits"][0]["snippets"]["title"],
+        "<mark>Defense</mark> <mark>pact</mark> signed in Beijing",
+        "fuzzy matches are marked"
+    );
+    let (_, v) = s.get("/search?q=pcat&typos=false").await;
+    assert_eq!(v["total"], 0, "typos=false turns it off");
+    let (_, v) = s.get("/search?q=defense%20pcat%20xylophone").await;
+    assert_eq!(v["total"], 0, "every word stays required");
+
+    // A rare exact spelling also matches its close spellings, always below the exact match.
+    s.post_json(
+        "/articles",
+        &json!([
+            {"id": "t1", "title": "Cocoa harvest begins", "body": "Cocoa farmers began the harvest."},
+            {"id": "t2", "title": "Cocao harvest begins", "body": "A misspelt headline."},
+        ]),
+    )
+    .await;
+    let (_, v) = s.get("/search?q=cocao%20harvest").await;
+    assert_eq!(ids(&v), vec!["t2", "t1"], "{v}");
+    let (_, v) = s.get("/search?q=cocao%20harvest&typos=false").await;
+    assert_eq!(ids(&v), vec!["t2"]);
+    // Syntax is taken literally.
+    let (_, v) = s.get("/search?q=%22pcat%22").await;
+    assert_eq!(v["total"], 0);
+}

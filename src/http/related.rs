@@ -1,0 +1,161 @@
+//! `GET /articles/{id}/related` and `POST /related`: validation and JSON around
+//! [`crate::query::related`], which does the work off the async runtime.
+//!
+//! GET takes the search filters (`from`, `to`, `tag`, …) and `limit`, validated by the same
+//! code as `/search` so that messages name the parameter the same way; search-only parameters
+//! (`q`, `facets`, `sort`, …) are refused rather than ignored.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::extract::{ApiJson, QueryPairs};
+use super::search::run_blocking;
+use super::state::AppState;
+use crate::article::date::truncate_for_message;
+use crate::query::related::{related, related_to_id, RelatedConfig, RelatedResponse, Source};
+use crate::query::{Filters, SearchParams};
+use crate::Error;
+
+/// Parameters `GET /articles/{id}/related` accepts.
+const GET_PARAMS: [&str; 9] = [
+    "limit",
+    "from",
+    "to",
+    "tag",
+    "author",
+    "entity",
+    "entity_type",
+    "language",
+    "source",
+];
+
+/// `GET /articles/{id}/related`
+pub async fn related_get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    QueryPairs(pairs): QueryPairs,
+) -> Result<Json<RelatedResponse>, ApiError> {
+    let (filters, limit) = filters_and_limit(pairs, &state)?;
+    let resp = run_blocking(&state, move |state| {
+        related_to_id(
+            &state.index,
+            &RelatedConfig::default(),
+            &id,
+            &filters,
+            limit,
+        )
+    })
+    .await?;
+    Ok(Json(resp))
+}
+
+/// The body of `POST /related`: a draft not in the index.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelatedDraft {
+    /// Headline.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Full text.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Entities, as names or as `{"name", "type"}` objects like an article's.
+    #[serde(default)]
+    pub entities: Vec<DraftEntity>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Hits wanted.
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// An entity of a draft: a bare name or an article-style object.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DraftEntity {
+    /// `"China"`
+    Name(String),
+    /// `{"name": "China", "type": "place"}`
+    Object {
+        /// Display name.
+        name: String,
+        /// Type word; not used for matching.
+        #[serde(rename = "type", default)]
+        _entity_type: Option<String>,
+    },
+}
+
+/// `POST /related`
+pub async fn related_post(
+    State(state): State<AppState>,
+    ApiJson(draft): ApiJson<RelatedDraft>,
+) -> Result<Json<RelatedResponse>, ApiError> {
+    let title = draft.title.unwrap_or_default();
+    let body = draft.body.filter(|b| !b.trim().is_empty());
+    if title.trim().is_empty() && body.is_none() {
+        return Err(Error::field("title", "title or body must be a non-empty string").into());
+    }
+    let limit = draft.limit.unwrap_or(crate::query::params::DEFAULT_LIMIT);
+    check_limit(limit, &state)?;
+    let source = Source {
+        id: None,
+        title,
+        summary: None,
+        body,
+        entities: draft
+            .entities
+            .into_iter()
+            .map(|e| match e {
+                DraftEntity::Name(n) | DraftEntity::Object { name: n, .. } => n,
+            })
+            .collect(),
+        tags: draft.tags,
+        published_at: None,
+    };
+    let resp = run_blocking(&state, move |state| {
+        related(
+            &state.index,
+            &RelatedConfig::default(),
+            &source,
+            &Filters::default(),
+            limit,
+        )
+    })
+    .await?;
+    Ok(Json(resp))
+}
+
+/// Validates the GET parameters with the search rules, refusing search-only ones.
+fn filters_and_limit(
+    pairs: Vec<(String, String)>,
+    state: &AppState,
+) -> crate::Result<(Filters, usize)> {
+    if let Some((name, _)) = pairs
+        .iter()
+        .find(|(name, _)| !GET_PARAMS.contains(&name.as_str()))
+    {
+        return Err(Error::param(
+            truncate_for_message(name),
+            format!(
+                "unknown parameter; expected one of {}",
+                GET_PARAMS.join(", ")
+            ),
+        ));
+    }
+    let req = SearchParams::from_pairs(pairs)?.into_request(&state.config.limits)?;
+    Ok((req.filters, req.limit))
+}
+
+fn check_limit(limit: usize, state: &AppState) -> crate::Result<()> {
+    let max = state.config.limits.max_limit;
+    if limit > max {
+        return Err(Error::param(
+            "limit",
+            format!("must be at most {max}, got {limit}"),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! `GET /suggest?q=beij&limit=8`: completions for a search box while the user types.
+
+use axum::extract::State;
+use axum::Json;
+
+use super::error::ApiError;
+use super::extract::QueryPairs;
+use super::search::run_blocking;
+use super::state::AppState;
+use crate::article::date::truncate_for_message;
+use crate::error::Error;
+use crate::query::suggest::{SuggestResponse, DEFAULT_LIMIT, MAX_CHARS, MAX_LIMIT};
+
+/// `GET /suggest`
+pub async fn suggest_get(
+    State(state): State<AppState>,
+    QueryPairs(pairs): QueryPairs,
+) -> Result<Json<SuggestResponse>, ApiError> {
+    let mut q = String::new();
+    let mut limit = DEFAULT_LIMIT;
+    for (name, value) in pairs {
+        match name.as_str() {
+            "q" => q = value,
+            "limit" => {
+                limit = value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_LIMIT).contains(n))
+                    .ok_or_else(|| {
+                        Error::param(
+                            "limit",
+                            format!(
+                                "expected a whole number from 1 to {MAX_LIMIT}, got `{}`",
+                                truncate_for_message(&value)
+                            ),
+                        )
+                    })?;
+            }
+            other => {
+                return Err(Error::param(
+                    truncate_for_message(other),
+                    "unknown parameter; expected q or limit",
+                )
+                .into())
+            }
+        }
+    }
+    let chars = q.chars().count();
+    if chars > MAX_CHARS {
+        return Err(Error::param(
+            "q",
+            format!("is {chars} characters long, at most {MAX_CHARS} are allowed"),
+        )
+        .into());
+    }
+    let resp = run_blocking(&state, move |state| {
+        state.suggester.suggest(&state.index, &q, limit)
+    })
+    .await?;
+    Ok(Json(resp))
+}
