@@ -1,1 +1,91 @@
-fn main() {}
+//! Search latency of `query::run_search` (no HTTP), one request at a time.
+//!
+//! The index is built once from the corpus (`NEWSINDEX_BENCH_CORPUS`, default the Reuters
+//! corpus) with the [`BulkIndexer`] in a TempDir and opened with [`NewsIndex::open`]. Every
+//! request goes through `SearchParams::from_pairs(..).into_request(&limits)`, the validation the
+//! HTTP handlers use, once before measuring (the validation itself is not timed).
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use newsindex::config::Config;
+use newsindex::index::NewsIndex;
+use newsindex::query::{run_search, SearchParams, SearchRequest};
+
+fn request(pairs: &[(&str, &str)], config: &Config) -> SearchRequest {
+    let owned = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    SearchParams::from_pairs(owned)
+        .and_then(|p| p.into_request(&config.limits))
+        .unwrap_or_else(|e| panic!("invalid bench request {pairs:?}: {e}"))
+}
+
+fn bench_search(c: &mut Criterion) {
+    let (bytes, lines) = common::corpus_bytes();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let started = std::time::Instant::now();
+    let (added, failed) = common::bulk_load(dir.path(), &bytes);
+    drop(bytes);
+    eprintln!(
+        "corpus: {} ({lines} lines): indexed {added}, {failed} failed, in {:.1} s",
+        common::corpus_path().display(),
+        started.elapsed().as_secs_f64()
+    );
+    let config = Config::default();
+    let index = NewsIndex::open(dir.path(), &config.writer).expect("open index");
+
+    // The date range: the middle third of the corpus' time span.
+    let edge = |sort: &str| {
+        let req = request(&[("q", ""), ("sort", sort), ("limit", "1")], &config);
+        let resp = run_search(&index, &config.search, &req).expect("search");
+        resp.hits
+            .first()
+            .and_then(|h| h.published_at.clone())
+            .unwrap_or_default()
+    };
+    let (from, to) = common::middle_third(&edge("oldest"), &edge("newest"));
+
+    let mut group = c.benchmark_group("search");
+    group.sample_size(30);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(3));
+    // The shared scenarios, plus two that split "words + 3 facets + dates" into its parts.
+    let mut scenarios = common::search_scenarios(&from, &to);
+    let facets = "tags,authors,entities.place".to_string();
+    let words = "oil prices".to_string();
+    scenarios.push((
+        "words_dates",
+        vec![
+            ("q", words.clone()),
+            ("from", from.clone()),
+            ("to", to.clone()),
+        ],
+    ));
+    scenarios.push(("words_3facets", vec![("q", words), ("facets", facets)]));
+    for (name, pairs) in scenarios {
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let req = request(&pairs, &config);
+        let resp = run_search(&index, &config.search, &req).expect("search");
+        eprintln!(
+            "{name}: {pairs:?} -> total {}, {} hits, {} facets",
+            resp.total,
+            resp.hits.len(),
+            resp.facets.len()
+        );
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                run_search(&index, &config.search, std::hint::black_box(&req)).expect("search")
+            })
+        });
+    }
+    group.finish();
+    index.shutdown_blocking().expect("shutdown");
+}
+
+criterion_group!(benches, bench_search);
+criterion_main!(benches);
