@@ -14,9 +14,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, Overrides};
+use crate::formats::{self, Format};
 use crate::http::{self, AppState};
 use crate::index::{BulkIndexer, NewsIndex};
-use crate::ingest::{self, ItemError};
+use crate::ingest::ItemError;
 use crate::query::{run_search, SearchRequest};
 
 /// newsindex: a search and indexing server for news articles.
@@ -58,11 +59,16 @@ pub enum Command {
         #[arg(long)]
         no_demo: bool,
     },
-    /// Ingest NDJSON or JSON-array files (optionally .gz), offline or through a server.
+    /// Ingest articles from files, directories or globs, offline or through a server: NDJSON or
+    /// JSON arrays (.ndjson .jsonl .json), HTML article pages (.html .htm), RSS/Atom feeds (.xml
+    /// .rss .atom .feed), scraped text (.txt), any of them gzipped (.gz).
     Ingest {
-        /// Files to read.
+        /// Files, directories (read recursively) or glob patterns (`*`, `?`, `**`).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The files' format; `auto` decides by file extension, else by content.
+        #[arg(long, value_enum, default_value = "auto")]
+        format: Format,
         /// Write straight into this index directory (no server may hold it).
         #[arg(long, conflicts_with = "server")]
         index: Option<PathBuf>,
@@ -142,6 +148,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Ingest {
             files,
+            format,
             index,
             server,
             key,
@@ -150,7 +157,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             quiet,
         } => {
             if let Some(url) = server {
-                return ingest_http(&files, &url, key.as_deref(), quiet);
+                return ingest_http(&files, format, &url, key.as_deref(), quiet);
             }
             let overrides = Overrides {
                 index_dir: index,
@@ -159,7 +166,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-            ingest_offline(&files, &config.index_dir, threads, heap_mb, quiet)
+            ingest_offline(&files, format, &config.index_dir, threads, heap_mb, quiet)
         }
         Command::Search {
             query,
@@ -205,6 +212,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
 struct Tally {
     ok: u64,
     failed: u64,
+    bad_files: u64,
     bar: ProgressBar,
     started: Instant,
 }
@@ -218,7 +226,7 @@ impl Tally {
         };
         bar.set_style(
             ProgressStyle::with_template(
-                "{spinner} {elapsed_precise} {human_pos} articles ({per_sec}) {msg}",
+                "{spinner} {elapsed_precise} {prefix} {human_pos} articles ({per_sec}) {msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
@@ -226,6 +234,7 @@ impl Tally {
         Tally {
             ok: 0,
             failed: 0,
+            bad_files: 0,
             bar,
             started: Instant::now(),
         }
@@ -250,8 +259,24 @@ impl Tally {
         }
     }
 
+    /// A file (or an argument naming none) that could not be read at all: always printed.
+    fn file_error(&mut self, what: &str) {
+        self.bad_files += 1;
+        self.bar.suspend(|| eprintln!("{what}"));
+    }
+
+    /// Shows which file of how many is being read.
+    fn file(&mut self, k: usize, n: usize) {
+        if n > 1 {
+            self.bar.set_prefix(format!("file {k}/{n}"));
+        }
+    }
+
     fn done(self) {
         self.bar.finish_and_clear();
+        if self.bad_files > 0 {
+            eprintln!("{} files could not be read", self.bad_files);
+        }
         let secs = self.started.elapsed().as_secs_f64();
         println!(
             "indexed {} articles, {} failed, in {:.1} s ({:.0} articles/s)",
@@ -263,8 +288,21 @@ impl Tally {
     }
 }
 
+/// The files the arguments name; those that are missing are reported and skipped.
+fn input_files(args: &[PathBuf], format: Format, tally: &mut Tally) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for item in formats::expand_paths(args, format != Format::Auto) {
+        match item {
+            Ok(f) => files.push(f),
+            Err(e) => tally.file_error(&e),
+        }
+    }
+    files
+}
+
 fn ingest_offline(
-    files: &[PathBuf],
+    args: &[PathBuf],
+    format: Format,
     dir: &Path,
     threads: usize,
     heap_mb: usize,
@@ -273,9 +311,11 @@ fn ingest_offline(
     let mut bulk = BulkIndexer::open(dir, threads, heap_mb)
         .with_context(|| format!("failed to open the index in `{}`", dir.display()))?;
     let mut tally = Tally::new(quiet);
+    let files = input_files(args, format, &mut tally);
     let mut failure = None;
-    for file in files {
-        ingest::read_file(file, |item| match item {
+    for (k, file) in files.iter().enumerate() {
+        tally.file(k + 1, files.len());
+        let read = formats::read_file(file, format, &mut |item| match item {
             Ok(article) => match bulk.add(&article) {
                 Ok(()) => {
                     tally.ok += 1;
@@ -284,8 +324,10 @@ fn ingest_offline(
                 Err(e) => failure = Some(e),
             },
             Err(e) => tally.error(file, &e),
-        })
-        .with_context(|| format!("failed to read `{}`", file.display()))?;
+        });
+        if let Err(e) = read {
+            tally.file_error(&format!("{}: cannot read: {e}", file.display()));
+        }
         if let Some(e) = failure.take() {
             return Err(e).context("indexing failed");
         }
@@ -296,7 +338,13 @@ fn ingest_offline(
     Ok(())
 }
 
-fn ingest_http(files: &[PathBuf], url: &str, key: Option<&str>, quiet: bool) -> anyhow::Result<()> {
+fn ingest_http(
+    args: &[PathBuf],
+    format: Format,
+    url: &str,
+    key: Option<&str>,
+    quiet: bool,
+) -> anyhow::Result<()> {
     const BATCH: usize = 2_000;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -304,7 +352,9 @@ fn ingest_http(files: &[PathBuf], url: &str, key: Option<&str>, quiet: bool) -> 
     let client = reqwest::Client::new();
     let endpoint = format!("{}/articles", url.trim_end_matches('/'));
     let mut tally = Tally::new(quiet);
-    for file in files {
+    let files = input_files(args, format, &mut tally);
+    for (k, file) in files.iter().enumerate() {
+        tally.file(k + 1, files.len());
         let mut lines: Vec<usize> = Vec::new();
         let mut body: Vec<u8> = Vec::new();
         let send =
@@ -348,7 +398,7 @@ fn ingest_http(files: &[PathBuf], url: &str, key: Option<&str>, quiet: bool) -> 
                 Ok(())
             };
         let mut failure = None;
-        ingest::read_file(file, |item| {
+        let read = formats::read_file(file, format, &mut |item| {
             if failure.is_some() {
                 return;
             }
@@ -367,8 +417,10 @@ fn ingest_http(files: &[PathBuf], url: &str, key: Option<&str>, quiet: bool) -> 
                 }
                 Err(e) => tally.error(file, &e),
             }
-        })
-        .with_context(|| format!("failed to read `{}`", file.display()))?;
+        });
+        if let Err(e) = read {
+            tally.file_error(&format!("{}: cannot read: {e}", file.display()));
+        }
         if let Some(e) = failure {
             return Err(e);
         }

@@ -56,6 +56,8 @@ pub struct Limits {
     pub max_line_bytes: usize,
     /// Longest `q`, in characters.
     pub max_query_chars: usize,
+    /// Most words (whitespace-separated) in `q`.
+    pub max_query_words: usize,
     /// Largest `limit`.
     pub max_limit: usize,
     /// Largest `offset`.
@@ -113,6 +115,7 @@ impl Default for Config {
                 max_batch_bytes: 100 * 1024 * 1024,
                 max_line_bytes: 10 * 1024 * 1024,
                 max_query_chars: 5_000,
+                max_query_words: 1_000,
                 max_limit: 100,
                 max_offset: 10_000,
                 max_facet_limit: 1_000,
@@ -161,6 +164,7 @@ struct RawLimits {
     max_batch_bytes: Option<usize>,
     max_line_bytes: Option<usize>,
     max_query_chars: Option<usize>,
+    max_query_words: Option<usize>,
     max_limit: Option<usize>,
     max_offset: Option<usize>,
     max_facet_limit: Option<usize>,
@@ -245,6 +249,7 @@ impl Config {
             set(&mut c.limits.max_batch_bytes, l.max_batch_bytes);
             set(&mut c.limits.max_line_bytes, l.max_line_bytes);
             set(&mut c.limits.max_query_chars, l.max_query_chars);
+            set(&mut c.limits.max_query_words, l.max_query_words);
             set(&mut c.limits.max_limit, l.max_limit);
             set(&mut c.limits.max_offset, l.max_offset);
             set(&mut c.limits.max_facet_limit, l.max_facet_limit);
@@ -328,6 +333,7 @@ impl Config {
             ("limits.max_batch_bytes", l.max_batch_bytes),
             ("limits.max_line_bytes", l.max_line_bytes),
             ("limits.max_query_chars", l.max_query_chars),
+            ("limits.max_query_words", l.max_query_words),
             ("limits.max_limit", l.max_limit),
             ("limits.max_facet_limit", l.max_facet_limit),
             ("limits.max_concurrent_searches", l.max_concurrent_searches),

@@ -11,6 +11,7 @@
 //! - [`index`]: [`NewsIndex`], sole owner of the tantivy index, its reader and its writer thread
 //!   (group commit; a write is acknowledged once durable and visible); [`index::BulkIndexer`]
 //!   for offline loading.
+//! - [`formats`]: HTML pages, RSS/Atom feeds and scraped text converted into articles.
 //! - [`ingest`]: batches (NDJSON, JSON arrays, gzip) read item by item, errors by line.
 //! - [`query`]: search: text, filters, disjunctive facets, date histograms, highlights.
 //! - [`http`]: the HTTP API, thin over the above; [`http::router`] and [`http::serve`].
@@ -39,6 +40,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod formats;
 pub mod http;
 pub mod index;
 pub mod ingest;

@@ -13,6 +13,10 @@ use crate::Error;
 
 /// Longest entity type word.
 const MAX_TYPE_CHARS: usize = 32;
+/// Longest tag, in characters (after normalisation).
+pub const MAX_TAG_CHARS: usize = 256;
+/// Most levels of a hierarchical tag (`world/asia` has 2).
+pub const MAX_TAG_LEVELS: usize = 16;
 
 /// An article as sent by a client, before validation.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -112,6 +116,17 @@ impl ArticleInput {
                     "must be a non-empty tag such as `world/asia`",
                 )
             })?;
+            // Every level of a tag is indexed: a tag of n levels costs O(n²) bytes, so both
+            // its length and its depth are bounded.
+            if tag.chars().count() > MAX_TAG_CHARS || tag.split('/').count() > MAX_TAG_LEVELS {
+                return Err(Error::field(
+                    format!("tags[{i}]"),
+                    format!(
+                        "must be at most {MAX_TAG_CHARS} characters and {MAX_TAG_LEVELS} levels, got `{}`",
+                        truncate_for_message(&tag)
+                    ),
+                ));
+            }
             if !tags.contains(&tag) {
                 tags.push(tag);
             }
@@ -363,6 +378,24 @@ mod tests {
 
     fn message(json: &str) -> String {
         parse(json).unwrap_err().to_string()
+    }
+
+    /// Regression: a 200 kB tag of 100 000 levels (`a/a/a/…`) made every level a term, about
+    /// 10 GB of document, which panicked tantivy's indexing thread.
+    #[test]
+    fn tags_are_bounded_in_length_and_depth() {
+        let deep = format!(
+            r#"{{"id":"a","title":"t","tags":["{}"]}}"#,
+            "a/".repeat(100_000)
+        );
+        assert!(message(&deep).contains("tags[0]"), "{}", message(&deep));
+        let long = format!(r#"{{"id":"a","title":"t","tags":["{}"]}}"#, "x".repeat(300));
+        assert!(message(&long).contains("at most 256"));
+        let ok = format!(
+            r#"{{"id":"a","title":"t","tags":["{}"]}}"#,
+            ["l"; 16].join("/")
+        );
+        assert_eq!(parse(&ok).unwrap().tags.len(), 1);
     }
 
     #[test]

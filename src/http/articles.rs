@@ -1,8 +1,12 @@
 //! `PUT/GET/DELETE /articles/{id}` and `POST /articles` (a JSON array, or NDJSON streamed with
 //! bounded memory: lines are parsed and staged in chunks as they arrive, and one commit at the
-//! end makes the whole upload durable before the answer).
+//! end makes the whole upload durable before the answer). `POST /articles` also takes what sites
+//! publish, by Content-Type: an HTML page (`text/html`, with optional `?id=` and `?url=`), an
+//! RSS or Atom feed (`application/rss+xml`, `application/atom+xml`, `application/xml`,
+//! `text/xml`) or scraped text (`text/plain`), converted by [`crate::formats`] and stored like
+//! a batch.
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header;
 use axum::Json;
 use futures_util::StreamExt;
@@ -10,11 +14,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::error::ApiError;
-use super::extract::{check_json_content_type, JsonBytes};
+use super::extract::{check_json_content_type, IdPath, JsonBytes};
 use super::state::AppState;
 use crate::article::parse_article_json;
 use crate::error::{Error, ErrorCode};
 use crate::extract::extract_entities;
+use crate::formats::{self, Format, Hints};
 use crate::index::{WriteOp, WriteOutcome};
 use crate::ingest::{self, ItemError};
 
@@ -28,7 +33,7 @@ const MAX_REPORTED_ERRORS: usize = 1_000;
 /// `PUT /articles/{id}`
 pub async fn articles_put(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
     JsonBytes(body): JsonBytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let index = state.index.clone();
@@ -55,7 +60,7 @@ pub async fn articles_put(
 /// `GET /articles/{id}`
 pub async fn articles_get(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> Result<Json<crate::article::Article>, ApiError> {
     let index = state.index.clone();
     let found = tokio::task::spawn_blocking(move || index.get(&id).map(|a| (a, id))).await??;
@@ -68,7 +73,7 @@ pub async fn articles_get(
 /// `DELETE /articles/{id}`
 pub async fn articles_delete(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let applied = state
         .index
@@ -122,6 +127,9 @@ pub async fn articles_post(
                 .trim()
                 .to_ascii_lowercase()
         });
+    if let Some(format) = mime.as_deref().and_then(Format::from_mime) {
+        return articles_post_converted(state, req, format).await;
+    }
     let ndjson = matches!(
         mime.as_deref(),
         Some(
@@ -212,6 +220,85 @@ pub async fn articles_post(
     Ok(Json(batch.finish().await?))
 }
 
+/// `POST /articles` with a page, a feed or a text: read whole (pages and texts under
+/// `limits.max_body_bytes`, feeds under `limits.max_batch_bytes`), converted and validated off
+/// the runtime, stored with one commit; item errors are numbered by position in the feed.
+async fn articles_post_converted(
+    state: AppState,
+    req: Request,
+    format: Format,
+) -> Result<Json<BatchResult>, ApiError> {
+    let mut hints = Hints::default();
+    let query = req.uri().query().unwrap_or("");
+    let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")))?;
+    for (k, v) in pairs {
+        match k.as_str() {
+            "id" => hints.id = Some(v),
+            "url" => hints.url = Some(v),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter `{other}`; a {} upload takes `id` and `url`",
+                    format.name()
+                )))
+            }
+        }
+    }
+    if format == Format::Feed && hints.id.is_some() {
+        return Err(ApiError::bad_request(
+            "parameter `id` names one article; a feed's items take their ids from their links",
+        ));
+    }
+    let limit = match format {
+        Format::Feed => state.config.limits.max_batch_bytes,
+        _ => state.config.limits.max_body_bytes,
+    };
+    let mut body: Vec<u8> = Vec::new();
+    let mut stream = req.into_body().into_data_stream();
+    while let Some(frame) = stream.next().await {
+        let data = frame
+            .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+        if body.len() + data.len() > limit {
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("a {} upload is limited to {limit} bytes", format.name()),
+            ));
+        }
+        body.extend_from_slice(&data);
+    }
+    // `curl -d @batch.json -H 'Content-Type: text/plain'` still means JSON: scraped text
+    // never starts with `{` or `[`.
+    let format = if format == Format::Text && Format::sniff(&body) == Format::Json {
+        Format::Json
+    } else {
+        format
+    };
+    let index = state.index.clone();
+    let (ops, errors) = tokio::task::spawn_blocking(move || {
+        let mut ops = Vec::new();
+        let mut errors = Vec::new();
+        let mut n = 0;
+        formats::articles(&body, format, &hints, &mut |item| {
+            n += 1;
+            match item.and_then(|a| {
+                index.upsert_op(&a).map_err(|e| ItemError {
+                    line: n,
+                    id: Some(a.id.clone()),
+                    error: e.to_string(),
+                })
+            }) {
+                Ok(op) => ops.push(op),
+                Err(e) => errors.push(e),
+            }
+        });
+        (ops, errors)
+    })
+    .await?;
+    let mut batch = Batch::new(state);
+    batch.stage(ops, errors).await?;
+    Ok(Json(batch.finish().await?))
+}
+
 /// An upload in progress: items are parsed off the runtime and staged in chunks.
 struct Batch {
     state: AppState,
@@ -287,6 +374,11 @@ impl Batch {
             (ops, errors)
         })
         .await?;
+        self.stage(ops, errors).await
+    }
+
+    /// Records the refused items and hands the documents to the writer (no commit yet).
+    async fn stage(&mut self, ops: Vec<WriteOp>, errors: Vec<ItemError>) -> Result<(), ApiError> {
         for e in errors {
             self.result.fail(e);
         }

@@ -96,3 +96,18 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
             .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")))
     }
 }
+
+/// The `{id}` of an `/articles/{id}` path, with a JSON 400 when it is not valid UTF-8 once
+/// percent-decoded (axum's own rejection is plain text).
+pub struct IdPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(id)| IdPath(id))
+            .map_err(|e| ApiError::bad_request(format!("invalid article id in the path: {e}")))
+    }
+}

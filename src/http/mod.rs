@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod extract_api;
+pub mod metrics;
 pub mod ops;
 pub mod page;
 pub mod related;
@@ -98,6 +99,7 @@ pub fn router(state: AppState) -> Router {
             })
             .on_failure(()),
     )
+    .layer(middleware::from_fn(metrics::track))
     .with_state(state)
 }
 

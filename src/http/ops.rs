@@ -56,5 +56,23 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         "newsindex_commit_seconds_total {}\n",
         w.commit_micros_total.load(Ordering::Relaxed) as f64 / 1e6
     ));
+    let buckets: Vec<u64> = w
+        .commit_buckets
+        .iter()
+        .map(|b| b.load(Ordering::Relaxed))
+        .collect();
+    super::metrics::render_histogram(
+        &mut out,
+        "newsindex_commit_duration_seconds",
+        "Duration of successful commits.",
+        &crate::index::writer::COMMIT_BUCKETS_SECS,
+        &buckets,
+        w.commit_micros_total.load(Ordering::Relaxed) as f64 / 1e6,
+    );
+    if let Some(rss) = super::metrics::resident_bytes() {
+        out.push_str("# HELP newsindex_resident_memory_bytes Resident memory of the server process.\n# TYPE newsindex_resident_memory_bytes gauge\n");
+        out.push_str(&format!("newsindex_resident_memory_bytes {rss}\n"));
+    }
+    super::metrics::render(&mut out);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -5,12 +5,12 @@
 //! code as `/search` so that messages name the parameter the same way; search-only parameters
 //! (`q`, `facets`, `sort`, …) are refused rather than ignored.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 
 use super::error::ApiError;
-use super::extract::{ApiJson, QueryPairs};
+use super::extract::{ApiJson, IdPath, QueryPairs};
 use super::search::run_blocking;
 use super::state::AppState;
 use crate::article::date::truncate_for_message;
@@ -34,7 +34,7 @@ const GET_PARAMS: [&str; 9] = [
 /// `GET /articles/{id}/related`
 pub async fn related_get(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Json<RelatedResponse>, ApiError> {
     let (filters, limit) = filters_and_limit(pairs, &state)?;

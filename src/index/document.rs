@@ -105,20 +105,24 @@ pub fn from_tantivy_date(dt: tantivy::DateTime) -> DateTime<Utc> {
 /// (same words, other spacing, case or punctuation) share it.
 pub fn copy_key(article: &Article) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut byte = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
     let mut feed = |s: &str| {
         for word in s
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
         {
-            for c in word.chars().flat_map(char::to_lowercase) {
-                let mut buf = [0u8; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    h ^= u64::from(b);
-                    h = h.wrapping_mul(0x0100_0000_01b3);
+            if word.is_ascii() {
+                word.bytes().for_each(|b| byte(b.to_ascii_lowercase()));
+            } else {
+                for c in word.chars().flat_map(char::to_lowercase) {
+                    let mut buf = [0u8; 4];
+                    c.encode_utf8(&mut buf).bytes().for_each(&mut byte);
                 }
             }
-            h ^= u64::from(b' ');
-            h = h.wrapping_mul(0x0100_0000_01b3);
+            byte(b' ');
         }
     };
     feed(&article.title);

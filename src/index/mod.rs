@@ -95,11 +95,14 @@ impl NewsIndex {
     }
 
     fn start(
-        index: Index,
+        mut index: Index,
         dir: Option<PathBuf>,
         config: &WriterConfig,
     ) -> crate::Result<NewsIndex> {
         let (_, fields) = schema::build_schema();
+        // Segments of one search are collected on every core: a lone search (the common case
+        // for a site) finishes sooner; under full load it costs a little hand-off.
+        index.set_default_multithread_executor()?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

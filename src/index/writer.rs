@@ -90,7 +90,15 @@ pub struct WriterStats {
     pub failed_commits: AtomicU64,
     /// Total commit time, microseconds.
     pub commit_micros_total: AtomicU64,
+    /// Successful commits by duration: non-cumulative counts per [`COMMIT_BUCKETS_SECS`]
+    /// bound, the last slot for longer ones.
+    pub commit_buckets: [AtomicU64; COMMIT_BUCKETS_SECS.len() + 1],
 }
+
+/// Upper bounds of the commit duration histogram, in seconds.
+pub const COMMIT_BUCKETS_SECS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
 
 /// A cheap, cloneable handle to the writer thread.
 #[derive(Clone)]
@@ -344,6 +352,11 @@ impl WriterLoop {
                 s.commits.fetch_add(1, Ordering::Relaxed);
                 s.commit_micros_total
                     .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+                let slot = COMMIT_BUCKETS_SECS
+                    .iter()
+                    .position(|&b| took.as_secs_f64() <= b)
+                    .unwrap_or(COMMIT_BUCKETS_SECS.len());
+                s.commit_buckets[slot].fetch_add(1, Ordering::Relaxed);
                 s.last_commit_micros
                     .store(chrono::Utc::now().timestamp_micros(), Ordering::Relaxed);
                 info!(docs, opstamp, took_ms = took.as_secs_f64() * 1e3, "commit");

@@ -4,10 +4,12 @@
 //! or years, which tantivy's fixed-interval histogram cannot do).
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use chrono::{DateTime, Datelike, NaiveDate};
 use serde::Serialize;
 use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::TermOrdHit;
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentReader;
 use tantivy::{DocId, Score};
@@ -115,9 +117,11 @@ pub struct RawCounts {
 }
 
 enum Counter {
+    /// Counts of the term ordinals in `range` (all of them, or one entity type's).
     Str {
         column: Option<StrColumn>,
         counts: Vec<u32>,
+        range: Range<u64>,
     },
     Days {
         column: Column<tantivy::DateTime>,
@@ -168,10 +172,17 @@ impl Collector for FacetsCollector {
                 }
                 _ => {
                     let column = ff.str(spec.column())?;
-                    let n = column.as_ref().map_or(0, |c| c.num_terms());
+                    let num_terms = column.as_ref().map_or(0, |c| c.num_terms() as u64);
+                    let range = match (&column, spec) {
+                        (Some(c), FacetSpec::Entities(Some(t))) => type_ords(c, t)?,
+                        _ => 0..num_terms,
+                    };
+                    let range = range.start.min(num_terms)
+                        ..range.end.clamp(range.start.min(num_terms), num_terms);
                     Counter::Str {
                         column,
-                        counts: vec![0; n],
+                        counts: vec![0; (range.end - range.start) as usize],
+                        range,
                     }
                 }
             });
@@ -208,9 +219,12 @@ impl SegmentCollector for FacetsSegmentCollector {
                 Counter::Str {
                     column: Some(column),
                     counts,
+                    range,
                 } => {
                     for ord in column.term_ords(doc) {
-                        counts[ord as usize] += 1;
+                        if let Some(c) = counts.get_mut(ord.wrapping_sub(range.start) as usize) {
+                            *c += 1;
+                        }
                     }
                 }
                 Counter::Str { column: None, .. } => {}
@@ -239,13 +253,24 @@ impl SegmentCollector for FacetsSegmentCollector {
                     Counter::Str {
                         column: Some(column),
                         counts,
+                        range,
                     } => {
-                        let mut s = String::new();
-                        for (ord, &n) in counts.iter().enumerate() {
-                            if n > 0 && column.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
-                                raw.values.insert(s.clone(), u64::from(n));
+                        // Resolving ordinals one by one decodes a dictionary block each time;
+                        // in sorted order it is one sequential pass.
+                        let ords: Vec<u64> = counts
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, &n)| n > 0)
+                            .map(|(i, _)| range.start + i as u64)
+                            .collect();
+                        let mut next = ords.iter();
+                        let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
+                            let Some(&ord) = next.next() else { return };
+                            if let Ok(value) = std::str::from_utf8(bytes) {
+                                let n = counts[(ord - range.start) as usize];
+                                raw.values.insert(value.to_string(), u64::from(n));
                             }
-                        }
+                        });
                     }
                     Counter::Str { column: None, .. } => {}
                     Counter::Days {
@@ -262,6 +287,23 @@ impl SegmentCollector for FacetsSegmentCollector {
             })
             .collect()
     }
+}
+
+/// The ordinals of one entity type's values (`type\u{1f}name` sorts them together).
+fn type_ords(column: &StrColumn, entity_type: &str) -> tantivy::Result<Range<u64>> {
+    let ord = |key: String| -> tantivy::Result<u64> {
+        Ok(
+            match column.dictionary().term_ord_or_next(key.as_bytes())? {
+                TermOrdHit::Exact(o) | TermOrdHit::Next(o) => o,
+            },
+        )
+    };
+    let start = ord(format!("{entity_type}{TYPE_SEPARATOR}"))?;
+    let end = ord(format!(
+        "{entity_type}{}",
+        char::from(TYPE_SEPARATOR as u8 + 1)
+    ))?;
+    Ok(start..end.max(start))
 }
 
 /// Turns raw counts into the answer: most frequent first (ties by value) and at most `limit`

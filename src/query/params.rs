@@ -125,6 +125,16 @@ impl SearchParams {
                 ),
             ));
         }
+        let words = q.split_whitespace().count();
+        if words > limits.max_query_words {
+            return Err(Error::param(
+                "q",
+                format!(
+                    "has {words} words, at most {} are allowed",
+                    limits.max_query_words
+                ),
+            ));
+        }
         let limit = number("limit", self.limit, DEFAULT_LIMIT)?;
         if limit > limits.max_limit {
             return Err(Error::param(

@@ -22,7 +22,7 @@ use tantivy::{Searcher, TantivyDocument, Term};
 
 use super::highlight::escape;
 use super::rank::RankKey;
-use super::typo::{allowed_edits, prefix_within_edits, within_edits};
+use super::typo::{allowed_edits, prefix_within_edits, within_edits, MAX_TYPO_WORDS};
 use crate::article::date::format_datetime;
 use crate::index::document::from_document;
 use crate::index::schema::{words_analyzer, TYPE_SEPARATOR};
@@ -152,14 +152,21 @@ impl Dictionary {
                         newest[ord as usize] = newest[ord as usize].max(date);
                     }
                 }
-                let mut s = String::new();
-                for ord in 0..n {
-                    if counts[ord] > 0 && col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
-                        let e = merged.entry((kind, s.clone())).or_insert((0, i64::MIN));
-                        e.0 += counts[ord];
-                        e.1 = e.1.max(newest[ord]);
+                let ords: Vec<u64> = (0..n)
+                    .filter(|&o| counts[o] > 0)
+                    .map(|o| o as u64)
+                    .collect();
+                let mut next = ords.iter();
+                let _ = col.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
+                    let Some(&ord) = next.next() else { return };
+                    if let Ok(value) = std::str::from_utf8(bytes) {
+                        let e = merged
+                            .entry((kind, value.to_string()))
+                            .or_insert((0, i64::MIN));
+                        e.0 += counts[ord as usize];
+                        e.1 = e.1.max(newest[ord as usize]);
                     }
-                }
+                });
             }
         }
         let mut entries = Vec::with_capacity(merged.len());
@@ -401,10 +408,13 @@ fn title_query(
     fuzzy: bool,
 ) -> crate::Result<Box<dyn Query>> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    // Fuzzy matching is bounded like search's: the last word (being typed) and at most
+    // `MAX_TYPO_WORDS - 1` others.
+    let first_fuzzy = words.len().saturating_sub(MAX_TYPO_WORDS);
     for (i, w) in words.iter().enumerate() {
         let last = i + 1 == words.len() && !complete;
         let term = Term::from_field_text(field, w);
-        let edits = if fuzzy {
+        let edits = if fuzzy && i >= first_fuzzy {
             allowed_edits(w.chars().count())
         } else {
             0

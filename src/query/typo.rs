@@ -17,6 +17,9 @@ use crate::index::Fields;
 
 /// Weight of a typo match relative to the word's exact match.
 const TYPO_BOOST: f32 = 0.2;
+/// Most words of one query that get typo tolerance; the rest must match as written. Each one
+/// is a Levenshtein automaton run over the term dictionary, so this bounds a query's cost.
+pub const MAX_TYPO_WORDS: usize = 5;
 
 /// A query word that is also matched by its close spellings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +82,7 @@ pub fn typo_query(
     let rare = (num_docs / 50_000).max(1);
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(words.len());
     let mut typos = Vec::new();
+    let mut fuzzy_words = 0;
     for w in words {
         let exact = parser.parse_query_lenient(w).0;
         let candidate = single_token(&mut folder, w).zip(single_token(&mut stemmer, w));
@@ -95,10 +99,11 @@ pub fn typo_query(
                     .unwrap_or(0)
             })
             .sum();
-        if distance == 0 || df > rare {
+        if distance == 0 || df > rare || fuzzy_words >= MAX_TYPO_WORDS {
             clauses.push((Occur::Must, exact));
             continue;
         }
+        fuzzy_words += 1;
         let fuzzy =
             FuzzyTermQuery::new(Term::from_field_text(fields.words, &folded), distance, true);
         let either = BooleanQuery::new(vec![

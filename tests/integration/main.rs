@@ -4,9 +4,16 @@
 mod common;
 
 mod articles;
+mod auth;
+mod crash;
 mod durability;
 mod extraction;
+mod formats;
+mod garbage;
+mod limits;
+mod metrics;
 mod page;
 mod related;
 mod search;
+mod soak;
 mod suggest;

@@ -1,0 +1,205 @@
+//! Request metrics for `GET /metrics`: a count and a latency histogram per route, method and
+//! status. The route is the matched pattern (`/articles/{id}`), never the raw URI, so the
+//! number of series stays bounded whatever clients send; requests that match no route are
+//! counted under `route="unmatched"`.
+//!
+//! The registry is process-wide (one server per process); [`render`] writes it in the
+//! Prometheus text format.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Upper bounds of the latency buckets, in seconds.
+pub const LATENCY_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0,
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    route: String,
+    method: &'static str,
+    status: u16,
+}
+
+#[derive(Debug, Default)]
+struct Series {
+    /// Non-cumulative counts per bucket; the last slot is `+Inf`.
+    buckets: [u64; LATENCY_BUCKETS.len() + 1],
+    count: u64,
+    sum: f64,
+}
+
+fn registry() -> &'static Mutex<BTreeMap<Key, Series>> {
+    static REGISTRY: OnceLock<Mutex<BTreeMap<Key, Series>>> = OnceLock::new();
+    REGISTRY.get_or_init(Default::default)
+}
+
+/// The method as a label, from a fixed set (a client may send any token as a method).
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        _ => "other",
+    }
+}
+
+/// Records one request.
+pub fn observe(route: &str, method: &Method, status: u16, seconds: f64) {
+    let key = Key {
+        route: route.to_string(),
+        method: method_label(method),
+        status,
+    };
+    let slot = LATENCY_BUCKETS
+        .iter()
+        .position(|&b| seconds <= b)
+        .unwrap_or(LATENCY_BUCKETS.len());
+    let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+    let s = reg.entry(key).or_default();
+    s.buckets[slot] += 1;
+    s.count += 1;
+    s.sum += seconds;
+}
+
+/// The middleware: times the request and records it under its matched route.
+pub async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_string();
+    let method = req.method().clone();
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    observe(
+        &route,
+        &method,
+        resp.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    resp
+}
+
+/// Escapes a label value for the text format.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Appends the request metrics in the Prometheus text format.
+pub fn render(out: &mut String) {
+    let reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+    out.push_str(
+        "# HELP newsindex_http_requests_total HTTP requests by route, method and status.\n",
+    );
+    out.push_str("# TYPE newsindex_http_requests_total counter\n");
+    for (k, s) in reg.iter() {
+        let _ = writeln!(
+            out,
+            "newsindex_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}",
+            label(&k.route),
+            k.method,
+            k.status,
+            s.count
+        );
+    }
+    out.push_str(
+        "# HELP newsindex_http_request_duration_seconds HTTP request latency by route, method and status.\n",
+    );
+    out.push_str("# TYPE newsindex_http_request_duration_seconds histogram\n");
+    for (k, s) in reg.iter() {
+        let labels = format!(
+            "route=\"{}\",method=\"{}\",status=\"{}\"",
+            label(&k.route),
+            k.method,
+            k.status
+        );
+        let mut cumulative = 0;
+        for (i, b) in LATENCY_BUCKETS.iter().enumerate() {
+            cumulative += s.buckets[i];
+            let _ = writeln!(
+                out,
+                "newsindex_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {cumulative}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "newsindex_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+            s.count
+        );
+        let _ = writeln!(
+            out,
+            "newsindex_http_request_duration_seconds_sum{{{labels}}} {}",
+            s.sum
+        );
+        let _ = writeln!(
+            out,
+            "newsindex_http_request_duration_seconds_count{{{labels}}} {}",
+            s.count
+        );
+    }
+}
+
+/// Appends a histogram with fixed bounds from non-cumulative bucket counts (the last slot is
+/// `+Inf`), e.g. the writer's commit durations.
+pub fn render_histogram(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    bounds: &[f64],
+    buckets: &[u64],
+    sum: f64,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    let mut cumulative = 0;
+    for (b, n) in bounds.iter().zip(buckets) {
+        cumulative += n;
+        let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {cumulative}");
+    }
+    let count: u64 = buckets.iter().sum();
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+    let _ = writeln!(out, "{name}_sum {sum}");
+    let _ = writeln!(out, "{name}_count {count}");
+}
+
+/// Resident memory of this process, in bytes (Linux; `None` elsewhere).
+pub fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_are_cumulative_and_labels_escaped() {
+        observe("/t/{id}\"x", &Method::GET, 200, 0.003);
+        observe("/t/{id}\"x", &Method::GET, 200, 100.0);
+        let mut out = String::new();
+        render(&mut out);
+        let labels = r#"route="/t/{id}\"x",method="GET",status="200""#;
+        assert!(out.contains(&format!(
+            "newsindex_http_request_duration_seconds_bucket{{{labels},le=\"0.005\"}} 1"
+        )));
+        assert!(out.contains(&format!(
+            "newsindex_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} 2"
+        )));
+        assert!(out.contains(&format!("newsindex_http_requests_total{{{labels}}} 2")));
+    }
+}
