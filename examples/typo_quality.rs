@@ -25,11 +25,13 @@ fn main() -> anyhow::Result<()> {
     let mut split = "even".to_string();
     let mut n = 300usize;
     let mut corpus = "data/reuters21578.ndjson.gz".to_string();
+    let mut misses = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--split" => split = args.next().context("--split needs a value")?,
             "--n" => n = args.next().context("--n needs a value")?.parse()?,
+            "--misses" => misses = true,
             other if !other.starts_with("--") => corpus = other.to_string(),
             other => bail!("unknown flag {other}"),
         }
@@ -87,6 +89,12 @@ fn main() -> anyhow::Result<()> {
                 .any(|h| keys.get(h.id.as_str()) == Some(&want))
             {
                 found[i] += 1;
+            } else if misses && typos {
+                let top: Vec<&str> = resp.hits.iter().take(3).map(|h| h.title.as_str()).collect();
+                println!(
+                    "miss: {q:?} for {:?} ({} hits): {top:?}",
+                    article.title, resp.total
+                );
             }
         }
     }
@@ -109,13 +117,11 @@ fn newid(id: &str) -> u64 {
 
 /// Up to 5 words of the title, with two middle letters of the longest word (≥ 5 letters) swapped.
 fn typo_query(title: &str) -> Option<String> {
+    // Words as the title writes them (`U.S.`, `0.1`, `ITALY'S` stay whole), without the
+    // punctuation around them (`<INTK>` → `INTK`, `CORP,` → `CORP`).
     let mut words: Vec<String> = title
         .split_whitespace()
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphanumeric())
-                .collect::<String>()
-        })
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string())
         .filter(|w| !w.is_empty())
         .take(5)
         .collect();

@@ -44,7 +44,11 @@ pub fn allowed_edits(len: usize) -> u8 {
 pub fn plain_words(q: &str) -> Option<Vec<&str>> {
     let mut words = Vec::new();
     for w in q.split_whitespace() {
-        if matches!(w, "AND" | "OR" | "NOT")
+        // `AND` is what plain words mean anyway (and what all-caps headlines contain).
+        if w == "AND" {
+            continue;
+        }
+        if matches!(w, "OR" | "NOT")
             || w.starts_with(['-', '+'])
             || w.contains(['"', ':', '(', ')', '[', ']', '{', '}', '^', '~', '*', '\\'])
         {
@@ -79,7 +83,9 @@ pub fn typo_query(
     let mut stemmer = text_analyzer();
     let mut folder = words_analyzer();
     let num_docs = searcher.num_docs();
-    let rare = (num_docs / 50_000).max(1);
+    // "Rare": at most 0.05% of the articles (10 at least), e.g. a misspelling that a few
+    // articles share; such a word also matches its close spellings, ranked below it.
+    let rare = (num_docs / 2_000).max(10);
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(words.len());
     let mut typos = Vec::new();
     let mut fuzzy_words = 0;
@@ -221,6 +227,7 @@ mod tests {
     #[test]
     fn syntax_disables_typos() {
         assert_eq!(plain_words("oil prices"), Some(vec!["oil", "prices"]));
+        assert_eq!(plain_words("STOP AND SHOP"), Some(vec!["STOP", "SHOP"]));
         for q in [
             "\"oil prices\"",
             "oil -prices",
