@@ -360,7 +360,95 @@ fn main() {
         }
     }
 
-    // 3. Concurrent single-article PUTs.
+    // 3. The per-page-view paths: related articles of rotating articles, and suggestions for
+    // rotating prefixes (with and without typos).
+    if settings.wants("related") {
+        let ids: Vec<String> = client_rt.block_on(async {
+            let body: serde_json::Value = client()
+                .get(format!("{base}/search"))
+                .query(&[("q", "oil"), ("limit", "100")])
+                .send()
+                .await
+                .expect("search")
+                .json()
+                .await
+                .unwrap_or_default();
+            body["hits"]
+                .as_array()
+                .map(|h| {
+                    h.iter()
+                        .filter_map(|h| h["id"].as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        assert!(!ids.is_empty(), "no article to relate");
+        let ids = Arc::new(ids);
+        for &clients in &settings.clients {
+            let (base, source_ids) = (base.clone(), ids.clone());
+            let job: Job = Arc::new(move |c: &Client, _, seq| {
+                let ids = &source_ids;
+                c.get(format!(
+                    "{base}/articles/{}/related",
+                    ids[seq as usize % ids.len()]
+                ))
+                .query(&[("limit", "10")])
+            });
+            let m = client_rt.block_on(run_clients(
+                clients,
+                settings.secs,
+                settings.max_requests,
+                job,
+                None,
+            ));
+            rows.push(row(
+                "related",
+                clients,
+                &m,
+                "QPS",
+                format!("{} source articles", ids.len()),
+            ));
+        }
+    }
+    if settings.wants("suggest") {
+        const PREFIXES: [&str; 10] = [
+            "oil",
+            "pri",
+            "volc",
+            "treasry",
+            "w",
+            "opec mi",
+            "japa",
+            "goverment bud",
+            "whea",
+            "ban",
+        ];
+        for &clients in &settings.clients {
+            let url = format!("{base}/suggest");
+            let job: Job = Arc::new(move |c: &Client, _, seq| {
+                c.get(&url).query(&[
+                    ("q", PREFIXES[seq as usize % PREFIXES.len()]),
+                    ("limit", "8"),
+                ])
+            });
+            let m = client_rt.block_on(run_clients(
+                clients,
+                settings.secs,
+                settings.max_requests,
+                job,
+                None,
+            ));
+            rows.push(row(
+                "suggest",
+                clients,
+                &m,
+                "QPS",
+                "10 rotating prefixes".into(),
+            ));
+        }
+    }
+
+    // 4. Concurrent single-article PUTs.
     if settings.wants("put") {
         let bodies = Arc::new(put_bodies());
         let url = format!("{base}/articles");
