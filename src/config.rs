@@ -105,7 +105,7 @@ impl Default for Config {
             index_dir: PathBuf::from("index"),
             demo_corpus: true,
             writer: WriterConfig {
-                threads: 2,
+                threads: 1,
                 heap_mb: 128,
                 commit_delay_ms: 0,
                 max_batch_docs: 10_000,
