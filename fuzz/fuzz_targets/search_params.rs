@@ -69,7 +69,10 @@ fuzz_target!(|data: &[u8]| {
     if let Err(e) = run_search(&f.index, &f.config.search, &req) {
         // A request that validated must not fail as the server's fault.
         assert!(
-            !matches!(e, newsindex::Error::Internal(_) | newsindex::Error::Index(_)),
+            !matches!(
+                e,
+                newsindex::Error::Internal(_) | newsindex::Error::Index(_)
+            ),
             "{e}"
         );
     }

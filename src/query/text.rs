@@ -5,7 +5,7 @@
 //! Input the grammar rejects is still searched: the lenient parser keeps what it can read, and
 //! a query it reduces to nothing is searched again as plain words.
 
-use tantivy::query::{AllQuery, EmptyQuery, Query, QueryParser};
+use tantivy::query::{AllQuery, EmptyQuery, EnableScoring, Query, QueryParser};
 use tantivy::Index;
 
 use crate::config::SearchConfig;
@@ -18,7 +18,13 @@ pub fn text_query(index: &Index, fields: &Fields, cfg: &SearchConfig, q: &str) -
     }
     let parser = parser(index, fields, cfg);
     let (query, errors) = parser.parse_query_lenient(q);
-    if errors.is_empty() || !is_empty_query(query.as_ref()) {
+    // The lenient parser lets through queries that fail only when searched, such as
+    // `nosuchfield:*` (an exists-query on a field the schema lacks): those are searched as
+    // plain words too, rather than answered with a 500.
+    let searchable = query
+        .weight(EnableScoring::disabled_from_schema(&index.schema()))
+        .is_ok();
+    if searchable && (errors.is_empty() || !is_empty_query(query.as_ref())) {
         return query;
     }
     // Nothing usable survived the grammar: search the words alone.

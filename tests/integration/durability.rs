@@ -31,10 +31,12 @@ fn acknowledged_writes_survive_kill_9() {
     {
         let mut p = Process::serve(&dir);
         // Writers race the kill: only what was acknowledged before it is owed.
+        let acked_so_far = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let handles: Vec<_> = (0..4)
             .map(|w| {
                 let client = client.clone();
                 let url = p.url("");
+                let acked_so_far = acked_so_far.clone();
                 std::thread::spawn(move || {
                     let mut mine = Vec::new();
                     for i in 0..400 {
@@ -44,7 +46,10 @@ fn acknowledged_writes_survive_kill_9() {
                             .json(&json!({"title": format!("article {id}")}))
                             .send();
                         match r {
-                            Ok(r) if r.status().as_u16() == 200 => mine.push(id),
+                            Ok(r) if r.status().as_u16() == 200 => {
+                                mine.push(id);
+                                acked_so_far.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            }
                             _ => break,
                         }
                     }
@@ -52,7 +57,15 @@ fn acknowledged_writes_survive_kill_9() {
                 })
             })
             .collect();
+        // Kill mid-stream: after some writes were acknowledged (a loaded machine may need
+        // longer than the usual 700 ms for that), while the writers are still going.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         std::thread::sleep(std::time::Duration::from_millis(700));
+        while acked_so_far.load(std::sync::atomic::Ordering::SeqCst) < 20
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         p.kill9();
         for h in handles {
             acked.extend(h.join().unwrap());

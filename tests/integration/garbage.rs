@@ -439,6 +439,11 @@ async fn malformed_query_strings_and_paths_are_4xx_json() {
         "/search?q=a~99".to_string(),
         "/search?q=[a+TO+".to_string(),
         "/search?q=%00%00%00".to_string(),
+        // Regression (cargo-fuzz, search_params): an exists-query on a field that does not
+        // exist passed the lenient parser and failed in the search, a 500.
+        "/search?q=nosuchfield:*".to_string(),
+        "/search?q=oil+nosuchfield:*+-title:*".to_string(),
+        format!("/search?q={FUZZ_SEARCH_CRASH}"),
         "/suggest?q=%FF".to_string(),
         "/suggest?limit=-1&q=a".to_string(),
         "/suggest?limit=99999999999999999999&q=a".to_string(),
@@ -496,6 +501,12 @@ async fn malformed_query_strings_and_paths_are_4xx_json() {
     }
     assert_alive(&s).await;
 }
+
+/// The `q` of the input cargo-fuzz found (`fuzz/artifacts/search_params/crash-98c0…`),
+/// percent-encoded: `\xb2govU\n\n\n:\n…*…` parsed as an exists-query on field `\u{fffd}govU…`.
+const FUZZ_SEARCH_CRASH: &str = "%B2govU%0A%0A%0A%3A%0A%0A%0A%0A%0A%0A%0A%0A%0A%0A%2A%0A%0A%0A%0A\
+%0A%0A%0A%0A%0Aq%00%00%00%00%00%00%00%00%00%00%00%00%00tes%3Dentities.plac%00%00%00%00%00%00%00\
+%00%00%00%00%00%3D%B2e%D6oVe%0Ar";
 
 /// A GET over raw TCP (for URIs the HTTP client refuses to build); the status code.
 async fn raw_get(addr: std::net::SocketAddr, target: &str) -> u16 {
