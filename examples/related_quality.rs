@@ -49,6 +49,7 @@ fn main() -> anyhow::Result<()> {
             "--min-share" => cfg.min_shared_share = value()?.parse()?,
             "--idf-power" => cfg.boost_idf_power = value()?.parse()?,
             "--max-df" => cfg.max_df_ratio = value()?.parse()?,
+            "--max-keyword-df" => cfg.max_keyword_df_ratio = value()?.parse()?,
             other => bail!("unknown flag {other}"),
         }
     }

@@ -35,6 +35,10 @@ use crate::article::{Article, EntitiesSource};
 use crate::index::{document, NewsIndex};
 use crate::Error;
 
+/// A keyword is only "too common" past this many articles too: in a small index every value
+/// is a large share.
+const MIN_COMMON_KEYWORD_DF: u64 = 1_000;
+
 /// Knobs of the scoring. The defaults were tuned on the odd Reuters NEWIDs
 /// (`examples/related_quality.rs --split odd`); the one that mattered is `boost_idf_power`
 /// (0.667 → 0.731 precision@10 going from 1 to 0), the others move it by about ±0.01.
@@ -52,6 +56,10 @@ pub struct RelatedConfig {
     pub title_boost: f32,
     /// Query-time boost of a match in a candidate's summary.
     pub summary_boost: f32,
+    /// Entities and tags on more than this share of the articles are left out of the query
+    /// (they still count in explanations): they say little about the story and would make
+    /// the query visit most of the index.
+    pub max_keyword_df_ratio: f32,
     /// Score of a shared entity per unit of idf.
     pub entity_weight: f32,
     /// Score of a shared tag (any level) per unit of idf.
@@ -104,6 +112,7 @@ impl Default for RelatedConfig {
             near_duplicate_distance: 3,
             near_duplicate_jaccard: 0.9,
             simhash_min_tokens: 20,
+            max_keyword_df_ratio: 0.1,
             overfetch: 100,
             explain_terms: 5,
         }
@@ -349,18 +358,20 @@ impl Profile {
         let top = scored.iter().map(|t| t.2).fold(f32::MIN_POSITIVE, f32::max);
         let terms = scored.into_iter().map(|(t, _, b)| (t, b / top)).collect();
 
-        let keyword_idf =
-            |field: Field, values: &HashSet<String>| -> crate::Result<Vec<(String, f32)>> {
-                let mut out = Vec::new();
-                for v in values {
-                    let df = searcher.doc_freq(&Term::from_field_text(field, v))?;
-                    if df > 0 {
-                        out.push((v.clone(), idf(df)));
-                    }
+        let keyword_idf = |field: Field,
+                           values: &HashSet<String>|
+         -> crate::Result<Vec<(String, f32)>> {
+            let mut out = Vec::new();
+            for v in values {
+                let df = searcher.doc_freq(&Term::from_field_text(field, v))?;
+                let common = df as f32 > cfg.max_keyword_df_ratio * n && df > MIN_COMMON_KEYWORD_DF;
+                if df > 0 && !common {
+                    out.push((v.clone(), idf(df)));
                 }
-                out.sort_by(|a, b| a.0.cmp(&b.0));
-                Ok(out)
-            };
+            }
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+            Ok(out)
+        };
         let entity_set: HashSet<String> = source
             .entities
             .iter()
