@@ -12,7 +12,7 @@ use crate::article::{parse_article_json, Article};
 use crate::extract::extract_entities;
 
 /// A batch item that was not stored.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ItemError {
     /// NDJSON line number, or 1-based position in a JSON array.
     pub line: usize,

@@ -19,7 +19,7 @@ pub const MAX_TAG_CHARS: usize = 256;
 pub const MAX_TAG_LEVELS: usize = 16;
 
 /// An article as sent by a client, before validation.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleInput {
     /// Unique id.

@@ -18,7 +18,7 @@ pub use input::{parse_article_json, ArticleInput};
 pub const MAX_ID_CHARS: usize = 256;
 
 /// A validated news article, as stored and as returned by `GET /articles/{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Article {
     /// Unique id; writing an existing id replaces the article.
     pub id: String,
@@ -42,6 +42,7 @@ pub struct Article {
         skip_serializing_if = "Option::is_none",
         with = "published_at_serde"
     )]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub published_at: Option<DateTime<Utc>>,
     /// Tags, possibly hierarchical with `/` (`world/asia`).
     #[serde(default)]
@@ -66,7 +67,7 @@ pub struct Article {
 }
 
 /// A named entity: a person, organisation, place, or any other short lowercase type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Entity {
     /// Display name (`Victor Cha`).
     pub name: String,
@@ -86,7 +87,7 @@ impl Entity {
 }
 
 /// Where an article's entities came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EntitiesSource {
     /// Sent by the client.

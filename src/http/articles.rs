@@ -31,6 +31,10 @@ const CHUNK_BYTES: usize = 4 << 20;
 const MAX_REPORTED_ERRORS: usize = 1_000;
 
 /// `PUT /articles/{id}`
+#[utoipa::path(put, path = "/articles/{id}", tag = "articles",
+    params(("id" = String, Path, description = "Article id")),
+    request_body = crate::article::ArticleInput,
+    responses((status = 200, description = "Stored, durable and visible", body = super::openapi::WriteResult), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 413, description = "Body too large", body = crate::http::openapi::ErrorBody), (status = 415, description = "Unsupported content type", body = crate::http::openapi::ErrorBody), (status = 422, description = "Invalid value", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn articles_put(
     State(state): State<AppState>,
     IdPath(id): IdPath,
@@ -58,6 +62,9 @@ pub async fn articles_put(
 }
 
 /// `GET /articles/{id}`
+#[utoipa::path(get, path = "/articles/{id}", tag = "articles",
+    params(("id" = String, Path, description = "Article id")),
+    responses((status = 200, description = "The stored article", body = crate::article::Article), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 404, description = "No such article", body = crate::http::openapi::ErrorBody)))]
 pub async fn articles_get(
     State(state): State<AppState>,
     IdPath(id): IdPath,
@@ -71,6 +78,9 @@ pub async fn articles_get(
 }
 
 /// `DELETE /articles/{id}`
+#[utoipa::path(delete, path = "/articles/{id}", tag = "articles",
+    params(("id" = String, Path, description = "Article id")),
+    responses((status = 200, description = "Deleted", body = super::openapi::WriteResult), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 404, description = "No such article", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn articles_delete(
     State(state): State<AppState>,
     IdPath(id): IdPath,
@@ -87,7 +97,7 @@ pub async fn articles_delete(
 }
 
 /// The answer to a batch.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct BatchResult {
     /// Articles stored.
     pub indexed: u64,
@@ -112,6 +122,13 @@ impl BatchResult {
 }
 
 /// `POST /articles`
+#[utoipa::path(post, path = "/articles", tag = "articles",
+    params(("url" = Option<String>, Query, description = "Source URL of an HTML page")),
+    request_body(description = "NDJSON (streamed), a JSON array of articles, an HTML page, an RSS/Atom feed or plain text", content(
+        (Vec<crate::article::ArticleInput> = "application/json"),
+        (crate::article::ArticleInput = "application/x-ndjson"),
+        (String = "text/html"), (String = "application/rss+xml"), (String = "application/atom+xml"), (String = "text/plain"))),
+    responses((status = 200, description = "Items stored and refused", body = BatchResult), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 413, description = "Body too large", body = crate::http::openapi::ErrorBody), (status = 415, description = "Unsupported content type", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn articles_post(
     State(state): State<AppState>,
     req: Request,

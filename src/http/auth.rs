@@ -1,6 +1,7 @@
 //! Bearer keys. With no keys configured everyone is served (and the server listens on loopback
 //! by default). With keys, an admin key may do everything and a search key may only read:
-//! search, related, suggest and `GET /articles/{id}`. `/health` and the page need no key.
+//! search, related, suggest and `GET /articles/{id}`. `/health`, `/openapi.json` and the page
+//! need no key.
 //! Keys are compared in constant time and never logged.
 
 use axum::extract::{Request, State};
@@ -25,6 +26,9 @@ pub enum Role {
 /// The role a request needs, or `None` for open endpoints.
 fn required_role(method: &Method, path: &str) -> Option<Role> {
     if path == "/health" || method == Method::OPTIONS {
+        return None;
+    }
+    if method == Method::GET && path == "/openapi.json" {
         return None;
     }
     if method == Method::GET && (path == "/" || path.starts_with("/assets/")) {

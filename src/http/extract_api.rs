@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::extract::extract_entities;
 
 /// The text to read.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtractRequest {
     /// Headline.
@@ -28,7 +28,7 @@ pub struct ExtractRequest {
 }
 
 /// The entities found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExtractResponse {
     /// Entities, most salient first.
     pub entities: Vec<Entity>,
@@ -37,6 +37,8 @@ pub struct ExtractResponse {
 }
 
 /// `POST /extract`
+#[utoipa::path(post, path = "/extract", tag = "search", request_body = ExtractRequest,
+    responses((status = 200, description = "Entities found in the text", body = ExtractResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 422, description = "Invalid value", body = crate::http::openapi::ErrorBody)))]
 pub async fn extract_post(
     ApiJson(req): ApiJson<ExtractRequest>,
 ) -> Result<Json<ExtractResponse>, ApiError> {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod extract_api;
 pub mod metrics;
+pub mod openapi;
 pub mod ops;
 pub mod page;
 pub mod related;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(ops::health))
         .route("/stats", get(ops::stats))
         .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/articles", post(articles::articles_post))
         .route(
             "/articles/{id}",

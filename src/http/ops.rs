@@ -11,11 +11,15 @@ use serde_json::json;
 use super::state::AppState;
 
 /// `GET /health`
+#[utoipa::path(get, path = "/health", tag = "ops",
+    responses((status = 200, description = "Serving", body = super::openapi::Health)))]
 pub async fn health() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
 /// `GET /stats`
+#[utoipa::path(get, path = "/stats", tag = "ops",
+    responses((status = 200, description = "Index figures", body = crate::index::IndexStats), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody)))]
 pub async fn stats(State(state): State<AppState>) -> impl IntoResponse {
     let index = state.index.clone();
     let stats = tokio::task::spawn_blocking(move || index.stats()).await;
@@ -26,6 +30,8 @@ pub async fn stats(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// `GET /metrics`, Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "ops",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let index = state.index.clone();
     let stats = tokio::task::spawn_blocking(move || index.stats())

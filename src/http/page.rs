@@ -10,6 +10,8 @@ const SCRIPT: &str = include_str!("page.js");
 const STYLE: &str = include_str!("page.css");
 
 /// `GET /`
+#[utoipa::path(get, path = "/", tag = "page",
+    responses((status = 200, description = "The search page", body = String, content_type = "text/html")))]
 pub async fn page() -> impl IntoResponse {
     (
         [
@@ -21,6 +23,8 @@ pub async fn page() -> impl IntoResponse {
 }
 
 /// `GET /assets/page.js`
+#[utoipa::path(get, path = "/assets/page.js", tag = "page",
+    responses((status = 200, description = "The page's script", body = String, content_type = "text/javascript")))]
 pub async fn script() -> impl IntoResponse {
     (
         [
@@ -32,6 +36,8 @@ pub async fn script() -> impl IntoResponse {
 }
 
 /// `GET /assets/page.css`
+#[utoipa::path(get, path = "/assets/page.css", tag = "page",
+    responses((status = 200, description = "The page's style", body = String, content_type = "text/css")))]
 pub async fn style() -> impl IntoResponse {
     (
         [

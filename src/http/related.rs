@@ -32,6 +32,14 @@ const GET_PARAMS: [&str; 9] = [
 ];
 
 /// `GET /articles/{id}/related`
+#[utoipa::path(get, path = "/articles/{id}/related", tag = "search",
+    params(("id" = String, Path, description = "Article id"),
+        ("limit" = Option<u32>, Query, description = "Hits wanted"),
+        ("from" = Option<String>, Query), ("to" = Option<String>, Query),
+        ("tag" = Option<Vec<String>>, Query), ("author" = Option<Vec<String>>, Query),
+        ("entity" = Option<Vec<String>>, Query), ("entity_type" = Option<Vec<String>>, Query),
+        ("language" = Option<Vec<String>>, Query), ("source" = Option<Vec<String>>, Query)),
+    responses((status = 200, description = "Related articles, best first", body = RelatedResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 404, description = "No such article", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn related_get(
     State(state): State<AppState>,
     IdPath(id): IdPath,
@@ -52,7 +60,7 @@ pub async fn related_get(
 }
 
 /// The body of `POST /related`: a draft not in the index.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelatedDraft {
     /// Headline.
@@ -73,7 +81,7 @@ pub struct RelatedDraft {
 }
 
 /// An entity of a draft: a bare name or an article-style object.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum DraftEntity {
     /// `"China"`
@@ -89,6 +97,8 @@ pub enum DraftEntity {
 }
 
 /// `POST /related`
+#[utoipa::path(post, path = "/related", tag = "search", request_body = RelatedDraft,
+    responses((status = 200, description = "Related articles, best first", body = RelatedResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 422, description = "Invalid value", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn related_post(
     State(state): State<AppState>,
     ApiJson(draft): ApiJson<RelatedDraft>,

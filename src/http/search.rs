@@ -10,6 +10,8 @@ use crate::error::Error;
 use crate::query::{run_search, SearchParams, SearchResponse};
 
 /// `GET /search`
+#[utoipa::path(get, path = "/search", tag = "search", params(SearchParams),
+    responses((status = 200, description = "A page of hits, the total and facets", body = SearchResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn search_get(
     State(state): State<AppState>,
     QueryPairs(pairs): QueryPairs,
@@ -18,6 +20,8 @@ pub async fn search_get(
 }
 
 /// `POST /search`
+#[utoipa::path(post, path = "/search", tag = "search", request_body = SearchParams,
+    responses((status = 200, description = "A page of hits, the total and facets", body = SearchResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn search_post(
     State(state): State<AppState>,
     ApiJson(params): ApiJson<SearchParams>,

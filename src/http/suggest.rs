@@ -12,6 +12,9 @@ use crate::error::Error;
 use crate::query::suggest::{SuggestResponse, DEFAULT_LIMIT, MAX_CHARS, MAX_LIMIT};
 
 /// `GET /suggest`
+#[utoipa::path(get, path = "/suggest", tag = "search",
+    params(("q" = String, Query, description = "What the user has typed"), ("limit" = Option<u32>, Query, description = "Suggestions wanted")),
+    responses((status = 200, description = "Completions, best first", body = SuggestResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn suggest_get(
     State(state): State<AppState>,
     QueryPairs(pairs): QueryPairs,

@@ -42,7 +42,7 @@ pub struct NewsIndex {
 }
 
 /// Figures for `/stats`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IndexStats {
     /// Articles visible to searches.
     pub articles: u64,

@@ -48,7 +48,7 @@ pub enum HistogramInterval {
 }
 
 /// One counted value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FacetValue {
     /// The value (a name, a tag, a date bucket).
     pub value: String,

@@ -32,7 +32,7 @@ pub struct Highlighter {
 }
 
 /// The snippets of one hit.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Snippets {
     /// The whole title, escaped, matches marked.
     pub title: String,

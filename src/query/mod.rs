@@ -5,6 +5,7 @@
 //! each facet whose dimension *is* filtered gets one more pass with that filter left out, which
 //! makes the counts disjunctive (what a site's facet lists need) in a single request.
 
+pub mod cursor;
 pub mod facets;
 pub mod filter;
 pub mod highlight;
@@ -22,7 +23,7 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 use tantivy::collector::Count;
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
@@ -66,6 +67,8 @@ pub struct SearchRequest {
     pub highlight: bool,
     /// Let rare or unknown plain words match their close spellings.
     pub typos: bool,
+    /// Deep paging: only hits strictly after this position (then `offset` is 0).
+    pub after: Option<cursor::Cursor>,
 }
 
 impl Default for SearchRequest {
@@ -80,12 +83,13 @@ impl Default for SearchRequest {
             offset: 0,
             highlight: false,
             typos: true,
+            after: None,
         }
     }
 }
 
 /// One hit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Hit {
     /// Article id.
     pub id: String,
@@ -149,7 +153,7 @@ impl Hit {
 }
 
 /// The answer to a search.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SearchResponse {
     /// Matching articles.
     pub total: u64,
@@ -159,6 +163,9 @@ pub struct SearchResponse {
     pub hits: Vec<Hit>,
     /// Requested facets by name.
     pub facets: BTreeMap<String, Vec<FacetValue>>,
+    /// Cursor for the next page (pass it as `after`); absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// Runs a search on the current commit.
@@ -206,11 +213,28 @@ pub fn run_search(
         Sort::Relevance if req.q.trim().is_empty() => Sort::Newest,
         s => s,
     };
+    if let Some(after) = &req.after {
+        if after.sort != sort {
+            return Err(crate::Error::param(
+                "after",
+                format!(
+                    "the cursor belongs to a search sorted by {}, this one is sorted by {}",
+                    cursor::sort_name(after.sort),
+                    cursor::sort_name(sort)
+                ),
+            ));
+        }
+    }
     let key = rank::RankKey::new(sort, cfg, &searcher);
-    let want = req.offset + req.limit;
+    // One more than the page, to know whether another page follows.
+    let want = if req.limit == 0 {
+        0
+    } else {
+        req.offset + req.limit + 1
+    };
     // Over-fetch so that collapsing wire copies still fills the page.
     let first_fetch = want * 2 + 10;
-    let (first, total, shared_counts) = if want > 0 && tiers.len() == 1 {
+    let (first, total, shared_counts) = if want > 0 && tiers.len() == 1 && req.after.is_none() {
         let (c, t, f) = searcher.search(
             main.as_ref(),
             &(
@@ -224,15 +248,21 @@ pub fn run_search(
         let (t, f) = searcher.search(main.as_ref(), &(Count, shared_collector))?;
         (None, t, f)
     };
-    let kept = if want == 0 {
+    let mut kept = if want == 0 {
         Vec::new()
     } else {
-        ranked_page(&searcher, &tiers, key, want, first)?
+        ranked_in_tiers(&searcher, &tiers, key, want, first, req.after.as_ref())?
     };
+    let more = kept.len() >= want && want > 0;
+    kept.truncate(want.saturating_sub(1));
+    let last = kept
+        .last()
+        .filter(|_| more && kept.len() > req.offset)
+        .map(|r| (r.tier, r.key));
     let page: Vec<(Option<f32>, DocAddress, u64)> = kept
         .into_iter()
         .skip(req.offset)
-        .map(|(k, addr, copy)| (key.is_score().then_some(k as f32), addr, copy))
+        .map(|r| (key.is_score().then_some(r.key as f32), r.addr, r.copy))
         .collect();
 
     let mut facet_map = BTreeMap::new();
@@ -266,15 +296,34 @@ pub fn run_search(
         hit.copies = count_copies(&searcher, main.as_ref(), fields, copy)?.saturating_sub(1);
         hits.push(hit);
     }
+    let next = last.zip(hits.last()).map(|((tier, key), hit)| {
+        cursor::Cursor {
+            sort,
+            tier,
+            key,
+            id: hit.id.clone(),
+        }
+        .encode()
+    });
     Ok(SearchResponse {
         total: total as u64,
         took_ms: started.elapsed().as_secs_f64() * 1e3,
         hits,
         facets: facet_map,
+        next,
     })
 }
 
 pub(crate) type Ranked = Vec<(f64, DocAddress, u64)>;
+
+/// One kept document: its sort key, where it is, its copy group and its tier.
+#[derive(Debug, Clone, Copy)]
+struct Kept {
+    key: f64,
+    addr: DocAddress,
+    copy: u64,
+    tier: usize,
+}
 
 /// The best `want` documents, tier after tier (exact matches before typo matches), keeping one
 /// of each group of wire copies. `first` is tier 0's first fetch when the caller already has it.
@@ -283,24 +332,74 @@ pub(crate) fn ranked_page(
     tiers: &[Box<dyn Query>],
     key: rank::RankKey,
     want: usize,
-    mut first: Option<Vec<(f64, DocAddress)>>,
+    first: Option<Vec<(f64, DocAddress)>>,
 ) -> crate::Result<Ranked> {
-    let mut kept: Ranked = Vec::with_capacity(want);
+    Ok(ranked_in_tiers(searcher, tiers, key, want, first, None)?
+        .into_iter()
+        .map(|k| (k.key, k.addr, k.copy))
+        .collect())
+}
+
+/// [`ranked_page`], optionally only after a cursor: tiers before the cursor's are skipped, its
+/// own tier is collected strictly after its position, and a copy group whose first member
+/// came at or before the cursor (so was shown on an earlier page) is not shown again.
+fn ranked_in_tiers(
+    searcher: &Searcher,
+    tiers: &[Box<dyn Query>],
+    key: rank::RankKey,
+    want: usize,
+    mut first: Option<Vec<(f64, DocAddress)>>,
+    after: Option<&cursor::Cursor>,
+) -> crate::Result<Vec<Kept>> {
+    let mut kept: Vec<Kept> = Vec::with_capacity(want);
     let mut seen: HashSet<u64> = HashSet::new();
-    for tier in tiers {
+    let mut shown_before: HashMap<u64, bool> = HashMap::new();
+    for (t, tier) in tiers.iter().enumerate() {
         if kept.len() >= want {
             break;
         }
+        let bound = match after {
+            Some(c) if c.tier > t => continue,
+            Some(c) if c.tier == t => Some(rank::After {
+                key: c.key,
+                id: c.id.clone(),
+            }),
+            _ => None,
+        };
         let (base_len, base_seen) = (kept.len(), seen.clone());
         let mut fetch = (want - base_len) * 2 + 10;
         loop {
             let candidates = match first.take() {
                 Some(c) => c,
-                None => searcher.search(tier.as_ref(), &rank::top_collector(fetch, key))?,
+                None => searcher.search(
+                    tier.as_ref(),
+                    &rank::top_after_collector(fetch, key, bound.clone()),
+                )?,
             };
             kept.truncate(base_len);
             seen.clone_from(&base_seen);
-            collapse_copies(searcher, &candidates, want, &mut kept, &mut seen);
+            let mut earlier = |copy: u64, addr: DocAddress| -> crate::Result<bool> {
+                match after {
+                    None => Ok(false),
+                    Some(c) => {
+                        if let Some(&b) = shown_before.get(&copy) {
+                            return Ok(b);
+                        }
+                        let b = group_shown_before(searcher, tiers, key, c, copy, addr)?;
+                        shown_before.insert(copy, b);
+                        Ok(b)
+                    }
+                }
+            };
+            collapse_copies(
+                searcher,
+                &candidates,
+                t,
+                want,
+                &mut kept,
+                &mut seen,
+                &mut earlier,
+            )?;
             if kept.len() >= want || candidates.len() < fetch {
                 break;
             }
@@ -310,14 +409,52 @@ pub(crate) fn ranked_page(
     Ok(kept)
 }
 
-/// Appends candidates to `kept`, skipping copies of what is already there, up to `want`.
+/// Whether copy group `copy`, whose first member after the cursor is `addr`, was shown on an
+/// earlier page: it has a member in an earlier tier, or its first member in the cursor's tier
+/// is not `addr` (then it precedes `addr`, and since every candidate after the cursor is
+/// visited in order before `addr`, it lies at or before the cursor).
+fn group_shown_before(
+    searcher: &Searcher,
+    tiers: &[Box<dyn Query>],
+    key: rank::RankKey,
+    after: &cursor::Cursor,
+    copy: u64,
+    addr: DocAddress,
+) -> crate::Result<bool> {
+    let copy_field = searcher.schema().get_field("copy_key")?;
+    for (t, tier) in tiers.iter().enumerate().take(after.tier + 1) {
+        // Scored 0 so that the tier's own score, hence the sort key, is unchanged.
+        let same = ConstScoreQuery::new(
+            Box::new(TermQuery::new(
+                Term::from_field_u64(copy_field, copy),
+                IndexRecordOption::Basic,
+            )),
+            0.0,
+        );
+        let both = BooleanQuery::new(vec![
+            (Occur::Must, tier.box_clone()),
+            (Occur::Must, Box::new(same)),
+        ]);
+        let best = searcher.search(&both, &rank::top_collector(1, key))?;
+        let Some(&(_, first)) = best.first() else {
+            continue;
+        };
+        return Ok(t < after.tier || first != addr);
+    }
+    Ok(false)
+}
+
+/// Appends candidates to `kept`, skipping copies of what is already there or was shown
+/// before (`earlier`), up to `want`.
 fn collapse_copies(
     searcher: &Searcher,
     candidates: &[(f64, DocAddress)],
+    tier: usize,
     want: usize,
-    kept: &mut Ranked,
+    kept: &mut Vec<Kept>,
     seen: &mut HashSet<u64>,
-) {
+    earlier: &mut dyn FnMut(u64, DocAddress) -> crate::Result<bool>,
+) -> crate::Result<()> {
     let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> = HashMap::new();
     for &(k, addr) in candidates {
         if kept.len() >= want {
@@ -334,10 +471,16 @@ fn collapse_copies(
             .as_ref()
             .and_then(|c| c.first(addr.doc_id))
             .unwrap_or(0);
-        if seen.insert(copy) {
-            kept.push((k, addr, copy));
+        if seen.insert(copy) && !earlier(copy, addr)? {
+            kept.push(Kept {
+                key: k,
+                addr,
+                copy,
+                tier,
+            });
         }
     }
+    Ok(())
 }
 
 /// Matching articles that share a copy key (the hit itself included).

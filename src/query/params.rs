@@ -14,8 +14,9 @@ pub const DEFAULT_LIMIT: usize = 10;
 pub const DEFAULT_FACET_LIMIT: usize = 10;
 
 /// The wire form of a search: every parameter optional, unknown ones rejected.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// The user's words.
     pub q: Option<String>,
@@ -46,21 +47,33 @@ pub struct SearchParams {
     pub facets: Vec<String>,
     /// Values per facet.
     #[serde(default, deserialize_with = "number_or_string")]
+    #[schema(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>)]
     pub facet_limit: Option<String>,
     /// `relevance`, `newest`, `oldest`.
     pub sort: Option<String>,
     /// Page size.
     #[serde(default, deserialize_with = "number_or_string")]
+    #[schema(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
     /// Page offset.
     #[serde(default, deserialize_with = "number_or_string")]
+    #[schema(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>)]
     pub offset: Option<String>,
     /// Add snippets.
     #[serde(default, deserialize_with = "bool_or_string")]
+    #[schema(value_type = Option<bool>)]
+    #[param(value_type = Option<bool>)]
     pub highlight: Option<String>,
     /// Typo tolerance (default true).
     #[serde(default, deserialize_with = "bool_or_string")]
+    #[schema(value_type = Option<bool>)]
+    #[param(value_type = Option<bool>)]
     pub typos: Option<String>,
+    /// Deep-paging cursor: the `next` of the previous page.
+    pub after: Option<String>,
 }
 
 impl SearchParams {
@@ -101,10 +114,11 @@ impl SearchParams {
                 "offset" => single(&mut p.offset)?,
                 "highlight" => single(&mut p.highlight)?,
                 "typos" => single(&mut p.typos)?,
+                "after" => single(&mut p.after)?,
                 other => {
                     return Err(Error::param(
                         truncate_for_message(other),
-                        "unknown parameter; expected one of q, author, tag, entity, entity_type, language, source, from, to, facets, facet_limit, sort, limit, offset, highlight, typos",
+                        "unknown parameter; expected one of q, author, tag, entity, entity_type, language, source, from, to, facets, facet_limit, sort, limit, offset, highlight, typos, after",
                     ))
                 }
             }
@@ -147,6 +161,16 @@ impl SearchParams {
             return Err(Error::param(
                 "offset",
                 format!("must be at most {}, got {offset}", limits.max_offset),
+            ));
+        }
+        let after = match self.after.as_deref() {
+            None => None,
+            Some(c) => Some(super::cursor::Cursor::decode(c)?),
+        };
+        if after.is_some() && offset > 0 {
+            return Err(Error::param(
+                "after",
+                "cannot be combined with `offset`; the cursor already says where the page starts",
             ));
         }
         let facet_limit = number("facet_limit", self.facet_limit, DEFAULT_FACET_LIMIT)?;
@@ -223,6 +247,7 @@ impl SearchParams {
             offset,
             highlight,
             typos,
+            after,
         })
     }
 }

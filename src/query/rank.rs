@@ -2,9 +2,10 @@
 //! with the news signals (recency, popularity) for relevance, or the publication time for
 //! `newest`/`oldest`. One key type keeps one collection path for every sort.
 
+use std::collections::BinaryHeap;
+
 use chrono::Utc;
-use tantivy::collector::TopDocs;
-use tantivy::columnar::Column;
+use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentReader;
 use tantivy::{DocAddress, DocId, Score, Searcher};
 
@@ -101,14 +102,186 @@ impl RankKey {
     }
 }
 
-/// The top `n` documents of `query` by `key`, best first.
+/// The top `n` documents of `query` by `key`, best first (ties by article id).
 pub fn top_collector(
     n: usize,
     key: RankKey,
 ) -> impl tantivy::collector::Collector<Fruit = Vec<(f64, DocAddress)>> {
-    TopDocs::with_limit(n.max(1)).tweak_score(move |seg: &SegmentReader| {
-        let dates = seg.fast_fields().date("published_at").ok();
-        let views = seg.fast_fields().u64("views").ok();
-        move |doc: DocId, score: Score| key.key(doc, score, &dates, &views)
-    })
+    top_after_collector(n, key, None)
+}
+
+/// A position in the order: documents strictly after it are collected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct After {
+    /// The sort key of the last document already seen.
+    pub key: f64,
+    /// Its article id (the tiebreak).
+    pub id: String,
+}
+
+/// The top `n` documents by `(key desc, id asc)` — a total order, independent of where the
+/// documents sit in the index — optionally only those strictly after `after`.
+pub fn top_after_collector(
+    n: usize,
+    key: RankKey,
+    after: Option<After>,
+) -> impl tantivy::collector::Collector<Fruit = Vec<(f64, DocAddress)>> {
+    TopByKey {
+        n: n.max(1),
+        key,
+        after,
+    }
+}
+
+/// `(key desc, id asc)`: `Less` when `a` comes first.
+fn order(a: (f64, &str), b: (f64, &str)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1))
+}
+
+struct TopByKey {
+    n: usize,
+    key: RankKey,
+    after: Option<After>,
+}
+
+impl tantivy::collector::Collector for TopByKey {
+    type Fruit = Vec<(f64, DocAddress)>;
+    type Child = TopByKeySegment;
+
+    fn for_segment(
+        &self,
+        segment_ord: u32,
+        seg: &SegmentReader,
+    ) -> tantivy::Result<TopByKeySegment> {
+        Ok(TopByKeySegment {
+            n: self.n,
+            key: self.key,
+            after: self.after.clone(),
+            segment_ord,
+            dates: seg.fast_fields().date("published_at").ok(),
+            views: seg.fast_fields().u64("views").ok(),
+            ids: seg.fast_fields().str("id")?,
+            heap: BinaryHeap::with_capacity(self.n.min(1024) + 1),
+            buf: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.key.is_score()
+    }
+
+    fn merge_fruits(
+        &self,
+        segments: Vec<Vec<(f64, String, DocAddress)>>,
+    ) -> tantivy::Result<Vec<(f64, DocAddress)>> {
+        let mut all: Vec<(f64, String, DocAddress)> = segments.into_iter().flatten().collect();
+        all.sort_by(|a, b| order((a.0, &a.1), (b.0, &b.1)));
+        all.truncate(self.n);
+        Ok(all.into_iter().map(|(k, _, addr)| (k, addr)).collect())
+    }
+}
+
+/// A heap entry; within a segment the id's term ordinal orders like the id itself. The
+/// greatest entry is the worst (lowest key, then highest id), so the heap's top is the one
+/// to drop.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    key: f64,
+    ord: u64,
+    doc: DocId,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other
+            .key
+            .total_cmp(&self.key)
+            .then(self.ord.cmp(&other.ord))
+            .then(self.doc.cmp(&other.doc))
+    }
+}
+
+struct TopByKeySegment {
+    n: usize,
+    key: RankKey,
+    after: Option<After>,
+    segment_ord: u32,
+    dates: Option<Column<tantivy::DateTime>>,
+    views: Option<Column<u64>>,
+    ids: Option<StrColumn>,
+    heap: BinaryHeap<Entry>,
+    buf: Vec<u8>,
+}
+
+impl TopByKeySegment {
+    fn ord(&self, doc: DocId) -> u64 {
+        self.ids
+            .as_ref()
+            .and_then(|c| c.term_ords(doc).next())
+            .unwrap_or(u64::MAX)
+    }
+
+    fn id(&mut self, ord: u64) -> String {
+        self.buf.clear();
+        if let Some(c) = &self.ids {
+            let _ = c.ord_to_bytes(ord, &mut self.buf);
+        }
+        String::from_utf8_lossy(&self.buf).into_owned()
+    }
+}
+
+impl tantivy::collector::SegmentCollector for TopByKeySegment {
+    type Fruit = Vec<(f64, String, DocAddress)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let k = self.key.key(doc, score, &self.dates, &self.views);
+        if let Some(worst) = self.heap.peek() {
+            if self.heap.len() >= self.n && k < worst.key {
+                return;
+            }
+        }
+        let ord = self.ord(doc);
+        if let Some(after) = &self.after {
+            match k.total_cmp(&after.key) {
+                std::cmp::Ordering::Greater => return,
+                std::cmp::Ordering::Equal => {
+                    let after_id = after.id.clone();
+                    if self.id(ord) <= after_id {
+                        return;
+                    }
+                }
+                std::cmp::Ordering::Less => {}
+            }
+        }
+        let entry = Entry { key: k, ord, doc };
+        if self.heap.len() < self.n {
+            self.heap.push(entry);
+        } else if let Some(mut worst) = self.heap.peek_mut() {
+            if entry < *worst {
+                *worst = entry;
+            }
+        }
+    }
+
+    fn harvest(mut self) -> Self::Fruit {
+        let entries = std::mem::take(&mut self.heap).into_sorted_vec();
+        entries
+            .into_iter()
+            .map(|e| {
+                let id = self.id(e.ord);
+                (e.key, id, DocAddress::new(self.segment_ord, e.doc))
+            })
+            .collect()
+    }
 }

@@ -174,7 +174,7 @@ impl Source {
 }
 
 /// One related article, with why it is related.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RelatedHit {
     /// Article id.
     pub id: String,
@@ -194,7 +194,7 @@ pub struct RelatedHit {
 }
 
 /// The answer of a related-articles request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RelatedResponse {
     /// Best first.
     pub hits: Vec<RelatedHit>,

@@ -40,7 +40,7 @@ const REFRESH_AFTER: Duration = Duration::from_secs(5);
 const RECENCY_HALF_LIFE_DAYS: f64 = 30.0;
 
 /// What a suggestion completes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SuggestionKind {
     /// An article title (opens the article).
@@ -54,7 +54,7 @@ pub enum SuggestionKind {
 }
 
 /// One completion.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Suggestion {
     /// What it is.
     pub kind: SuggestionKind,
@@ -77,7 +77,7 @@ pub struct Suggestion {
 }
 
 /// The answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SuggestResponse {
     /// Best first.
     pub suggestions: Vec<Suggestion>,

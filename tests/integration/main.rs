@@ -12,6 +12,7 @@ mod formats;
 mod garbage;
 mod limits;
 mod metrics;
+mod openapi;
 mod page;
 mod related;
 mod search;

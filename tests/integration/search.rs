@@ -402,3 +402,106 @@ async fn typos_match_close_spellings_below_exact_matches() {
     let (_, v) = s.get("/search?q=%22pcat%22").await;
     assert_eq!(v["total"], 0);
 }
+
+/// Every page of `query` through `after` cursors, `limit` at a time.
+async fn walk(s: &TestServer, query: &str, limit: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..200 {
+        let url = match &after {
+            None => format!("/search?{query}&limit={limit}"),
+            Some(c) => format!("/search?{query}&limit={limit}&after={c}"),
+        };
+        let (status, v) = s.get(&url).await;
+        assert_eq!(status, 200, "{url}: {v}");
+        let page = ids(&v);
+        assert!(page.len() <= limit, "{v}");
+        out.extend(page);
+        match v["next"].as_str() {
+            Some(c) => {
+                assert_eq!(ids(&v).len(), limit, "a short page is the last: {v}");
+                after = Some(c.to_string());
+            }
+            None => return out,
+        }
+    }
+    panic!("no end to the pages of {query}");
+}
+
+#[tokio::test]
+async fn after_cursor_walks_every_hit_once_in_order() {
+    let s = server().await;
+    // Wire copies (same date, so the tiebreak decides) and a typo tier.
+    let story = |id: &str, title: &str| json!({"id": id, "title": title, "body": "Cocoa rose on Monday, traders said.", "published_at": "2024-02-10T12:00:00Z"});
+    s.post_json(
+        "/articles",
+        &json!([
+            story("c1", "COCOA PRICES RISE"),
+            story("c2", "Cocoa prices rise"),
+            story("c3", "Cocoa prices  rise!"),
+            story("c4", "Cocoa prices fall"),
+            {"id": "t1", "title": "Cocoa harvest begins", "body": "Cocoa farmers began the harvest."},
+            {"id": "t2", "title": "Cocao harvest begins", "body": "A misspelt headline."},
+        ]),
+    )
+    .await;
+    for query in [
+        "sort=newest",
+        "sort=oldest",
+        "sort=relevance&q=trade",
+        "q=trade&sort=newest",
+        "q=cocoa",
+        "q=cocao%20harvest",
+        "q=news%20OR%20cocoa&sort=newest",
+        "tag=world&sort=oldest",
+    ] {
+        let (_, all) = s.get(&format!("/search?{query}&limit=100")).await;
+        assert!(all.get("next").is_none(), "one page holds all: {all}");
+        let expected = ids(&all);
+        assert!(!expected.is_empty(), "{query}");
+        for limit in [1, 2, 3, 5] {
+            let walked = walk(&s, query, limit).await;
+            assert_eq!(walked, expected, "{query}, limit {limit}");
+        }
+    }
+    // The first page's cursor continues an offset page too, and POST takes `after`.
+    let (_, p1) = s.get("/search?sort=newest&limit=4&offset=4").await;
+    let next = p1["next"].as_str().unwrap();
+    let (_, all) = s.get("/search?sort=newest&limit=100").await;
+    let (status, p2) = s
+        .post_json(
+            "/search",
+            &json!({"sort": "newest", "limit": 4, "after": next}),
+        )
+        .await;
+    assert_eq!(status, 200, "{p2}");
+    assert_eq!(ids(&p2), ids(&all)[8..12].to_vec());
+    assert_eq!(p2["total"], all["total"], "total counts every match");
+    let (_, last) = s.get("/search?sort=newest&limit=0").await;
+    assert!(last.get("next").is_none(), "no hits asked, no cursor");
+}
+
+#[tokio::test]
+async fn bad_cursors_are_400_naming_after() {
+    let s = server().await;
+    let (_, v) = s.get("/search?sort=newest&limit=2").await;
+    let good = v["next"].as_str().unwrap().to_string();
+    for query in [
+        "after=xyz".to_string(),
+        "after=".to_string(),
+        "after=0102".to_string(),
+        format!("after={}ff", &good[..good.len() - 1]),
+        format!("after={good}&offset=2"),
+        format!("after={good}&sort=oldest"),
+    ] {
+        let (status, v) = s.get(&format!("/search?{query}")).await;
+        assert_eq!(status, 400, "{query}: {v}");
+        let m = error_message(&v, "bad_request");
+        assert!(m.contains("`after`"), "{query}: {m}");
+    }
+    let (status, v) = s
+        .post_json("/search", &json!({"after": "not a cursor"}))
+        .await;
+    assert_eq!(status, 400, "{v}");
+    assert!(error_message(&v, "bad_request").contains("`after`"));
+}
