@@ -297,13 +297,7 @@ async fn articles_post_converted(
         let mut n = 0;
         formats::articles(&body, format, &hints, &mut |item| {
             n += 1;
-            match item.and_then(|a| {
-                index.upsert_op(&a).map_err(|e| ItemError {
-                    line: n,
-                    id: Some(a.id.clone()),
-                    error: e.to_string(),
-                })
-            }) {
+            match item_op(&index, n, item) {
                 Ok(op) => ops.push(op),
                 Err(e) => errors.push(e),
             }
@@ -314,6 +308,21 @@ async fn articles_post_converted(
     let mut batch = Batch::new(state);
     batch.stage(ops, errors).await?;
     Ok(Json(batch.finish().await?))
+}
+
+/// The write op of a parsed item; an article the index cannot take is an item error too.
+fn item_op(
+    index: &crate::index::NewsIndex,
+    line: usize,
+    item: Result<crate::article::Article, ItemError>,
+) -> Result<WriteOp, ItemError> {
+    item.and_then(|a| {
+        index.upsert_op(&a).map_err(|e| ItemError {
+            line,
+            id: Some(a.id.clone()),
+            error: e.to_string(),
+        })
+    })
 }
 
 /// An upload in progress: items are parsed off the runtime and staged in chunks.
@@ -377,13 +386,7 @@ impl Batch {
             let mut ops = Vec::with_capacity(items.len());
             let mut errors = Vec::new();
             for (line, bytes) in items {
-                match ingest::parse_item(line, &bytes).and_then(|a| {
-                    index.upsert_op(&a).map_err(|e| ItemError {
-                        line,
-                        id: Some(a.id.clone()),
-                        error: e.to_string(),
-                    })
-                }) {
+                match item_op(&index, line, ingest::parse_item(line, &bytes)) {
                     Ok(op) => ops.push(op),
                     Err(e) => errors.push(e),
                 }

@@ -319,42 +319,33 @@ impl Suggester {
         } else {
             limit.div_ceil(2)
         };
+        let completion = |idx: u32| {
+            let e = &dict.entries[idx as usize];
+            Suggestion {
+                kind: e.kind,
+                value: e.value.clone(),
+                highlighted: mark(&e.value, &words, ends_with_space),
+                id: None,
+                entity_type: e.entity_type.clone(),
+                count: Some(e.count),
+                published_at: None,
+            }
+        };
         let mut suggestions: Vec<Suggestion> = dict_hits
             .iter()
             .take(dict_quota)
-            .map(|(idx, _)| {
-                let e = &dict.entries[*idx as usize];
-                Suggestion {
-                    kind: e.kind,
-                    value: e.value.clone(),
-                    highlighted: mark(&e.value, &words, ends_with_space),
-                    id: None,
-                    entity_type: e.entity_type.clone(),
-                    count: Some(e.count),
-                    published_at: None,
-                }
-            })
+            .map(|(idx, _)| completion(*idx))
             .collect();
         let title_room = limit - suggestions.len();
         suggestions.extend(titles.into_iter().take(title_room));
-        if suggestions.len() < limit {
-            for (idx, _) in dict_hits
+        let room = limit - suggestions.len();
+        suggestions.extend(
+            dict_hits
                 .iter()
                 .skip(dict_quota)
-                .take(limit - suggestions.len())
-            {
-                let e = &dict.entries[*idx as usize];
-                suggestions.push(Suggestion {
-                    kind: e.kind,
-                    value: e.value.clone(),
-                    highlighted: mark(&e.value, &words, ends_with_space),
-                    id: None,
-                    entity_type: e.entity_type.clone(),
-                    count: Some(e.count),
-                    published_at: None,
-                });
-            }
-        }
+                .take(room)
+                .map(|(idx, _)| completion(*idx)),
+        );
         Ok(SuggestResponse {
             suggestions,
             took_ms: started.elapsed().as_secs_f64() * 1e3,
