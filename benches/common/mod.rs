@@ -184,6 +184,8 @@ pub fn search_scenarios(from: &str, to: &str) -> Vec<(&'static str, Vec<(&'stati
             "highlight",
             vec![("q", s("oil prices")), ("highlight", s("true"))],
         ),
+        // A transposition in a long word: the typo tolerance path (fuzzy words, two tiers).
+        ("typo", vec![("q", s("oil prcies"))]),
     ]
 }
 
