@@ -96,15 +96,6 @@ pub enum EntitiesSource {
     Extracted,
 }
 
-impl Article {
-    /// Title, summary and body joined, for features that read all the text.
-    pub fn text_len(&self) -> usize {
-        self.title.len()
-            + self.summary.as_deref().map_or(0, str::len)
-            + self.body.as_deref().map_or(0, str::len)
-    }
-}
-
 mod published_at_serde {
     use super::date::{format_datetime, parse_datetime, DayEdge};
     use chrono::{DateTime, Utc};

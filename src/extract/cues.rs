@@ -40,31 +40,7 @@ pub(crate) fn is_first_name(word: &str) -> bool {
 
 /// Lower-case words allowed inside a name between capitalised words.
 pub(crate) fn is_connector(word: &str) -> bool {
-    matches!(
-        word,
-        "of" | "for"
-            | "and"
-            | "the"
-            | "de"
-            | "du"
-            | "des"
-            | "da"
-            | "do"
-            | "dos"
-            | "del"
-            | "della"
-            | "di"
-            | "van"
-            | "von"
-            | "der"
-            | "den"
-            | "la"
-            | "le"
-            | "al"
-            | "bin"
-            | "ibn"
-            | "&"
-    )
+    matches!(word, "of" | "for" | "and" | "the" | "des" | "&") || is_name_particle(word)
 }
 
 /// Connectors that may sit inside a personal name ("Javier Perez de Cuellar").

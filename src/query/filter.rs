@@ -66,11 +66,6 @@ impl Filters {
         }
     }
 
-    /// Whether no filter is set.
-    pub fn is_empty(&self) -> bool {
-        ALL.iter().all(|d| !self.has(*d))
-    }
-
     /// Must-clauses for every set filter except `except`.
     pub fn clauses(&self, f: &Fields, except: Option<Dimension>) -> Vec<(Occur, Box<dyn Query>)> {
         let mut out = Vec::new();

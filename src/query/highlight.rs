@@ -67,24 +67,25 @@ impl Highlighter {
             .as_deref()
             .or(article.summary.as_deref())
             .unwrap_or("");
-        let (title_gen, body_gen);
-        let (title_gen, body_gen) = if self.typos.is_empty() {
-            (&self.title, &self.body)
-        } else {
-            title_gen = self.with_typos(
-                &self.title_terms,
-                &article.title,
-                self.fields.title,
-                TITLE_CHARS,
-            );
-            body_gen = self.with_typos(
-                &self.body_terms,
-                body_text,
-                self.fields.body,
-                BODY_SNIPPET_CHARS,
-            );
-            (&title_gen, &body_gen)
-        };
+        let typo_gens = (!self.typos.is_empty()).then(|| {
+            (
+                self.with_typos(
+                    &self.title_terms,
+                    &article.title,
+                    self.fields.title,
+                    TITLE_CHARS,
+                ),
+                self.with_typos(
+                    &self.body_terms,
+                    body_text,
+                    self.fields.body,
+                    BODY_SNIPPET_CHARS,
+                ),
+            )
+        });
+        let (title_gen, body_gen) = typo_gens
+            .as_ref()
+            .map_or((&self.title, &self.body), |(t, b)| (t, b));
         let mut s = title_gen.snippet(&article.title);
         let title = if s.is_empty() {
             escape(&article.title)
