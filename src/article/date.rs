@@ -1,7 +1,7 @@
 //! The one date parser: RFC 3339, a bare date, or a date-time without offset (read as UTC).
 //! Article `published_at` and the search parameters `from`/`to` both go through it.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 /// Which end of a day a bare date stands for, so that `to=2024-06-22` includes that whole day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,8 +13,22 @@ pub enum DayEdge {
 }
 
 /// Parses a date or date-time into UTC; the error text is a hint for the user.
+///
+/// Years outside 0001..=9999 are refused: chrono reads signed and five-digit years in its
+/// formats, but RFC 3339 (what the API writes back) cannot express them, so such an article
+/// could be stored and then not be read back.
 pub fn parse_datetime(input: &str, edge: DayEdge) -> Result<DateTime<Utc>, String> {
-    let s = input.trim();
+    let dt = parse_any(input.trim(), edge)?;
+    if !(1..=9999).contains(&dt.year()) {
+        return Err(format!(
+            "the year must be between 0001 and 9999, got `{}`",
+            truncate_for_message(input.trim())
+        ));
+    }
+    Ok(dt)
+}
+
+fn parse_any(s: &str, edge: DayEdge) -> Result<DateTime<Utc>, String> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Ok(dt.with_timezone(&Utc));
     }
@@ -69,6 +83,25 @@ mod tests {
     fn rfc3339_offset_is_stored_in_utc() {
         let dt = parse_datetime("2024-06-22T05:03:00+07:00", DayEdge::Start).unwrap();
         assert_eq!(format_datetime(&dt), "2024-06-21T22:03:00Z");
+    }
+
+    /// Found by cargo-fuzz (`article_json`): a signed year was accepted, then the stored
+    /// article did not parse back.
+    #[test]
+    fn years_rfc_3339_cannot_write_are_refused() {
+        for s in [
+            "-1987-02-26T10:01:0.1",
+            "-0001-01-01",
+            "10000-01-01T00:00:00",
+            "0000-12-31",
+        ] {
+            assert!(parse_datetime(s, DayEdge::Start).is_err(), "{s}");
+        }
+        for s in ["0001-01-01", "9999-12-31T23:59:59Z", "1987-02-26T10:01:0.1"] {
+            let dt = parse_datetime(s, DayEdge::Start).unwrap();
+            let again = parse_datetime(&format_datetime(&dt), DayEdge::Start).unwrap();
+            assert_eq!(dt, again, "{s}");
+        }
     }
 
     #[test]
