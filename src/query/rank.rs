@@ -133,11 +133,6 @@ pub fn top_after_collector(
     }
 }
 
-/// `(key desc, id asc)`: `Less` when `a` comes first.
-fn order(a: (f64, &str), b: (f64, &str)) -> std::cmp::Ordering {
-    b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1))
-}
-
 struct TopByKey {
     n: usize,
     key: RankKey,
@@ -170,15 +165,69 @@ impl tantivy::collector::Collector for TopByKey {
         self.key.is_score()
     }
 
-    fn merge_fruits(
-        &self,
-        segments: Vec<Vec<(f64, String, DocAddress)>>,
-    ) -> tantivy::Result<Vec<(f64, DocAddress)>> {
-        let mut all: Vec<(f64, String, DocAddress)> = segments.into_iter().flatten().collect();
-        all.sort_by(|a, b| order((a.0, &a.1), (b.0, &b.1)));
+    fn merge_fruits(&self, segments: Vec<SegmentTop>) -> tantivy::Result<Vec<(f64, DocAddress)>> {
+        // Ids are resolved only to break ties between segments: resolving one reads (and may
+        // decompress) a block of the id dictionary, which cost more than the search itself
+        // when it was done for every collected entry.
+        let mut all: Vec<(f64, usize, Entry)> = segments
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.entries.iter().map(move |e| (e.key, i, *e)))
+            .collect();
+        all.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then(a.1.cmp(&b.1))
+                .then(a.2.ord.cmp(&b.2.ord))
+        });
+        let mut start = 0;
+        while start < all.len().min(self.n) {
+            let key = all[start].0;
+            let end = start
+                + all[start..]
+                    .iter()
+                    .take_while(|e| e.0.total_cmp(&key).is_eq())
+                    .count();
+            // Within one segment the ordinal order is the id order already.
+            if all[start..end].iter().any(|e| e.1 != all[start].1) {
+                let mut buf = Vec::new();
+                let mut run: Vec<(String, (f64, usize, Entry))> = all[start..end]
+                    .iter()
+                    .map(|e| (segments[e.1].id(e.2.ord, &mut buf), *e))
+                    .collect();
+                run.sort_by(|a, b| a.0.cmp(&b.0));
+                for (slot, (_, e)) in all[start..end].iter_mut().zip(run) {
+                    *slot = e;
+                }
+            }
+            start = end;
+        }
         all.truncate(self.n);
-        Ok(all.into_iter().map(|(k, _, addr)| (k, addr)).collect())
+        Ok(all
+            .into_iter()
+            .map(|(k, i, e)| (k, DocAddress::new(segments[i].segment_ord, e.doc)))
+            .collect())
     }
+}
+
+/// One segment's best entries, with what resolves their ids.
+pub struct SegmentTop {
+    segment_ord: u32,
+    entries: Vec<Entry>,
+    ids: Option<StrColumn>,
+}
+
+impl SegmentTop {
+    fn id(&self, ord: u64, buf: &mut Vec<u8>) -> String {
+        id_of(self.ids.as_ref(), ord, buf)
+    }
+}
+
+fn id_of(ids: Option<&StrColumn>, ord: u64, buf: &mut Vec<u8>) -> String {
+    buf.clear();
+    if let Some(c) = ids {
+        let _ = c.ord_to_bytes(ord, buf);
+    }
+    String::from_utf8_lossy(buf).into_owned()
 }
 
 /// A heap entry; within a segment the id's term ordinal orders like the id itself. The
@@ -233,16 +282,12 @@ impl TopByKeySegment {
     }
 
     fn id(&mut self, ord: u64) -> String {
-        self.buf.clear();
-        if let Some(c) = &self.ids {
-            let _ = c.ord_to_bytes(ord, &mut self.buf);
-        }
-        String::from_utf8_lossy(&self.buf).into_owned()
+        id_of(self.ids.as_ref(), ord, &mut self.buf)
     }
 }
 
 impl tantivy::collector::SegmentCollector for TopByKeySegment {
-    type Fruit = Vec<(f64, String, DocAddress)>;
+    type Fruit = SegmentTop;
 
     fn collect(&mut self, doc: DocId, score: Score) {
         let k = self.key.key(doc, score, &self.dates, &self.views);
@@ -275,13 +320,10 @@ impl tantivy::collector::SegmentCollector for TopByKeySegment {
     }
 
     fn harvest(mut self) -> Self::Fruit {
-        let entries = std::mem::take(&mut self.heap).into_sorted_vec();
-        entries
-            .into_iter()
-            .map(|e| {
-                let id = self.id(e.ord);
-                (e.key, id, DocAddress::new(self.segment_ord, e.doc))
-            })
-            .collect()
+        SegmentTop {
+            segment_ord: self.segment_ord,
+            entries: std::mem::take(&mut self.heap).into_sorted_vec(),
+            ids: self.ids,
+        }
     }
 }

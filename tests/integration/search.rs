@@ -482,6 +482,28 @@ async fn after_cursor_walks_every_hit_once_in_order() {
 }
 
 #[tokio::test]
+async fn equal_keys_in_different_segments_are_ordered_by_id() {
+    let s = TestServer::start().await;
+    // One write per request: each commit makes its own segment, so the tie between equal
+    // dates and equal scores is broken across segments, by id.
+    for (id, title) in [
+        ("z", "Tin output steady"),
+        ("b", "Tin exports steady"),
+        ("x", "Tin stocks steady"),
+        ("a", "Tin demand steady"),
+    ] {
+        let article = json!({"title": title, "body": "Tin was steady.", "published_at": "2024-03-01T00:00:00Z"});
+        let (status, v) = s.put(&format!("/articles/{id}"), &article).await;
+        assert_eq!(status, 200, "{v}");
+    }
+    for query in ["sort=newest", "sort=oldest", "q=steady&sort=newest"] {
+        let (_, all) = s.get(&format!("/search?{query}&limit=100")).await;
+        assert_eq!(ids(&all), ["a", "b", "x", "z"], "{query}");
+        assert_eq!(walk(&s, query, 1).await, ids(&all), "{query}, one per page");
+    }
+}
+
+#[tokio::test]
 async fn bad_cursors_are_400_naming_after() {
     let s = server().await;
     let (_, v) = s.get("/search?sort=newest&limit=2").await;
