@@ -5,6 +5,8 @@
 //!
 //! ```sh
 //! NEWSINDEX_SOAK_SECS=600 cargo bench --bench soak
+//! # on a large index (it writes into it; use a copy):
+//! NEWSINDEX_SOAK_INDEX=/tmp/idx1m-soak cargo bench --bench soak
 //! ```
 
 #[path = "soak/driver.rs"]
@@ -30,10 +32,15 @@ fn main() {
         Duration::from_secs(secs),
         Duration::from_secs(10),
         true,
+        std::env::var_os("NEWSINDEX_SOAK_INDEX").map(Into::into),
     ));
     let first = r.rss_kib.first().map_or(0, |s| s.1);
     let last = r.rss_kib.last().map_or(0, |s| s.1);
     let peak = r.rss_kib.iter().map(|s| s.1).max().unwrap_or(0);
+    // Warm-up: the first third of the run.
+    let warm = r.rss_kib[r.rss_kib.len() / 3];
+    let anon_last = r.rss_kib.last().map_or(0, |s| s.2);
+    let anon_peak = r.rss_kib.iter().map(|s| s.2).max().unwrap_or(0);
     println!("soak {secs} s");
     println!(
         "  searches  {} ({:.0}/s), p50 {:.1} ms, p99 {:.1} ms",
@@ -51,6 +58,10 @@ fn main() {
     );
     println!("  errors    {}", r.error_count);
     println!("  rss       start {first} KiB, end {last} KiB, peak {peak} KiB");
+    println!(
+        "  after warm-up ({} s): rss {} -> {last} KiB, anon {} -> {anon_last} KiB (peak {anon_peak})",
+        warm.0, warm.1, warm.2
+    );
     for e in r.errors.iter().chain(&r.lost).take(20) {
         println!("    {e}");
     }

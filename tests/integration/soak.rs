@@ -21,6 +21,7 @@ fn soak_has_no_errors_and_loses_no_writes() {
         Duration::from_secs(secs),
         Duration::from_secs(10),
         false,
+        None,
     ));
     eprintln!(
         "soak {secs} s: {} searches (p50 {:.1} ms, p99 {:.1} ms), {} writes, {} ids verified, \
