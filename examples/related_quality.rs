@@ -10,7 +10,7 @@
 //! ```text
 //! cargo run --release --example related_quality -- [--split even|odd] [--n 300]
 //!     [--max-terms N] [--title-weight W] [--entity-weight W] [--half-life DAYS]
-//!     [--floor F] [--min-shared N] [--max-df R]
+//!     [--floor F] [--min-shared N] [--max-df R] [--candidate-terms N] [--candidates N]
 //! ```
 
 use std::collections::{HashMap, HashSet};
@@ -50,6 +50,8 @@ fn main() -> anyhow::Result<()> {
             "--idf-power" => cfg.boost_idf_power = value()?.parse()?,
             "--max-df" => cfg.max_df_ratio = value()?.parse()?,
             "--max-keyword-df" => cfg.max_keyword_df_ratio = value()?.parse()?,
+            "--candidate-terms" => cfg.candidate_terms = value()?.parse()?,
+            "--candidates" => cfg.candidates = value()?.parse()?,
             other => bail!("unknown flag {other}"),
         }
     }

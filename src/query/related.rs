@@ -12,7 +12,14 @@
 //!   decay with a floor, so old background pieces are demoted rather than lost).
 //! - **Overlap**: a candidate that shares too few of the source's top terms is dropped (an
 //!   article with almost no text is exempt, so it still finds neighbours by entities).
-//! - **Copies**: the source's `copy_key` is excluded in the query, candidates are deduplicated
+//! - **Speed**: scoring the whole profile over every article that shares a word visits a large
+//!   part of the index (15 ms at 1M articles). Without filters, the candidates are picked first
+//!   by block-max WAND over the strongest [`RelatedConfig::candidate_terms`] terms in the body
+//!   (tantivy skips most postings of common terms that way), and only those get the full score.
+//!   At 1M articles this cut the median from 15 to about 5 ms, for a precision@10 of 0.728
+//!   instead of 0.745 on the Reuters reporting split (`examples/related_quality.rs`).
+//! - **Copies**: the source's `copy_key` is excluded (in the query, or when picking candidates
+//!   by key and id in `select`), candidates are deduplicated
 //!   by `copy_key`, and near-duplicates (a 64-bit SimHash of the tokens within
 //!   [`RelatedConfig::near_duplicate_distance`] bits) of the source or of a better hit are
 //!   dropped. The SimHash is computed on the fly from the stored article, which is hydrated
@@ -26,9 +33,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::columnar::Column;
-use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query, TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, Searcher, TantivyDocument, Term};
 
 use super::Filters;
 use crate::article::{Article, EntitiesSource};
@@ -88,6 +97,12 @@ pub struct RelatedConfig {
     pub simhash_min_tokens: usize,
     /// Candidates fetched before re-scoring and filtering (at least 5 × limit).
     pub overfetch: usize,
+    /// Strongest terms that pick the candidates when no filter narrows them (0 = score every
+    /// article that shares any term, entity or tag). Candidates are chosen with block-max
+    /// WAND over these terms alone, then scored with the whole profile.
+    pub candidate_terms: usize,
+    /// Candidates picked that way.
+    pub candidates: usize,
     /// Shared terms reported per hit.
     pub explain_terms: usize,
 }
@@ -114,6 +129,8 @@ impl Default for RelatedConfig {
             simhash_min_tokens: 20,
             max_keyword_df_ratio: 0.1,
             overfetch: 100,
+            candidate_terms: 8,
+            candidates: 100,
             explain_terms: 5,
         }
     }
@@ -228,38 +245,60 @@ pub fn related(
         return Ok(RelatedResponse { hits: Vec::new() });
     }
     let profile = Profile::build(&searcher, index, cfg, source)?;
-    let mut shoulds = profile.text_clauses(f, cfg);
+    let mut shoulds = profile.text_clauses(f, cfg, cfg.max_terms);
     shoulds.extend(profile.keyword_clauses(f.entity, &profile.entities, cfg.entity_weight));
     shoulds.extend(profile.keyword_clauses(f.tag, &profile.tags, cfg.tag_weight));
     if shoulds.is_empty() {
         return Ok(RelatedResponse { hits: Vec::new() });
     }
     let source_key = source.copy_key();
-    let mut clauses = filters.clauses(f, None);
-    clauses.push((Occur::Must, Box::new(BooleanQuery::new(shoulds))));
-    // Copies of the source carry its copy key: cheaper to exclude here than to hydrate.
-    clauses.push((
-        Occur::MustNot,
-        Box::new(TermQuery::new(
-            Term::from_field_u64(f.copy_key, source_key),
-            IndexRecordOption::Basic,
-        )),
-    ));
-    if let Some(id) = &source.id {
+    let fetch = cfg.overfetch.max(limit * 5);
+    let filter_clauses = filters.clauses(f, None);
+    let pick = profile.pick_clauses(f, cfg.candidate_terms);
+    // A short source keeps the one-stage query: its neighbours may share only entities or
+    // tags, which the picking terms would miss (a long one's must share terms anyway).
+    let two_stage = filter_clauses.is_empty()
+        && cfg.candidate_terms > 0
+        && profile.usable_terms >= cfg.min_terms_for_overlap
+        && !pick.is_empty();
+    let top = if two_stage {
+        // Two stages, because scoring the whole profile over every article that shares a word
+        // visits a large part of the index: a union of a few term queries runs with block-max
+        // WAND (which skips most postings), and only its candidates get the full score. The
+        // source and its copies are among them; `select` leaves them out.
+        let picked = searcher.search(
+            &BooleanQuery::new(pick),
+            &TopDocs::with_limit(cfg.candidates.max(fetch)).order_by_score(),
+        )?;
+        let mut scored = full_scores(&searcher, &shoulds, picked.into_iter().map(|c| c.1))?;
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.truncate(fetch);
+        scored
+    } else {
+        let mut clauses = filter_clauses;
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(shoulds))));
+        // Copies of the source carry its copy key: cheaper to exclude here than to hydrate.
         clauses.push((
             Occur::MustNot,
             Box::new(TermQuery::new(
-                Term::from_field_text(f.id, id),
+                Term::from_field_u64(f.copy_key, source_key),
                 IndexRecordOption::Basic,
             )),
         ));
-    }
-    let query = BooleanQuery::new(clauses);
-    let fetch = cfg.overfetch.max(limit * 5);
-    let top = searcher.search(&query, &TopDocs::with_limit(fetch).order_by_score())?;
+        searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(fetch).order_by_score(),
+        )?
+    };
     let candidates = rescore(&searcher, cfg, source, top)?;
     select(
-        &searcher, index, cfg, &profile, source_key, candidates, limit,
+        &searcher,
+        index,
+        cfg,
+        &profile,
+        (source_key, source.id.as_deref()),
+        candidates,
+        limit,
     )
 }
 
@@ -399,14 +438,15 @@ impl Profile {
         })
     }
 
-    /// One boosted `Should` per term and text field.
+    /// One boosted `Should` per term (the strongest `max` terms) and text field.
     fn text_clauses(
         &self,
         f: &crate::index::Fields,
         cfg: &RelatedConfig,
+        max: usize,
     ) -> Vec<(Occur, Box<dyn Query>)> {
         let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (term, w) in &self.terms {
+        for (term, w) in self.terms.iter().take(max) {
             for (field, boost) in [
                 (f.title, cfg.title_boost),
                 (f.summary, cfg.summary_boost),
@@ -423,6 +463,26 @@ impl Profile {
             }
         }
         out
+    }
+
+    /// One `Should` per term (the strongest `max`) on the body alone, which restates the
+    /// headline: a third of the scorers make block-max WAND much faster, and the full score
+    /// comes afterwards.
+    fn pick_clauses(&self, f: &crate::index::Fields, max: usize) -> Vec<(Occur, Box<dyn Query>)> {
+        self.terms
+            .iter()
+            .take(max)
+            .map(|(term, w)| {
+                let q = TermQuery::new(
+                    Term::from_field_text(f.body, term),
+                    IndexRecordOption::WithFreqs,
+                );
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(q), *w)) as Box<dyn Query>,
+                )
+            })
+            .collect()
     }
 
     /// One constant-score `Should` per keyword value, worth `weight × idf`.
@@ -446,6 +506,52 @@ impl Profile {
             })
             .collect()
     }
+}
+
+/// The score `clauses` (a union of `Should`s) give each document of `docs`, as the whole
+/// query would: each clause's scorer is moved forward to the documents in order.
+fn full_scores(
+    searcher: &Searcher,
+    clauses: &[(Occur, Box<dyn Query>)],
+    docs: impl Iterator<Item = DocAddress>,
+) -> crate::Result<Vec<(f32, DocAddress)>> {
+    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    let weights = clauses
+        .iter()
+        .map(|(_, q)| q.weight(scoring))
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    let mut by_segment: HashMap<u32, Vec<DocId>> = HashMap::new();
+    for addr in docs {
+        by_segment
+            .entry(addr.segment_ord)
+            .or_default()
+            .push(addr.doc_id);
+    }
+    let mut out = Vec::new();
+    for (segment_ord, mut docs) in by_segment {
+        docs.sort_unstable();
+        docs.dedup();
+        let reader = searcher.segment_reader(segment_ord);
+        let mut scorers = weights
+            .iter()
+            .map(|w| w.scorer(reader, 1.0))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        for doc in docs {
+            let mut score = 0.0;
+            for scorer in &mut scorers {
+                if scorer.doc() < doc {
+                    scorer.seek(doc);
+                }
+                if scorer.doc() == doc {
+                    score += scorer.score();
+                }
+            }
+            if score > 0.0 {
+                out.push((score, DocAddress::new(segment_ord, doc)));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A candidate after re-scoring.
@@ -498,7 +604,7 @@ fn select(
     index: &NewsIndex,
     cfg: &RelatedConfig,
     profile: &Profile,
-    source_key: u64,
+    (source_key, source_id): (u64, Option<&str>),
     candidates: Vec<Candidate>,
     limit: usize,
 ) -> crate::Result<RelatedResponse> {
@@ -522,6 +628,9 @@ fn select(
         }
         let doc: TantivyDocument = searcher.doc(c.addr)?;
         let article = document::from_document(&doc, f)?;
+        if source_id.is_some_and(|id| id == article.id) {
+            continue;
+        }
         let toks = text_tokens(
             &article.title,
             article.summary.as_deref(),
