@@ -38,6 +38,8 @@ pub struct WriterConfig {
     pub threads: usize,
     /// Indexing memory budget, in MB, shared by the threads.
     pub heap_mb: usize,
+    /// Threads that merge segments in the background.
+    pub merge_threads: usize,
     /// How long the writer waits for more writes before a commit; 0 commits as soon as the
     /// queue is empty (concurrent writes still share commits).
     pub commit_delay_ms: u64,
@@ -107,6 +109,7 @@ impl Default for Config {
             writer: WriterConfig {
                 threads: 1,
                 heap_mb: 128,
+                merge_threads: 1,
                 commit_delay_ms: 0,
                 max_batch_docs: 10_000,
             },
@@ -153,6 +156,7 @@ pub struct RawConfig {
 struct RawWriter {
     threads: Option<usize>,
     heap_mb: Option<usize>,
+    merge_threads: Option<usize>,
     commit_delay_ms: Option<u64>,
     max_batch_docs: Option<usize>,
 }
@@ -241,6 +245,7 @@ impl Config {
         if let Some(w) = raw.writer {
             set(&mut c.writer.threads, w.threads);
             set(&mut c.writer.heap_mb, w.heap_mb);
+            set(&mut c.writer.merge_threads, w.merge_threads);
             set(&mut c.writer.commit_delay_ms, w.commit_delay_ms);
             set(&mut c.writer.max_batch_docs, w.max_batch_docs);
         }

@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
+use tantivy::indexer::IndexWriterOptions;
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
@@ -107,8 +108,14 @@ impl NewsIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let threads = config.threads.max(1);
+        let options = IndexWriterOptions::builder()
+            .num_worker_threads(threads)
+            .memory_budget_per_thread(config.heap_mb * 1024 * 1024 / threads)
+            .num_merge_threads(config.merge_threads.max(1))
+            .build();
         let writer: IndexWriter = index
-            .writer_with_num_threads(config.threads, config.heap_mb * 1024 * 1024)
+            .writer_with_options(options)
             .map_err(|e| lock_hint(e, dir.as_deref()))?;
         let stats = Arc::new(WriterStats::default());
         let (handle, thread) = writer::spawn(
