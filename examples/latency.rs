@@ -1,0 +1,99 @@
+//! In-process latency of one search or of related articles on an existing index (no HTTP),
+//! for profiling a single path on a large index, e.g. under `perf record`.
+//!
+//! ```sh
+//! cargo run --release --example latency -- /tmp/idx1m related 3
+//! cargo run --release --example latency -- /tmp/idx1m 'q=oil prices&facets=tags,authors' 5
+//! ```
+//!
+//! Related articles are asked for 100 articles spread over the segments, `ROUNDS` times each;
+//! a search is run 100 × `ROUNDS` times. Prints p50/p90/p99/max in milliseconds, and with
+//! `SLOW_MS=N` every request slower than N ms (with the source id for related).
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use newsindex::config::Config;
+use newsindex::index::{document, NewsIndex};
+use newsindex::query::related::{related_to_id, RelatedConfig};
+use newsindex::query::{run_search, Filters, SearchParams};
+use tantivy::{DocAddress, TantivyDocument};
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let (Some(dir), Some(what)) = (args.next(), args.next()) else {
+        bail!("usage: latency INDEX_DIR (related | QUERY_STRING) [ROUNDS]");
+    };
+    let rounds: usize = args.next().map_or(Ok(3), |r| r.parse())?;
+    let slow_ms: Option<f64> = std::env::var("SLOW_MS").ok().and_then(|v| v.parse().ok());
+    let index = NewsIndex::open_read_only(Path::new(&dir)).context("open the index")?;
+    let config = Config::default();
+    let searcher = index.searcher();
+    let segments = searcher.segment_readers().len() as u32;
+    if segments == 0 {
+        bail!("the index in {dir} is empty");
+    }
+    // 100 articles spread over the segments, read straight from the store.
+    let ids = (0..100u32)
+        .map(|i| {
+            let seg = i % segments;
+            let max = searcher.segment_reader(seg).max_doc().max(1);
+            let doc: TantivyDocument = searcher.doc(DocAddress::new(seg, (i * 7919) % max))?;
+            Ok(document::from_document(&doc, index.fields())?.id)
+        })
+        .collect::<anyhow::Result<Vec<String>>>()?;
+    let request = (what != "related")
+        .then(|| {
+            let pairs = what
+                .split('&')
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                    (k.to_string(), v.to_string())
+                })
+                .collect();
+            SearchParams::from_pairs(pairs)?.into_request(&config.limits)
+        })
+        .transpose()?;
+    let related = RelatedConfig::default();
+    let mut latencies = Vec::new();
+    for _ in 0..rounds {
+        for id in &ids {
+            let started = Instant::now();
+            match &request {
+                Some(req) => drop(run_search(&index, &config.search, req)?),
+                None => drop(related_to_id(
+                    &index,
+                    &related,
+                    id,
+                    &Filters::default(),
+                    10,
+                )?),
+            }
+            let ms = started.elapsed().as_secs_f64() * 1e3;
+            if slow_ms.is_some_and(|s| ms > s) {
+                eprintln!(
+                    "slow: {ms:.1} ms{}",
+                    if request.is_none() {
+                        format!(" ({id})")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            latencies.push(ms);
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    let p = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    println!(
+        "{what}: {} requests on {} articles, p50 {:.2} ms, p90 {:.2}, p99 {:.2}, max {:.2}",
+        latencies.len(),
+        index.num_articles(),
+        p(0.5),
+        p(0.9),
+        p(0.99),
+        p(1.0)
+    );
+    Ok(())
+}
