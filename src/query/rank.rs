@@ -187,17 +187,14 @@ impl tantivy::collector::Collector for TopByKey {
                     .iter()
                     .take_while(|e| e.0.total_cmp(&key).is_eq())
                     .count();
-            // Within one segment the ordinal order is the id order already.
+            // Within one segment the ordinal order is the id order already, so a run that
+            // spans segments is a merge of sorted lists: only the lists' heads need their ids,
+            // and only until the page is full (BM25 ties are common: field norms are
+            // quantized, so short articles with the same counts score the same).
             if all[start..end].iter().any(|e| e.1 != all[start].1) {
-                let mut buf = Vec::new();
-                let mut run: Vec<(String, (f64, usize, Entry))> = all[start..end]
-                    .iter()
-                    .map(|e| (segments[e.1].id(e.2.ord, &mut buf), *e))
-                    .collect();
-                run.sort_by(|a, b| a.0.cmp(&b.0));
-                for (slot, (_, e)) in all[start..end].iter_mut().zip(run) {
-                    *slot = e;
-                }
+                let need = self.n - start;
+                let merged = merge_by_id(&segments, &all[start..end], need);
+                all[start..start + merged.len()].copy_from_slice(&merged);
             }
             start = end;
         }
@@ -207,6 +204,39 @@ impl tantivy::collector::Collector for TopByKey {
             .map(|(k, i, e)| (k, DocAddress::new(segments[i].segment_ord, e.doc)))
             .collect())
     }
+}
+
+/// The first `need` entries of `run` (equal keys, grouped by segment, each group in id order)
+/// in id order, resolving the ids of the groups' heads only.
+fn merge_by_id(
+    segments: &[SegmentTop],
+    run: &[(f64, usize, Entry)],
+    need: usize,
+) -> Vec<(f64, usize, Entry)> {
+    let groups: Vec<&[(f64, usize, Entry)]> = run.chunk_by(|a, b| a.1 == b.1).collect();
+    let mut next = vec![0usize; groups.len()];
+    let mut head_ids: Vec<Option<String>> = vec![None; groups.len()];
+    let mut buf = Vec::new();
+    let mut out = Vec::with_capacity(need.min(run.len()));
+    while out.len() < need.min(run.len()) {
+        let mut best: Option<usize> = None;
+        for g in 0..groups.len() {
+            let Some(e) = groups[g].get(next[g]) else {
+                continue;
+            };
+            if head_ids[g].is_none() {
+                head_ids[g] = Some(segments[e.1].id(e.2.ord, &mut buf));
+            }
+            if best.is_none_or(|b| head_ids[g] < head_ids[b]) {
+                best = Some(g);
+            }
+        }
+        let Some(g) = best else { break };
+        out.push(groups[g][next[g]]);
+        next[g] += 1;
+        head_ids[g] = None;
+    }
+    out
 }
 
 /// One segment's best entries, with what resolves their ids.
