@@ -286,6 +286,8 @@ pub fn run_search(
     let highlighter = req
         .highlight
         .then(|| highlight::Highlighter::new(&searcher, text.as_ref(), fields, typo_words));
+    let keys: Vec<u64> = page.iter().map(|p| p.2).collect();
+    let copies = count_copies(&searcher, main.as_ref(), fields, &keys)?;
     let mut hits = Vec::with_capacity(page.len());
     for (score, addr, copy) in page {
         let doc: TantivyDocument = searcher.doc(addr)?;
@@ -293,7 +295,7 @@ pub fn run_search(
         let snippets = highlighter.as_ref().map(|h| h.snippets(&article));
         let mut hit = Hit::from_article(article, score);
         hit.snippets = snippets;
-        hit.copies = count_copies(&searcher, main.as_ref(), fields, copy)?.saturating_sub(1);
+        hit.copies = copies.get(&copy).map_or(0, |n| n.saturating_sub(1));
         hits.push(hit);
     }
     let next = last.zip(hits.last()).map(|((tier, key), hit)| {
@@ -483,22 +485,83 @@ fn collapse_copies(
     Ok(())
 }
 
-/// Matching articles that share a copy key (the hit itself included).
+/// For each copy key of the page, the matching articles that have it (the hit itself
+/// included), in one search rather than one per hit.
 fn count_copies(
     searcher: &Searcher,
     query: &dyn Query,
     fields: &crate::index::Fields,
-    copy: u64,
-) -> crate::Result<usize> {
-    let same = TermQuery::new(
-        Term::from_field_u64(fields.copy_key, copy),
-        IndexRecordOption::Basic,
-    );
+    keys: &[u64],
+) -> crate::Result<HashMap<u64, usize>> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let any_key: Vec<(Occur, Box<dyn Query>)> = keys
+        .iter()
+        .map(|&k| {
+            let q = TermQuery::new(
+                Term::from_field_u64(fields.copy_key, k),
+                IndexRecordOption::Basic,
+            );
+            (Occur::Should, Box::new(q) as Box<dyn Query>)
+        })
+        .collect();
     let both = BooleanQuery::new(vec![
         (Occur::Must, query.box_clone()),
-        (Occur::Must, Box::new(same)),
+        (Occur::Must, Box::new(BooleanQuery::new(any_key))),
     ]);
-    Ok(searcher.search(&both, &Count)?)
+    Ok(searcher.search(&both, &CopyCounts)?)
+}
+
+/// Counts the documents of each copy key.
+struct CopyCounts;
+
+/// [`CopyCounts`] in one segment.
+struct SegmentCopyCounts {
+    keys: Option<tantivy::columnar::Column<u64>>,
+    counts: HashMap<u64, usize>,
+}
+
+impl tantivy::collector::Collector for CopyCounts {
+    type Fruit = HashMap<u64, usize>;
+    type Child = SegmentCopyCounts;
+
+    fn for_segment(
+        &self,
+        _: tantivy::SegmentOrdinal,
+        segment: &tantivy::SegmentReader,
+    ) -> tantivy::Result<SegmentCopyCounts> {
+        Ok(SegmentCopyCounts {
+            keys: segment.fast_fields().u64("copy_key").ok(),
+            counts: HashMap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<HashMap<u64, usize>>) -> tantivy::Result<Self::Fruit> {
+        let mut all = HashMap::new();
+        for (key, n) in fruits.into_iter().flatten() {
+            *all.entry(key).or_default() += n;
+        }
+        Ok(all)
+    }
+}
+
+impl tantivy::collector::SegmentCollector for SegmentCopyCounts {
+    type Fruit = HashMap<u64, usize>;
+
+    fn collect(&mut self, doc: tantivy::DocId, _: tantivy::Score) {
+        if let Some(key) = self.keys.as_ref().and_then(|c| c.first(doc)) {
+            *self.counts.entry(key).or_default() += 1;
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.counts
+    }
 }
 
 /// `text AND every clause`; the bare text query when there are no filters.
