@@ -27,6 +27,9 @@ pub struct Config {
     pub limits: Limits,
     /// Ranking settings.
     pub search: SearchConfig,
+    /// Related-articles scoring (the settings a site may want to change; the others keep
+    /// their tuned defaults).
+    pub related: crate::query::related::RelatedConfig,
     /// Keys and CORS.
     pub auth: AuthConfig,
 }
@@ -133,6 +136,7 @@ impl Default for Config {
                 recency_weight: 0.5,
                 popularity_weight: 0.0,
             },
+            related: crate::query::related::RelatedConfig::default(),
             auth: AuthConfig::default(),
         }
     }
@@ -148,6 +152,7 @@ pub struct RawConfig {
     writer: Option<RawWriter>,
     limits: Option<RawLimits>,
     search: Option<RawSearch>,
+    related: Option<RawRelated>,
     auth: Option<RawAuth>,
 }
 
@@ -185,6 +190,16 @@ struct RawSearch {
     recency_half_life_days: Option<f64>,
     recency_weight: Option<f32>,
     popularity_weight: Option<f32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelated {
+    half_life_days: Option<f64>,
+    time_floor: Option<f32>,
+    max_terms: Option<usize>,
+    candidate_terms: Option<usize>,
+    candidates: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -275,6 +290,13 @@ impl Config {
             set(&mut c.search.recency_weight, s.recency_weight);
             set(&mut c.search.popularity_weight, s.popularity_weight);
         }
+        if let Some(r) = raw.related {
+            set(&mut c.related.half_life_days, r.half_life_days);
+            set(&mut c.related.time_floor, r.time_floor);
+            set(&mut c.related.max_terms, r.max_terms);
+            set(&mut c.related.candidate_terms, r.candidate_terms);
+            set(&mut c.related.candidates, r.candidates);
+        }
         if let Some(a) = raw.auth {
             set(&mut c.auth.admin_keys, a.admin_keys);
             set(&mut c.auth.search_keys, a.search_keys);
@@ -331,6 +353,31 @@ impl Config {
         }
         if self.writer.max_batch_docs == 0 {
             bail!("`writer.max_batch_docs` must be at least 1");
+        }
+        let r = &self.related;
+        if !(r.half_life_days >= 0.0 && r.half_life_days.is_finite()) {
+            bail!(
+                "`related.half_life_days` must be 0 (off) or more days, got {}",
+                r.half_life_days
+            );
+        }
+        if !(0.0..=1.0).contains(&r.time_floor) {
+            bail!(
+                "`related.time_floor` must be between 0 and 1, got {}",
+                r.time_floor
+            );
+        }
+        if r.max_terms == 0 || r.max_terms > 100 {
+            bail!(
+                "`related.max_terms` must be between 1 and 100, got {}",
+                r.max_terms
+            );
+        }
+        if r.candidates > 10_000 {
+            bail!(
+                "`related.candidates` must be at most 10000, got {}",
+                r.candidates
+            );
         }
         let l = &self.limits;
         for (name, v) in [
@@ -417,6 +464,39 @@ mod tests {
         assert_eq!(format!("{:?}", c.limits), format!("{:?}", d.limits));
         assert_eq!(format!("{:?}", c.writer), format!("{:?}", d.writer));
         assert_eq!(format!("{:?}", c.search), format!("{:?}", d.search));
+        assert_eq!(c.related, d.related);
+    }
+
+    #[test]
+    fn related_settings_are_read_and_checked() {
+        let raw: RawConfig = toml::from_str(
+            "[related]
+half_life_days = 7
+time_floor = 0.2
+candidate_terms = 0
+",
+        )
+        .unwrap();
+        let c = Config::from_raw(raw).unwrap();
+        assert_eq!(c.related.half_life_days, 7.0);
+        assert_eq!(c.related.time_floor, 0.2);
+        assert_eq!(c.related.candidate_terms, 0);
+        c.validate().unwrap();
+        let raw: RawConfig = toml::from_str(
+            "[related]
+time_floor = 2
+",
+        )
+        .unwrap();
+        let err = Config::from_raw(raw).unwrap().validate().unwrap_err();
+        assert!(err.to_string().contains("related.time_floor"), "{err}");
+        let err = toml::from_str::<RawConfig>(
+            "[related]
+half_life = 7
+",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("half_life"), "{err}");
     }
 
     #[test]

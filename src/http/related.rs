@@ -14,7 +14,7 @@ use super::extract::{ApiJson, IdPath, QueryPairs};
 use super::search::run_blocking;
 use super::state::AppState;
 use crate::article::date::truncate_for_message;
-use crate::query::related::{related, related_to_id, RelatedConfig, RelatedResponse, Source};
+use crate::query::related::{related, related_to_id, RelatedResponse, Source};
 use crate::query::{Filters, SearchParams};
 use crate::Error;
 
@@ -47,13 +47,7 @@ pub async fn related_get(
 ) -> Result<Json<RelatedResponse>, ApiError> {
     let (filters, limit) = filters_and_limit(pairs, &state)?;
     let resp = run_blocking(&state, move |state| {
-        related_to_id(
-            &state.index,
-            &RelatedConfig::default(),
-            &id,
-            &filters,
-            limit,
-        )
+        related_to_id(&state.index, &state.config.related, &id, &filters, limit)
     })
     .await?;
     Ok(Json(resp))
@@ -128,7 +122,7 @@ pub async fn related_post(
     let resp = run_blocking(&state, move |state| {
         related(
             &state.index,
-            &RelatedConfig::default(),
+            &state.config.related,
             &source,
             &Filters::default(),
             limit,

@@ -143,7 +143,11 @@ fn fixture() -> Vec<Value> {
 }
 
 async fn server() -> TestServer {
-    let s = TestServer::start().await;
+    server_with(|_| {}).await
+}
+
+async fn server_with(configure: impl FnOnce(&mut newsindex::config::Config)) -> TestServer {
+    let s = TestServer::start_with(configure).await;
     let items = fixture();
     let (status, v) = s.post_json("/articles", &json!(items)).await;
     assert_eq!(
@@ -338,4 +342,31 @@ async fn bad_parameters_name_themselves() {
         .await;
     assert_eq!(status, 400, "{v}");
     assert!(error_message(&v, "bad_request").contains("`limit`"));
+}
+
+#[tokio::test]
+async fn the_time_decay_follows_the_related_config() {
+    // cocoa-3 is a year older than cocoa-1, cocoa-2 three days younger: with the default
+    // 30-day half-life cocoa-3 keeps about half its score, with the decay off all of it.
+    let ratio = |v: &Value| {
+        let score = |id: &str| {
+            v["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h["id"] == id)
+                .unwrap()["score"]
+                .as_f64()
+                .unwrap()
+        };
+        score("cocoa-3") / score("cocoa-2")
+    };
+    let (_, decayed) = server().await.get("/articles/cocoa-1/related").await;
+    let off = server_with(|c| c.related.half_life_days = 0.0).await;
+    let (status, flat) = off.get("/articles/cocoa-1/related").await;
+    assert_eq!(status, 200, "{flat}");
+    assert!(
+        ratio(&flat) > 1.6 * ratio(&decayed),
+        "decayed {decayed}\noff {flat}"
+    );
 }
