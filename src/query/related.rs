@@ -445,13 +445,27 @@ impl Profile {
         cfg: &RelatedConfig,
         max: usize,
     ) -> Vec<(Occur, Box<dyn Query>)> {
+        let fields = [
+            (f.title, cfg.title_boost),
+            (f.summary, cfg.summary_boost),
+            (f.body, 1.0),
+        ];
+        self.term_clauses(&fields, max)
+    }
+
+    /// The same on the body alone (the strongest `max` terms), which restates the headline:
+    /// a third of the scorers make block-max WAND much faster, and the full score comes
+    /// afterwards.
+    fn pick_clauses(&self, f: &crate::index::Fields, max: usize) -> Vec<(Occur, Box<dyn Query>)> {
+        self.term_clauses(&[(f.body, 1.0)], max)
+    }
+
+    /// One `Should` per term (the strongest `max`) and field, boosted by the term's weight
+    /// times the field's boost.
+    fn term_clauses(&self, fields: &[(Field, f32)], max: usize) -> Vec<(Occur, Box<dyn Query>)> {
         let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (term, w) in self.terms.iter().take(max) {
-            for (field, boost) in [
-                (f.title, cfg.title_boost),
-                (f.summary, cfg.summary_boost),
-                (f.body, 1.0),
-            ] {
+            for &(field, boost) in fields {
                 let q = TermQuery::new(
                     Term::from_field_text(field, term),
                     IndexRecordOption::WithFreqs,
@@ -463,26 +477,6 @@ impl Profile {
             }
         }
         out
-    }
-
-    /// One `Should` per term (the strongest `max`) on the body alone, which restates the
-    /// headline: a third of the scorers make block-max WAND much faster, and the full score
-    /// comes afterwards.
-    fn pick_clauses(&self, f: &crate::index::Fields, max: usize) -> Vec<(Occur, Box<dyn Query>)> {
-        self.terms
-            .iter()
-            .take(max)
-            .map(|(term, w)| {
-                let q = TermQuery::new(
-                    Term::from_field_text(f.body, term),
-                    IndexRecordOption::WithFreqs,
-                );
-                (
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(q), *w)) as Box<dyn Query>,
-                )
-            })
-            .collect()
     }
 
     /// One constant-score `Should` per keyword value, worth `weight × idf`.
