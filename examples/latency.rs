@@ -43,16 +43,11 @@ fn main() -> anyhow::Result<()> {
             Ok(document::from_document(&doc, index.fields())?.id)
         })
         .collect::<anyhow::Result<Vec<String>>>()?;
+    // Decoded as the server decodes a query string.
     let request = (what != "related")
-        .then(|| {
-            let pairs = what
-                .split('&')
-                .map(|kv| {
-                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                    (k.to_string(), v.to_string())
-                })
-                .collect();
-            SearchParams::from_pairs(pairs)?.into_request(&config.limits)
+        .then(|| -> anyhow::Result<_> {
+            let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(&what)?;
+            Ok(SearchParams::from_pairs(pairs)?.into_request(&config.limits)?)
         })
         .transpose()?;
     let related = RelatedConfig::default();
