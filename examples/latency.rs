@@ -8,7 +8,8 @@
 //!
 //! Related articles are asked for 100 articles spread over the segments, `ROUNDS` times each;
 //! a search is run 100 × `ROUNDS` times. Prints p50/p90/p99/max in milliseconds, and with
-//! `SLOW_MS=N` every request slower than N ms (with the source id for related).
+//! `SLOW_MS=N` every request slower than N ms (with the source id for related); `IDS=a,b`
+//! related articles of these sources instead.
 
 use std::path::Path;
 use std::time::Instant;
@@ -43,6 +44,11 @@ fn main() -> anyhow::Result<()> {
             Ok(document::from_document(&doc, index.fields())?.id)
         })
         .collect::<anyhow::Result<Vec<String>>>()?;
+    // `IDS=a,b` looks into the sources a run showed slow.
+    let ids = match std::env::var("IDS") {
+        Ok(list) => list.split(',').map(str::to_string).collect(),
+        Err(_) => ids,
+    };
     // Decoded as the server decodes a query string.
     let request = (what != "related")
         .then(|| -> anyhow::Result<_> {
@@ -50,7 +56,20 @@ fn main() -> anyhow::Result<()> {
             Ok(SearchParams::from_pairs(pairs)?.into_request(&config.limits)?)
         })
         .transpose()?;
-    let related = RelatedConfig::default();
+    let mut related = RelatedConfig::default();
+    // `MAX_POSTINGS=N` tries another picking budget.
+    if let Some(n) = std::env::var("MAX_POSTINGS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        related.candidate_max_postings = n;
+    }
+    if let Some(n) = std::env::var("KEYWORD_POSTINGS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        related.keyword_max_postings = n;
+    }
     let mut latencies = Vec::new();
     for _ in 0..rounds {
         for id in &ids {

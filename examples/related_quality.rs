@@ -52,6 +52,9 @@ fn main() -> anyhow::Result<()> {
             "--max-keyword-df" => cfg.max_keyword_df_ratio = value()?.parse()?,
             "--candidate-terms" => cfg.candidate_terms = value()?.parse()?,
             "--candidates" => cfg.candidates = value()?.parse()?,
+            "--candidate-max-postings" => cfg.candidate_max_postings = value()?.parse()?,
+            "--keyword-max-postings" => cfg.keyword_max_postings = value()?.parse()?,
+            "--min-candidate-terms" => cfg.min_candidate_terms = value()?.parse()?,
             other => bail!("unknown flag {other}"),
         }
     }

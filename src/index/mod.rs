@@ -7,6 +7,7 @@
 
 pub mod document;
 pub mod schema;
+pub mod stats;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +41,7 @@ pub struct NewsIndex {
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     dir: Option<PathBuf>,
     stats: Arc<WriterStats>,
+    doc_freqs: stats::DocFreqCache,
 }
 
 /// Figures for `/stats`.
@@ -70,7 +72,9 @@ impl NewsIndex {
         if !dir.join("meta.json").exists() {
             return Err(Error::Internal(format!("no index in `{}`", dir.display())));
         }
-        let index = open_or_create(dir)?;
+        let mut index = open_or_create(dir)?;
+        // Searched like the server's: segments on every core.
+        index.set_default_multithread_executor()?;
         let (_, fields) = schema::build_schema();
         let reader = index
             .reader_builder()
@@ -84,6 +88,7 @@ impl NewsIndex {
             writer_thread: Mutex::new(None),
             dir: Some(dir.to_path_buf()),
             stats: Arc::new(WriterStats::default()),
+            doc_freqs: stats::DocFreqCache::default(),
         })
     }
 
@@ -134,6 +139,7 @@ impl NewsIndex {
             writer_thread: Mutex::new(Some(thread)),
             dir,
             stats,
+            doc_freqs: stats::DocFreqCache::default(),
         };
         info!(articles = this.num_articles(), dir = ?this.dir, "index opened");
         Ok(this)
@@ -152,6 +158,11 @@ impl NewsIndex {
     /// A searcher on the last commit.
     pub fn searcher(&self) -> Searcher {
         self.reader.searcher()
+    }
+
+    /// BM25 statistics of `searcher` with document frequencies cached per commit.
+    pub fn scoring_stats<'a>(&'a self, searcher: &'a Searcher) -> stats::CachedStats<'a> {
+        self.doc_freqs.for_searcher(searcher)
     }
 
     /// The writer handle.
