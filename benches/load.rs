@@ -383,6 +383,19 @@ fn main() {
                 .unwrap_or_default()
         });
         assert!(!ids.is_empty(), "no article to relate");
+        // One untimed pass over the sources: the figures are a warm server's (postings in the
+        // page cache, document frequencies cached), as on a site's article pages; the first
+        // request of a cold process can take hundreds of ms reading the index from disk.
+        client_rt.block_on(async {
+            for id in &ids {
+                let resp = client()
+                    .get(format!("{base}/articles/{id}/related"))
+                    .send()
+                    .await
+                    .expect("related");
+                assert!(resp.status().is_success(), "related {id}: {}", resp.status());
+            }
+        });
         let ids = Arc::new(ids);
         for &clients in &settings.clients {
             let (base, source_ids) = (base.clone(), ids.clone());
