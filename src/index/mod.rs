@@ -8,6 +8,7 @@
 pub mod document;
 pub mod schema;
 pub mod stats;
+pub mod stemmer;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
