@@ -123,6 +123,7 @@ impl NewsIndex {
         let writer: IndexWriter = index
             .writer_with_options(options)
             .map_err(|e| lock_hint(e, dir.as_deref()))?;
+        writer.set_merge_policy(Box::new(merge_policy()));
         let stats = Arc::new(WriterStats::default());
         let (handle, thread) = writer::spawn(
             writer,
@@ -243,6 +244,22 @@ impl NewsIndex {
         result
     }
 }
+
+/// tantivy's log merge policy with small segments kept in levels of their own.
+///
+/// Its default puts every segment under 10,000 articles in one level, so each merge of that
+/// level rewrote everything committed since the last big merge: under single PUTs (a segment
+/// of a few articles per commit) the merge thread then used half of both cores rewriting the
+/// same few thousand articles again and again. With levels from 100 articles, small segments
+/// merge with their peers and each article is rewritten a logarithmic number of times.
+fn merge_policy() -> tantivy::merge_policy::LogMergePolicy {
+    let mut policy = tantivy::merge_policy::LogMergePolicy::default();
+    policy.set_min_layer_size(MERGE_MIN_LAYER_SIZE);
+    policy
+}
+
+/// Segments up to this many articles form the lowest merge level.
+const MERGE_MIN_LAYER_SIZE: u32 = 100;
 
 /// Opens or creates the index directory and checks that it was built with this schema.
 pub fn open_or_create(dir: &Path) -> crate::Result<Index> {
