@@ -393,7 +393,11 @@ fn main() {
                     .send()
                     .await
                     .expect("related");
-                assert!(resp.status().is_success(), "related {id}: {}", resp.status());
+                assert!(
+                    resp.status().is_success(),
+                    "related {id}: {}",
+                    resp.status()
+                );
             }
         });
         let ids = Arc::new(ids);
