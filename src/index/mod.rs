@@ -5,6 +5,7 @@
 //! [`NewsIndex::writer`]. [`BulkIndexer`] is the offline path for loading a corpus into an index
 //! no server holds, with tantivy's multi-threaded writer and one commit at the end.
 
+pub mod directory;
 pub mod document;
 pub mod schema;
 pub mod stats;
@@ -19,7 +20,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tantivy::collector::TopDocs;
-use tantivy::directory::MmapDirectory;
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
@@ -265,7 +265,7 @@ const MERGE_MIN_LAYER_SIZE: u32 = 100;
 pub fn open_or_create(dir: &Path) -> crate::Result<Index> {
     std::fs::create_dir_all(dir)?;
     let (schema, _) = schema::build_schema();
-    let directory = MmapDirectory::open(dir)
+    let directory = directory::IndexDirectory::open(dir)
         .map_err(|e| Error::Internal(format!("cannot open `{}`: {e}", dir.display())))?;
     let index = Index::open_or_create(directory, schema).map_err(|e| match e {
         tantivy::TantivyError::SchemaError(_) => Error::Internal(format!(
