@@ -113,7 +113,7 @@ impl Default for Config {
                 threads: 1,
                 heap_mb: 128,
                 merge_threads: 1,
-                commit_delay_ms: 0,
+                commit_delay_ms: 2,
                 max_batch_docs: 10_000,
             },
             limits: Limits {

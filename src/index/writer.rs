@@ -170,6 +170,7 @@ pub(crate) fn spawn(
         commit_delay,
         max_batch_docs,
         uncommitted: HashMap::new(),
+        last_batch: 0,
         epoch: 0,
         stats,
     };
@@ -187,6 +188,8 @@ struct WriterLoop {
     max_batch_docs: usize,
     /// Ids written since the last commit, and whether they exist after those writes.
     uncommitted: HashMap<String, bool>,
+    /// Durable requests that shared the last commit.
+    last_batch: usize,
     epoch: u64,
     stats: Arc<WriterStats>,
 }
@@ -255,8 +258,12 @@ impl WriterLoop {
                 next = match rx.try_recv() {
                     Ok(cmd) => Some(cmd),
                     Err(_) => {
+                        // Waiting pays off while the writers of the last commit, acknowledged
+                        // a moment ago, are still sending their next write; a lone writer
+                        // (or a batch as large as the last) commits at once.
                         let now = Instant::now();
-                        if now < deadline && !durable.is_empty() {
+                        if now < deadline && !durable.is_empty() && durable.len() < self.last_batch
+                        {
                             rt.block_on(async {
                                 tokio::time::timeout(deadline - now, rx.recv()).await
                             })
@@ -272,6 +279,7 @@ impl WriterLoop {
                 || self.uncommitted.len() >= self.max_batch_docs
                 || shutdown.is_some()
             {
+                self.last_batch = durable.len();
                 let result = self.commit();
                 for (ack, outcomes) in durable {
                     let answer = match &result {
@@ -385,5 +393,51 @@ impl WriterLoop {
         }
         info!("writer stopped");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use crate::config::Config;
+    use crate::index::NewsIndex;
+
+    fn put(index: &NewsIndex, id: &str) {
+        let json = serde_json::json!({"id": id, "title": "Tariffs", "body": "Steel tariffs"});
+        let article = crate::article::parse_article_json(json.to_string().as_bytes())
+            .and_then(|a| a.into_article(|_, _, _| Vec::new()))
+            .expect("article");
+        let op = index.upsert_op(&article).expect("op");
+        index
+            .writer()
+            .apply_blocking(vec![op], true)
+            .expect("write");
+    }
+
+    #[test]
+    fn a_lone_writer_never_waits_for_the_commit_delay() {
+        let mut config = Config::default().writer;
+        config.commit_delay_ms = 2_000;
+        let index = NewsIndex::create_in_ram(&config).expect("index");
+        // Four writers share commits first, so the writer has seen a batch larger than one.
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let index = &index;
+                s.spawn(move || put(index, &format!("c{t}")));
+            }
+        });
+        // The first lone write may wait once for the four to come back; later ones must not.
+        put(&index, "warm");
+        let started = Instant::now();
+        for i in 0..3 {
+            put(&index, &format!("lone{i}"));
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(1_500),
+            "three lone writes took {:?} with a 2 s delay",
+            started.elapsed()
+        );
+        assert_eq!(index.num_articles(), 8);
     }
 }
