@@ -100,18 +100,11 @@ impl Directory for IndexDirectory {
 #[cfg(test)]
 mod tests {
     use crate::config::Config;
+    use crate::index::test_support;
     use crate::index::NewsIndex;
 
     fn put(index: &NewsIndex, id: &str) {
-        let json = serde_json::json!({"id": id, "title": "Tariffs", "body": "Steel tariffs"});
-        let article = crate::article::parse_article_json(json.to_string().as_bytes())
-            .and_then(|a| a.into_article(|_, _, _| Vec::new()))
-            .expect("article");
-        let op = index.upsert_op(&article).expect("op");
-        index
-            .writer()
-            .apply_blocking(vec![op], true)
-            .expect("write");
+        test_support::put(index, id, "Steel tariffs");
     }
 
     #[test]

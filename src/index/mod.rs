@@ -10,6 +10,8 @@ pub mod document;
 pub mod schema;
 pub mod stats;
 pub mod stemmer;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

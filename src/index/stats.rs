@@ -113,40 +113,21 @@ impl Bm25StatisticsProvider for CachedStats<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::article::Article;
     use crate::config::Config;
+    use crate::index::test_support::put;
     use crate::index::NewsIndex;
-
-    fn article(id: &str, body: &str) -> Article {
-        let json = serde_json::json!({"id": id, "title": "t", "body": body}).to_string();
-        crate::article::parse_article_json(json.as_bytes())
-            .and_then(|a| a.into_article(|_, _, _| Vec::new()))
-            .expect("valid article")
-    }
 
     #[test]
     fn a_commit_makes_the_cached_frequencies_stale() {
         let index = NewsIndex::create_in_ram(&Config::default().writer).expect("index");
         let body = index.fields().body;
         let term = Term::from_field_text(body, "tariff");
-        index
-            .writer()
-            .apply_blocking(
-                vec![index.upsert_op(&article("a", "tariff")).expect("op")],
-                true,
-            )
-            .expect("write");
+        put(&index, "a", "tariff");
         let cache = DocFreqCache::default();
         let first = index.searcher();
         assert_eq!(cache.for_searcher(&first).doc_freq(&term).expect("df"), 1);
 
-        index
-            .writer()
-            .apply_blocking(
-                vec![index.upsert_op(&article("b", "tariff")).expect("op")],
-                true,
-            )
-            .expect("write");
+        put(&index, "b", "tariff");
         let second = index.searcher();
         assert_eq!(cache.for_searcher(&second).doc_freq(&term).expect("df"), 2);
         // The older searcher still sees its own index, not the newer counts.

@@ -522,11 +522,7 @@ mod tests {
                         .map(|j| words[(n + j) % words.len()])
                         .collect::<Vec<_>>()
                         .join(" ");
-                    let json =
-                        serde_json::json!({"id": format!("a{n}"), "title": "t", "body": body});
-                    let article = crate::article::parse_article_json(json.to_string().as_bytes())
-                        .and_then(|a| a.into_article(|_, _, _| Vec::new()))
-                        .expect("article");
+                    let article = crate::index::test_support::article(&format!("a{n}"), &body);
                     index.upsert_op(&article).expect("op")
                 })
                 .collect::<Vec<_>>();

@@ -1,0 +1,21 @@
+//! Articles and writes for the unit tests of the index and of the query modules.
+
+use super::NewsIndex;
+use crate::article::{parse_article_json, Article};
+
+/// A valid article with this id and body (and a fixed title), as the HTTP layer would make it.
+pub fn article(id: &str, body: &str) -> Article {
+    let json = serde_json::json!({"id": id, "title": "Tariffs", "body": body});
+    parse_article_json(json.to_string().as_bytes())
+        .and_then(|a| a.into_article(|_, _, _| Vec::new()))
+        .expect("valid article")
+}
+
+/// Writes `article(id, body)` durably (committed and visible on return).
+pub fn put(index: &NewsIndex, id: &str, body: &str) {
+    let op = index.upsert_op(&article(id, body)).expect("op");
+    index
+        .writer()
+        .apply_blocking(vec![op], true)
+        .expect("write");
+}
