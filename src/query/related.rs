@@ -505,12 +505,10 @@ impl Profile {
         cfg: &RelatedConfig,
         max: usize,
     ) -> Vec<(Occur, Box<dyn Query>)> {
-        let fields = [
-            (f.title, cfg.title_boost),
-            (f.summary, cfg.summary_boost),
-            (f.body, 1.0),
-        ];
-        term_clauses(&self.terms[..max.min(self.terms.len())], &fields)
+        term_clauses(
+            &self.terms[..max.min(self.terms.len())],
+            &text_fields(f, cfg),
+        )
     }
 
     /// The picking terms: for a `long` source on the body alone, which restates the headline
@@ -525,12 +523,7 @@ impl Profile {
         if long {
             term_clauses(&self.pick_terms, &[(f.body, 1.0)])
         } else {
-            let fields = [
-                (f.title, cfg.title_boost),
-                (f.summary, cfg.summary_boost),
-                (f.body, 1.0),
-            ];
-            term_clauses(&self.pick_terms, &fields)
+            term_clauses(&self.pick_terms, &text_fields(f, cfg))
         }
     }
 
@@ -587,6 +580,15 @@ impl Profile {
         }
         out
     }
+}
+
+/// The text fields with their query-time boosts.
+fn text_fields(f: &crate::index::Fields, cfg: &RelatedConfig) -> [(Field, f32); 3] {
+    [
+        (f.title, cfg.title_boost),
+        (f.summary, cfg.summary_boost),
+        (f.body, 1.0),
+    ]
 }
 
 /// One `Should` per term and field, boosted by the term's weight times the field's boost.
