@@ -200,6 +200,8 @@ struct RawRelated {
     max_terms: Option<usize>,
     candidate_terms: Option<usize>,
     candidates: Option<usize>,
+    candidate_max_postings: Option<u64>,
+    keyword_max_postings: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -296,6 +298,11 @@ impl Config {
             set(&mut c.related.max_terms, r.max_terms);
             set(&mut c.related.candidate_terms, r.candidate_terms);
             set(&mut c.related.candidates, r.candidates);
+            set(
+                &mut c.related.candidate_max_postings,
+                r.candidate_max_postings,
+            );
+            set(&mut c.related.keyword_max_postings, r.keyword_max_postings);
         }
         if let Some(a) = raw.auth {
             set(&mut c.auth.admin_keys, a.admin_keys);
@@ -474,6 +481,8 @@ mod tests {
 half_life_days = 7
 time_floor = 0.2
 candidate_terms = 0
+candidate_max_postings = 1000
+keyword_max_postings = 0
 ",
         )
         .unwrap();
@@ -481,6 +490,8 @@ candidate_terms = 0
         assert_eq!(c.related.half_life_days, 7.0);
         assert_eq!(c.related.time_floor, 0.2);
         assert_eq!(c.related.candidate_terms, 0);
+        assert_eq!(c.related.candidate_max_postings, 1000);
+        assert_eq!(c.related.keyword_max_postings, 0);
         c.validate().unwrap();
         let raw: RawConfig = toml::from_str(
             "[related]
