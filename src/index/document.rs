@@ -90,6 +90,7 @@ pub fn to_document(article: &Article, f: &Fields) -> crate::Result<TantivyDocume
         doc.add_u64(f.views, v);
     }
     doc.add_u64(f.copy_key, copy_key(article));
+    doc.add_u64(f.simhash, simhash(article));
     let json = serde_json::to_string(article).map_err(|e| Error::Internal(e.to_string()))?;
     doc.add_text(f.stored, json);
     Ok(doc)
@@ -129,6 +130,15 @@ pub fn to_tantivy_date(dt: &DateTime<Utc>) -> tantivy::DateTime {
 /// tantivy → chrono.
 pub fn from_tantivy_date(dt: tantivy::DateTime) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(dt.into_timestamp_micros()).unwrap_or_default()
+}
+
+/// The near-duplicate fingerprint of title, summary and body (see [`super::fingerprint`]).
+pub fn simhash(article: &Article) -> u64 {
+    super::fingerprint::simhash(&[
+        Some(article.title.as_str()),
+        article.summary.as_deref(),
+        article.body.as_deref(),
+    ])
 }
 
 /// A stable 64-bit FNV-1a hash of the normalized title and body: wire copies of one story

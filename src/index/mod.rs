@@ -7,6 +7,7 @@
 
 pub mod directory;
 pub mod document;
+pub mod fingerprint;
 pub mod schema;
 pub mod stats;
 pub mod stemmer;

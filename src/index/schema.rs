@@ -61,6 +61,8 @@ pub struct Fields {
     pub views: Field,
     /// Hash of the normalized title and body: equal for wire copies.
     pub copy_key: Field,
+    /// SimHash of the words, for near-duplicates (see [`super::fingerprint`]).
+    pub simhash: Field,
     /// The article as JSON.
     pub stored: Field,
 }
@@ -138,6 +140,7 @@ pub fn build_schema() -> (Schema, Fields) {
         "copy_key",
         NumericOptions::default().set_fast().set_indexed(),
     );
+    let simhash = b.add_u64_field("simhash", NumericOptions::default().set_fast());
     let stored = b.add_text_field("stored", STORED);
     let fields = Fields {
         id,
@@ -156,6 +159,7 @@ pub fn build_schema() -> (Schema, Fields) {
         published_at,
         views,
         copy_key,
+        simhash,
         stored,
     };
     (b.build(), fields)

@@ -24,10 +24,11 @@
 //!   instead of 0.745 on the Reuters reporting split (`examples/related_quality.rs`).
 //! - **Copies**: the source's `copy_key` is excluded (in the query, or when picking candidates
 //!   by key and id in `select`), candidates are deduplicated
-//!   by `copy_key`, and near-duplicates (a 64-bit SimHash of the tokens within
-//!   [`RelatedConfig::near_duplicate_distance`] bits) of the source or of a better hit are
-//!   dropped. The SimHash is computed on the fly from the stored article, which is hydrated
-//!   anyway for the answer; a stored fingerprint field would save that work.
+//!   by `copy_key`, and near-duplicates of the source or of a better hit are dropped: a 64-bit
+//!   SimHash of the words within [`RelatedConfig::near_duplicate_distance`] bits (kept at
+//!   ingest in the `simhash` column, [`crate::index::fingerprint`]), or, for short texts where
+//!   one word flips several bits, word sets overlapping by
+//!   [`RelatedConfig::near_duplicate_jaccard`].
 //!
 //! Synchronous and CPU-bound; the HTTP layer runs it off the async runtime.
 
@@ -366,13 +367,14 @@ struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// `None` for a text too short to tell copies apart.
-    fn of(tokens: &[String], cfg: &RelatedConfig) -> Option<Fingerprint> {
+    /// `None` for a text too short to tell copies apart. `simhash` is the text's
+    /// [`crate::index::fingerprint::simhash`], kept at ingest for indexed articles.
+    fn of(tokens: &[String], simhash: u64, cfg: &RelatedConfig) -> Option<Fingerprint> {
         if tokens.len() < cfg.simhash_min_tokens {
             return None;
         }
         Some(Fingerprint {
-            simhash: simhash(tokens)?,
+            simhash,
             words: tokens.iter().cloned().collect(),
         })
     }
@@ -485,7 +487,12 @@ impl Profile {
             source.summary.as_deref(),
             source.body.as_deref(),
         );
-        let fingerprint = Fingerprint::of(&source_tokens, cfg);
+        let simhash = crate::index::fingerprint::simhash(&[
+            Some(source.title.as_str()),
+            source.summary.as_deref(),
+            source.body.as_deref(),
+        ]);
+        let fingerprint = Fingerprint::of(&source_tokens, simhash, cfg);
         Ok(Profile {
             terms,
             pick_terms,
@@ -661,6 +668,7 @@ struct Candidate {
     score: f32,
     addr: DocAddress,
     copy_key: Option<u64>,
+    simhash: Option<u64>,
 }
 
 /// Multiplies each score by the time decay (fast columns, no hydration) and re-sorts.
@@ -670,16 +678,25 @@ fn rescore(
     source: &Source,
     top: Vec<(f32, DocAddress)>,
 ) -> crate::Result<Vec<Candidate>> {
-    type Columns = (Option<Column<tantivy::DateTime>>, Option<Column<u64>>);
+    type Columns = (
+        Option<Column<tantivy::DateTime>>,
+        Option<Column<u64>>,
+        Option<Column<u64>>,
+    );
     let mut columns: HashMap<u32, Columns> = HashMap::new();
     let mut out = Vec::with_capacity(top.len());
     for (score, addr) in top {
-        let (dates, keys) = columns.entry(addr.segment_ord).or_insert_with(|| {
+        let (dates, keys, hashes) = columns.entry(addr.segment_ord).or_insert_with(|| {
             let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
-            (ff.date("published_at").ok(), ff.u64("copy_key").ok())
+            (
+                ff.date("published_at").ok(),
+                ff.u64("copy_key").ok(),
+                ff.u64("simhash").ok(),
+            )
         });
         let when = dates.as_ref().and_then(|c| c.first(addr.doc_id));
         let copy_key = keys.as_ref().and_then(|c| c.first(addr.doc_id));
+        let simhash = hashes.as_ref().and_then(|c| c.first(addr.doc_id));
         let factor = match (source.published_at, when) {
             (Some(a), Some(b)) if cfg.half_life_days > 0.0 => {
                 let b = document::from_tantivy_date(b);
@@ -693,6 +710,7 @@ fn rescore(
             score: score * factor,
             addr,
             copy_key,
+            simhash,
         });
     }
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.addr.cmp(&b.addr)));
@@ -748,7 +766,8 @@ fn select(
         if shared_terms.len() < need {
             continue;
         }
-        let fp = Fingerprint::of(&toks, cfg);
+        let simhash = c.simhash.unwrap_or_else(|| document::simhash(&article));
+        let fp = Fingerprint::of(&toks, simhash, cfg);
         if let Some(fp) = &fp {
             let near = |k: &Fingerprint| k.near(fp, cfg);
             if profile.fingerprint.as_ref().is_some_and(near) || kept.iter().any(near) {
@@ -831,81 +850,25 @@ fn usable(t: &str) -> bool {
     t.chars().count() >= 2 && !t.chars().all(|c| c.is_ascii_digit())
 }
 
-/// Charikar's SimHash over token counts: texts that share most words differ in few bits.
-/// `None` for a text without tokens.
-pub fn simhash(tokens: &[String]) -> Option<u64> {
-    if tokens.is_empty() {
-        return None;
-    }
-    let mut counts: HashMap<&str, i32> = HashMap::new();
-    for t in tokens {
-        *counts.entry(t.as_str()).or_default() += 1;
-    }
-    let mut v = [0i32; 64];
-    for (t, c) in counts {
-        let h = mix(fnv(t.as_bytes()));
-        for (bit, slot) in v.iter_mut().enumerate() {
-            if h >> bit & 1 == 1 {
-                *slot += c;
-            } else {
-                *slot -= c;
-            }
-        }
-    }
-    Some(
-        v.iter()
-            .enumerate()
-            .filter(|(_, s)| **s > 0)
-            .fold(0u64, |acc, (bit, _)| acc | 1 << bit),
-    )
-}
-
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-/// splitmix64's finalizer: FNV's high bits are too similar across similar words for SimHash.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn toks(s: &str) -> Vec<String> {
-        tokens(s)
-    }
-
-    #[test]
-    fn simhash_is_close_for_near_copies_and_far_otherwise() {
-        let a = toks("The central bank raised its key interest rate by half a point on Tuesday, citing inflation that has stayed above target for a year, and said more rises may follow.");
-        let b = toks("The central bank raised its key interest rate by half a point on Tuesday, citing inflation that has stayed above target for a year, and said further rises may follow.");
-        let c = toks("Heavy rains flooded the cocoa growing region in the south, traders said, and exporters expect arrivals to fall sharply in the coming weeks.");
-        let (ha, hb, hc) = (
-            simhash(&a).unwrap(),
-            simhash(&b).unwrap(),
-            simhash(&c).unwrap(),
-        );
-        assert!((ha ^ hb).count_ones() <= 6, "{}", (ha ^ hb).count_ones());
-        assert!((ha ^ hc).count_ones() > 10, "{}", (ha ^ hc).count_ones());
-        assert_eq!(simhash(&[]), None);
+    fn fingerprint(text: &str, cfg: &RelatedConfig) -> Option<Fingerprint> {
+        let simhash = crate::index::fingerprint::simhash(&[Some(text)]);
+        Fingerprint::of(&tokens(text), simhash, cfg)
     }
 
     #[test]
     fn one_changed_word_is_a_near_duplicate() {
         let cfg = RelatedConfig::default();
         let text = "Showers continued throughout the week in the Bahia cocoa zone, alleviating the drought since early January and improving prospects for the coming temporao harvest, although normal humidity levels have not been restored, Comissaria Smith said in its weekly review.";
-        let a = Fingerprint::of(&toks(text), &cfg).unwrap();
-        let b = Fingerprint::of(&toks(&text.replace("weekly", "monthly")), &cfg).unwrap();
-        let c = Fingerprint::of(&toks("The drought in the Bahia cocoa zone cut arrivals of beans again this week, exporters said, and farmers holding cocoa on consignment were reluctant to sell."), &cfg).unwrap();
+        let a = fingerprint(text, &cfg).unwrap();
+        let b = fingerprint(&text.replace("weekly", "monthly"), &cfg).unwrap();
+        let c = fingerprint("The drought in the Bahia cocoa zone cut arrivals of beans again this week, exporters said, and farmers holding cocoa on consignment were reluctant to sell.", &cfg).unwrap();
         assert!(a.near(&b, &cfg));
         assert!(!a.near(&c, &cfg));
-        assert!(Fingerprint::of(&toks("Too short to tell"), &cfg).is_none());
+        assert!(fingerprint("Too short to tell", &cfg).is_none());
     }
 
     #[test]
