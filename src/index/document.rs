@@ -1,8 +1,6 @@
 //! Article → tantivy document, and the stored JSON back to an article. The only place that
 //! converts between chrono and tantivy dates.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 use tantivy::schema::Value;
 use tantivy::TantivyDocument;
@@ -10,29 +8,6 @@ use tantivy::TantivyDocument;
 use super::schema::{Fields, TYPE_SEPARATOR};
 use crate::article::Article;
 use crate::Error;
-
-/// The text of `texts` with each word once, for the `words` field.
-///
-/// That field only records which articles have a word (no frequencies, positions or norms),
-/// so one occurrence gives the same postings, and tantivy's indexing threads (the bottleneck of
-/// a bulk load) then analyze a fraction of the body a second time instead of all of it. Words
-/// are split where the field's tokenizer (`SimpleTokenizer`) splits, so each piece is one
-/// token of the field; pieces that differ only in case stay apart and meet in the index.
-fn distinct_words(texts: &[Option<&str>]) -> String {
-    let mut seen: HashSet<&str> = HashSet::with_capacity(256);
-    let mut out = String::new();
-    for text in texts.iter().flatten() {
-        for word in text.split(|c: char| !c.is_alphanumeric()) {
-            if !word.is_empty() && seen.insert(word) {
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                out.push_str(word);
-            }
-        }
-    }
-    out
-}
 
 /// Builds the indexed document of an article.
 pub fn to_document(article: &Article, f: &Fields) -> crate::Result<TantivyDocument> {
@@ -46,14 +21,8 @@ pub fn to_document(article: &Article, f: &Fields) -> crate::Result<TantivyDocume
     if let Some(b) = &article.body {
         doc.add_text(f.body, b);
     }
-    doc.add_text(
-        f.words,
-        distinct_words(&[
-            Some(article.title.as_str()),
-            article.summary.as_deref(),
-            article.body.as_deref(),
-        ]),
-    );
+    let signals = text_signals(article);
+    doc.add_text(f.words, signals.distinct_words);
     for a in &article.authors {
         doc.add_text(f.author, a);
     }
@@ -89,8 +58,8 @@ pub fn to_document(article: &Article, f: &Fields) -> crate::Result<TantivyDocume
     if let Some(v) = article.views {
         doc.add_u64(f.views, v);
     }
-    doc.add_u64(f.copy_key, copy_key(article));
-    doc.add_u64(f.simhash, simhash(article));
+    doc.add_u64(f.copy_key, signals.copy_key);
+    doc.add_u64(f.simhash, signals.simhash);
     let json = serde_json::to_string(article).map_err(|e| Error::Internal(e.to_string()))?;
     doc.add_text(f.stored, json);
     Ok(doc)
@@ -132,43 +101,23 @@ pub fn from_tantivy_date(dt: tantivy::DateTime) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(dt.into_timestamp_micros()).unwrap_or_default()
 }
 
-/// The near-duplicate fingerprint of title, summary and body (see [`super::fingerprint`]).
-pub fn simhash(article: &Article) -> u64 {
-    super::fingerprint::simhash(&[
-        Some(article.title.as_str()),
+fn text_signals(article: &Article) -> super::fingerprint::TextSignals {
+    super::fingerprint::signals(
+        &article.title,
         article.summary.as_deref(),
         article.body.as_deref(),
-    ])
+    )
 }
 
-/// A stable 64-bit FNV-1a hash of the normalized title and body: wire copies of one story
-/// (same words, other spacing, case or punctuation) share it.
+/// The near-duplicate fingerprint of title, summary and body (see [`super::fingerprint`]).
+pub fn simhash(article: &Article) -> u64 {
+    text_signals(article).simhash
+}
+
+/// The copy key of title and body: wire copies of one story (same words, other spacing, case
+/// or punctuation) share it (see [`super::fingerprint::TextSignals::copy_key`]).
 pub fn copy_key(article: &Article) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut byte = |b: u8| {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    };
-    let mut feed = |s: &str| {
-        for word in s
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-        {
-            if word.is_ascii() {
-                word.bytes().for_each(|b| byte(b.to_ascii_lowercase()));
-            } else {
-                for c in word.chars().flat_map(char::to_lowercase) {
-                    let mut buf = [0u8; 4];
-                    c.encode_utf8(&mut buf).bytes().for_each(&mut byte);
-                }
-            }
-            byte(b' ');
-        }
-    };
-    feed(&article.title);
-    feed("\u{0}");
-    feed(article.body.as_deref().unwrap_or(""));
-    h
+    text_signals(article).copy_key
 }
 
 #[cfg(test)]
@@ -192,10 +141,13 @@ mod tests {
         let title = "Zürich's GDP up 2.5%; ZURICH banks say gdp-linked bonds rally";
         let body = "The bank's économistes said: GDP rose, bonds rallied — \"bonds\" again.\nÉCONOMISTES agree. x".to_string()
             + &"a".repeat(45);
-        let joined = distinct_words(&[Some(title), None, Some(&body)]);
+        let joined = super::super::fingerprint::signals(title, None, Some(&body)).distinct_words;
         assert_eq!(word_set(&[&joined]), word_set(&[title, &body]));
         assert!(joined.matches("bonds").count() == 1, "{joined}");
-        assert_eq!(distinct_words(&[None, Some("  ,; ")]), "");
+        assert_eq!(
+            super::super::fingerprint::signals("  ,; ", None, None).distinct_words,
+            ""
+        );
     }
     use crate::article::parse_article_json;
 

@@ -1,55 +1,190 @@
-//! The near-duplicate fingerprint kept with every article: a 64-bit SimHash of its words.
+//! What ingest derives from an article's words, in one pass over them: the copy key (wire
+//! copies share it), the SimHash kept for near-duplicates, and the distinct words for the
+//! `words` field.
 //!
-//! Computed once at ingest into the `simhash` fast column, so that related articles compare a
+//! The SimHash is kept in the `simhash` fast column, so that related articles compare a
 //! candidate with the source and with the hits before it without hashing its text again; a
-//! draft's is computed the same way at query time.
+//! draft's is computed the same way at query time. One pass because all three run on the
+//! ingest path and split and lowercase the same words.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
-/// Charikar's SimHash over the word counts of `texts` (words lowercased, split where the
-/// index's tokenizer splits): texts that share most words differ in few bits. 0 for no words.
-pub fn simhash(texts: &[Option<&str>]) -> u64 {
-    let mut counts: HashMap<u64, i32> = HashMap::new();
+/// What [`signals`] derives from title, summary and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextSignals {
+    /// FNV-1a of the lowercased words of title and body, each followed by a space: wire
+    /// copies of one story (same words, other spacing, case or punctuation) share it.
+    pub copy_key: u64,
+    /// Charikar's SimHash over the counts of the lowercased words of all three: texts that
+    /// share most words differ in few bits. 0 for no words.
+    pub simhash: u64,
+    /// Each word once (its first spelling), space-separated, for the `words` field: that field
+    /// only records which articles have a word (no frequencies, positions or norms), so one
+    /// occurrence gives the same postings, and tantivy's indexing threads (the bottleneck of a
+    /// bulk load) analyze a fraction of the body a second time instead of all of it.
+    pub distinct_words: String,
+}
+
+/// The signals of an article's text. Words are split where the index's tokenizer
+/// (`SimpleTokenizer`) splits, so each piece is one token of the `words` field.
+pub fn signals(title: &str, summary: Option<&str>, body: Option<&str>) -> TextSignals {
+    let mut copy_key: u64 = FNV_OFFSET;
+    let mut seen: HashSet<u64, BuildHasherDefault<Prehashed>> =
+        HashSet::with_capacity_and_hasher(256, BuildHasherDefault::default());
+    let mut distinct_words = String::new();
+    let mut counter = BitCounter::default();
     let mut lower = String::new();
-    for text in texts.iter().flatten() {
-        for word in text.split(|c: char| !c.is_alphanumeric()) {
+    for (text, in_copy_key) in [(Some(title), true), (summary, false), (body, true)] {
+        for word in text
+            .iter()
+            .flat_map(|t| t.split(|c: char| !c.is_alphanumeric()))
+        {
             if word.is_empty() {
                 continue;
             }
-            let key = if word
+            let folded = if word
                 .bytes()
                 .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
             {
                 lower.clear();
                 lower.extend(word.chars().flat_map(char::to_lowercase));
-                mix(fnv(lower.as_bytes()))
+                lower.as_bytes()
             } else {
-                mix(fnv(word.as_bytes()))
+                word.as_bytes()
             };
-            *counts.entry(key).or_default() += 1;
-        }
-    }
-    let mut v = [0i32; 64];
-    for (h, c) in counts {
-        for (bit, slot) in v.iter_mut().enumerate() {
-            if h >> bit & 1 == 1 {
-                *slot += c;
-            } else {
-                *slot -= c;
+            if in_copy_key {
+                copy_key = folded.iter().chain(b" ").fold(copy_key, fnv_byte);
+            }
+            let h = mix(folded.iter().fold(FNV_OFFSET, fnv_byte));
+            counter.add(h);
+            // Keyed by the lowercased word's hash: spellings that differ only in case meet in
+            // the index anyway.
+            if seen.insert(h) {
+                if !distinct_words.is_empty() {
+                    distinct_words.push(' ');
+                }
+                distinct_words.push_str(word);
             }
         }
     }
-    v.iter()
-        .enumerate()
-        .filter(|(_, s)| **s > 0)
-        .fold(0u64, |acc, (bit, _)| acc | 1 << bit)
+    TextSignals {
+        copy_key,
+        simhash: counter.simhash(),
+        distinct_words,
+    }
 }
 
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+/// The SimHash of `texts` alone (a draft's, at query time).
+pub fn simhash(texts: &[Option<&str>]) -> u64 {
+    let mut counter = BitCounter::default();
+    let mut lower = String::new();
+    for word in texts
+        .iter()
+        .flatten()
+        .flat_map(|t| t.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+    {
+        lower.clear();
+        lower.extend(word.chars().flat_map(char::to_lowercase));
+        counter.add(mix(lower.bytes().fold(FNV_OFFSET, |h, b| fnv_byte(h, &b))));
+    }
+    counter.simhash()
 }
+
+/// Counts, per bit, the word hashes that have it set. Each occurrence adds ±1 per bit, which
+/// sums to the count-weighted SimHash without grouping the words first; the set bits are
+/// counted eight at a time, each byte of a hash spreading into eight one-byte counters.
+struct BitCounter {
+    ones: [u32; 64],
+    lanes: [u64; 8],
+    pending: u32,
+    total: u32,
+}
+
+impl Default for BitCounter {
+    fn default() -> Self {
+        BitCounter {
+            ones: [0; 64],
+            lanes: [0; 8],
+            pending: 0,
+            total: 0,
+        }
+    }
+}
+
+impl BitCounter {
+    fn add(&mut self, h: u64) {
+        for (lane, byte) in self.lanes.iter_mut().zip(h.to_le_bytes()) {
+            *lane += SPREAD[usize::from(byte)];
+        }
+        self.pending += 1;
+        self.total += 1;
+        if self.pending == 255 {
+            self.drain();
+        }
+    }
+
+    /// Adds the one-byte counters (at most 255 each) to `ones` and clears them.
+    fn drain(&mut self) {
+        for (byte, lane) in self.lanes.iter_mut().enumerate() {
+            for (k, count) in lane.to_le_bytes().into_iter().enumerate() {
+                self.ones[8 * byte + k] += u32::from(count);
+            }
+            *lane = 0;
+        }
+        self.pending = 0;
+    }
+
+    fn simhash(mut self) -> u64 {
+        self.drain();
+        (0..64)
+            .filter(|&bit| 2 * self.ones[bit] > self.total)
+            .fold(0u64, |acc, bit| acc | 1 << bit)
+    }
+}
+
+/// A `Hasher` for keys that are already well-mixed 64-bit hashes.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; fold anything else in rather than drop it.
+        self.0 = bytes.iter().fold(self.0, fnv_byte);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv_byte(h: u64, b: &u8) -> u64 {
+    (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+}
+
+/// Byte `b` of a hash as eight one-byte counters: counter `k` is bit `k` of `b`.
+const SPREAD: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut k = 0;
+        while k < 8 {
+            if b >> k & 1 == 1 {
+                table[b] |= 1 << (8 * k);
+            }
+            k += 1;
+        }
+        b += 1;
+    }
+    table
+};
 
 /// splitmix64's finalizer: FNV's high bits are too similar across similar words for SimHash.
 fn mix(mut z: u64) -> u64 {
@@ -78,5 +213,56 @@ mod tests {
         assert_eq!(simhash(&[Some(&a.to_uppercase())]), ha);
         assert_eq!(simhash(&[Some(&a[..40]), None, Some(&a[40..])]), ha);
         assert_eq!(simhash(&[None, Some(" ,; ")]), 0);
+    }
+
+    /// The textbook definition, bit by bit.
+    fn reference(text: &str) -> u64 {
+        let mut v = [0i64; 64];
+        for word in text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
+            let h = mix(word
+                .to_lowercase()
+                .bytes()
+                .fold(FNV_OFFSET, |h, b| fnv_byte(h, &b)));
+            for (bit, slot) in v.iter_mut().enumerate() {
+                *slot += if h >> bit & 1 == 1 { 1 } else { -1 };
+            }
+        }
+        (0..64).filter(|&b| v[b] > 0).fold(0, |acc, b| acc | 1 << b)
+    }
+
+    #[test]
+    fn one_pass_gives_what_each_signal_would_alone() {
+        let (title, summary, body) = (
+            "OPEC Ministers Meet",
+            Some("Prices, output; quotas"),
+            Some("Ministers of OPEC met in Vienna. Ministers said quotas hold, prices firm."),
+        );
+        let s = signals(title, summary, body);
+        assert_eq!(s.simhash, simhash(&[Some(title), summary, body]));
+        // The copy key: lowercased words of title and body (not summary), each then a space.
+        let text = "opec ministers meet ministers of opec met in vienna ministers said quotas hold prices firm ";
+        assert_eq!(
+            s.copy_key,
+            text.bytes().fold(FNV_OFFSET, |h, b| fnv_byte(h, &b))
+        );
+        assert_eq!(
+            s.copy_key,
+            signals("opec  ministers meet!", Some("other"), body).copy_key
+        );
+        assert_eq!(
+            s.distinct_words,
+            "OPEC Ministers Meet Prices output quotas of met in Vienna said hold firm"
+        );
+    }
+
+    #[test]
+    fn counting_eight_bits_at_a_time_is_the_textbook_simhash() {
+        let long = "Cocoa arrivals rose; Bahia's crop outlook improved. ".repeat(40);
+        for text in ["tariff", "Steel TARIFFS and steel quotas", long.as_str()] {
+            assert_eq!(simhash(&[Some(text)]), reference(text), "{text}");
+        }
     }
 }
