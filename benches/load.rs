@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use newsindex::config::Config;
-use newsindex::http::{self, AppState};
+use newsindex::http::LocalServer;
 use newsindex::index::NewsIndex;
 use reqwest::{Client, RequestBuilder};
 
@@ -277,16 +277,11 @@ fn main() {
         .expect("server runtime");
     let index = Arc::new(NewsIndex::open(&dir, &config.writer).expect("open index"));
     let start_articles = index.num_articles();
-    let listener = server_rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind 127.0.0.1");
-    let addr = listener.local_addr().expect("local addr");
-    let base = format!("http://{addr}");
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState::new(index.clone(), Arc::new(config));
-    let server = server_rt.spawn(http::serve(listener, state, async move {
-        let _ = stop_rx.await;
-    }));
+    // Its tasks run on the server runtime: started from within it.
+    let server = server_rt
+        .block_on(LocalServer::start(index.clone(), Arc::new(config)))
+        .expect("start the server");
+    let base = server.base_url();
     eprintln!(
         "server on {base}, index {} with {start_articles} articles",
         dir.display()
@@ -506,8 +501,7 @@ fn main() {
     let final_articles = index.num_articles();
     let segments = index.stats().segments;
     drop(index);
-    let _ = stop_tx.send(());
-    server_rt.block_on(async { server.await.expect("server task").expect("server") });
+    server_rt.block_on(server.stop()).expect("server");
     let (hwm, _) = common::rss_mib();
     notes.push(format!("end: VmHWM {hwm:.0} MiB; {final_articles} articles in {segments} segments; {commits} commits by the server, {commit_ms:.0} ms in commits"));
 

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use newsindex::config::Config;
-use newsindex::http::{self, AppState};
+use newsindex::http::LocalServer;
 use newsindex::NewsIndex;
 use serde_json::{json, Value};
 
@@ -120,14 +120,10 @@ pub async fn soak(
             .unwrap()
             .expect("open index")
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(Arc::new(index), Arc::new(config));
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(http::serve(listener, state, async move {
-        let _ = stop_rx.await;
-    }));
-    let base = format!("http://{addr}");
+    let server = LocalServer::start(Arc::new(index), Arc::new(config))
+        .await
+        .expect("start server");
+    let base = server.base_url();
     let client = reqwest::Client::new();
 
     // Something to search, unless the index has it already: 1 500 articles in one upload.
@@ -291,8 +287,7 @@ pub async fn soak(
             Err(e) => lost.push(format!("{id}: {e}")),
         }
     }
-    let _ = stop_tx.send(());
-    server.await.expect("server task").expect("server io");
+    server.stop().await.expect("server io");
 
     let mut lat = std::mem::take(&mut *latencies.lock().unwrap());
     lat.sort_by(f64::total_cmp);

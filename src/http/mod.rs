@@ -3,7 +3,8 @@
 //!
 //! [`router`] builds the whole app (routes, auth, CORS, body limit, timeout, tracing) so tests
 //! can serve it on any listener; [`serve`] runs it until `shutdown` resolves, then drains
-//! in-flight requests and stops the writer, which commits what it holds.
+//! in-flight requests and stops the writer, which commits what it holds. [`LocalServer`] is
+//! that on `127.0.0.1:0` with a stop handle, for tests, benchmarks and embedding.
 
 pub mod articles;
 pub mod auth;
@@ -20,6 +21,8 @@ pub mod state;
 pub mod suggest;
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -35,6 +38,59 @@ use tower_http::trace::TraceLayer;
 use tracing::info;
 
 pub use state::AppState;
+
+use crate::config::Config;
+use crate::index::NewsIndex;
+
+/// A server on `127.0.0.1:0` over an open index, running on the current tokio runtime until
+/// [`LocalServer::stop`] (or until dropped, which asks it to stop without waiting).
+pub struct LocalServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl LocalServer {
+    /// Binds a free loopback port and serves `index` with `config`.
+    pub async fn start(index: Arc<NewsIndex>, config: Arc<Config>) -> std::io::Result<LocalServer> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, AppState::new(index, config), async move {
+            let _ = stopped.await;
+        }));
+        Ok(LocalServer {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops as SIGTERM does: drains requests, commits, stops the writer.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.map_err(std::io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
 
 use self::error::ApiError;
 use crate::error::ErrorCode;

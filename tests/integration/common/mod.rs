@@ -9,18 +9,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use newsindex::config::Config;
-use newsindex::http::{self, AppState};
+use newsindex::http::LocalServer;
 use newsindex::NewsIndex;
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// An in-process server; shut down (writer drained) on `stop` or drop.
+/// An in-process server; shut down (writer drained) on `stop`, asked to on drop.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub dir: TempDir,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    server: Option<LocalServer>,
 }
 
 /// Settings for tests: small writer, no demo corpus.
@@ -51,21 +50,14 @@ impl TestServer {
                 .unwrap()
                 .expect("open index")
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let server = LocalServer::start(Arc::new(index), Arc::new(config))
             .await
-            .expect("bind");
-        let addr = listener.local_addr().unwrap();
-        let state = AppState::new(Arc::new(index), Arc::new(config));
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(http::serve(listener, state, async move {
-            let _ = rx.await;
-        }));
+            .expect("start server");
         TestServer {
-            addr,
+            addr: server.addr,
             client: reqwest::Client::new(),
             dir,
-            shutdown: Some(tx),
-            task: Some(task),
+            server: Some(server),
         }
     }
 
@@ -141,19 +133,8 @@ impl TestServer {
 
     /// Stops the server the graceful way and waits for it.
     pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("server task").expect("server io");
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("server io");
         }
     }
 }
