@@ -191,14 +191,9 @@ pub fn search_scenarios(from: &str, to: &str) -> Vec<(&'static str, Vec<(&'stati
 
 /// Peak and current resident memory of this process (`VmHWM`, `VmRSS`), in MiB.
 pub fn rss_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
+    let mib = |kb: Option<u64>| kb.map_or(f64::NAN, |kb| kb as f64 / 1024.0);
+    match newsindex::http::metrics::memory_kib(&["VmHWM", "VmRSS"])[..] {
+        [hwm, rss] => (mib(hwm), mib(rss)),
+        _ => (f64::NAN, f64::NAN),
+    }
 }

@@ -47,15 +47,10 @@ pub struct SoakReport {
 
 /// (VmRSS, RssAnon) of this process, KiB.
 pub fn rss_kib() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("RssAnon:"))
+    match newsindex::http::metrics::memory_kib(&["VmRSS", "RssAnon"])[..] {
+        [rss, anon] => (rss.unwrap_or(0), anon.unwrap_or(0)),
+        _ => (0, 0),
+    }
 }
 
 fn corpus(n: usize) -> Vec<Value> {

@@ -177,15 +177,38 @@ pub fn render_histogram(
 
 /// Resident memory of this process, in bytes (Linux; `None` elsewhere).
 pub fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    memory_kib(&["VmRSS"]).pop().flatten().map(|kb| kb * 1024)
+}
+
+/// Memory figures of this process from `/proc/self/status`, in KiB, in the order asked
+/// (`VmRSS`, `VmHWM`, `RssAnon`, …); `None` for a field it lacks, all `None` off Linux.
+pub fn memory_kib(fields: &[&str]) -> Vec<Option<u64>> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    fields
+        .iter()
+        .map(|name| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_fields_are_read_in_the_order_asked() {
+        let [rss, missing, hwm] = memory_kib(&["VmRSS", "NoSuchField", "VmHWM"])[..] else {
+            panic!("three answers");
+        };
+        assert!(rss.is_some_and(|kb| kb > 0));
+        assert_eq!(missing, None);
+        assert!(hwm >= rss);
+        assert!(resident_bytes().is_some_and(|b| b > 0));
+    }
 
     #[test]
     fn histograms_are_cumulative_and_labels_escaped() {
