@@ -8,6 +8,7 @@
 pub mod directory;
 pub mod document;
 pub mod fingerprint;
+pub mod memo;
 pub mod schema;
 pub mod stats;
 pub mod stemmer;
@@ -46,6 +47,7 @@ pub struct NewsIndex {
     dir: Option<PathBuf>,
     stats: Arc<WriterStats>,
     doc_freqs: stats::DocFreqCache,
+    memo: memo::SegmentMemo,
 }
 
 /// Figures for `/stats`.
@@ -93,6 +95,7 @@ impl NewsIndex {
             dir: Some(dir.to_path_buf()),
             stats: Arc::new(WriterStats::default()),
             doc_freqs: stats::DocFreqCache::default(),
+            memo: memo::SegmentMemo::default(),
         })
     }
 
@@ -145,6 +148,7 @@ impl NewsIndex {
             dir,
             stats,
             doc_freqs: stats::DocFreqCache::default(),
+            memo: memo::SegmentMemo::default(),
         };
         info!(articles = this.num_articles(), dir = ?this.dir, "index opened");
         Ok(this)
@@ -168,6 +172,11 @@ impl NewsIndex {
     /// BM25 statistics of `searcher` with document frequencies cached per commit.
     pub fn scoring_stats<'a>(&'a self, searcher: &'a Searcher) -> stats::CachedStats<'a> {
         self.doc_freqs.for_searcher(searcher)
+    }
+
+    /// Results remembered per segment (see [`memo`]).
+    pub fn segment_memo(&self) -> &memo::SegmentMemo {
+        &self.memo
     }
 
     /// The writer handle.

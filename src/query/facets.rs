@@ -12,9 +12,10 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::TermOrdHit;
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentReader;
-use tantivy::{DocId, Score};
+use tantivy::{DocId, Score, Searcher};
 
 use super::filter::Dimension;
+use crate::index::memo::SegmentMemo;
 use crate::index::schema::TYPE_SEPARATOR;
 
 /// A facet the caller asked for.
@@ -114,6 +115,56 @@ impl FacetsCollector {
 pub struct RawCounts {
     values: HashMap<String, u64>,
     days: HashMap<i64, u64>,
+}
+
+impl RawCounts {
+    fn add(&mut self, other: &RawCounts) {
+        for (k, v) in &other.values {
+            *self.values.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.days {
+            *self.days.entry(*k).or_default() += v;
+        }
+    }
+}
+
+/// Counts of `specs` over every live article (what browsing without a query or filter shows),
+/// each segment's remembered in `memo` while the segment is unchanged; segments not seen
+/// before are counted on the search threads.
+pub fn whole_index_counts(
+    searcher: &Searcher,
+    memo: &SegmentMemo,
+    specs: &[FacetSpec],
+) -> tantivy::Result<Vec<RawCounts>> {
+    let segments: Vec<(u32, &SegmentReader)> = (0u32..).zip(searcher.segment_readers()).collect();
+    let per_segment = searcher.index().search_executor().map(
+        |(ord, reader): (u32, &SegmentReader)| {
+            specs
+                .iter()
+                .map(|spec| {
+                    memo.get_or_compute(searcher, reader, &format!("facet:{}", spec.key()), || {
+                        let collector = FacetsCollector::new(vec![spec.clone()]);
+                        let mut segment = collector.for_segment(ord, reader)?;
+                        let alive = reader.alive_bitset();
+                        for doc in 0..reader.max_doc() {
+                            if alive.is_none_or(|a| a.is_alive(doc)) {
+                                segment.collect(doc, 0.0);
+                            }
+                        }
+                        Ok(segment.harvest().pop().unwrap_or_default())
+                    })
+                })
+                .collect::<tantivy::Result<Vec<_>>>()
+        },
+        segments.into_iter(),
+    )?;
+    let mut merged: Vec<RawCounts> = specs.iter().map(|_| RawCounts::default()).collect();
+    for segment in per_segment {
+        for (into, counts) in merged.iter_mut().zip(segment) {
+            into.add(&counts);
+        }
+    }
+    Ok(merged)
 }
 
 enum Counter {

@@ -207,7 +207,14 @@ pub fn run_search(
         .iter()
         .cloned()
         .partition(|f| !req.filters.has(f.dimension()));
-    let shared_collector = facets::FacetsCollector::new(shared.clone());
+    // Browsing (no words, no filter) counts every article: those counts are remembered per
+    // segment instead of collected again.
+    let whole_index = req.q.trim().is_empty() && req.filters == Filters::default();
+    let shared_collector = facets::FacetsCollector::new(if whole_index {
+        Vec::new()
+    } else {
+        shared.clone()
+    });
 
     let sort = match req.sort {
         Sort::Relevance if req.q.trim().is_empty() => Sort::Newest,
@@ -265,6 +272,11 @@ pub fn run_search(
         .map(|r| (key.is_score().then_some(r.key as f32), r.addr, r.copy))
         .collect();
 
+    let shared_counts = if whole_index {
+        facets::whole_index_counts(&searcher, index.segment_memo(), &shared)?
+    } else {
+        shared_counts
+    };
     let mut facet_map = BTreeMap::new();
     for (spec, raw) in shared.iter().zip(shared_counts) {
         facet_map.insert(spec.key(), facets::finish(spec, raw, req.facet_limit));

@@ -527,3 +527,81 @@ async fn bad_cursors_are_400_naming_after() {
     assert_eq!(status, 400, "{v}");
     assert!(error_message(&v, "bad_request").contains("`after`"));
 }
+
+/// Browsing counts every article from per-segment counts remembered between requests; they
+/// must follow deletions, new articles and replacements exactly as a fresh count does.
+#[tokio::test]
+async fn browse_facet_counts_follow_every_write() {
+    let s = server().await;
+    let browse = "/search?facets=authors,tags,entities.place,published_at";
+    // The same counts through the ordinary collector: a filter that every article passes.
+    let filtered = "/search?source=Wire&facets=authors,tags,entities.place,published_at";
+    let check = |v: &Value, w: &Value| {
+        for name in ["authors", "tags", "entities.place", "published_at"] {
+            assert_eq!(facet(v, name), facet(w, name), "{name}");
+        }
+    };
+    let (_, v) = s.get(browse).await;
+    assert_eq!(v["total"], 12);
+    assert_eq!(
+        facet(&v, "tags"),
+        pairs(&[
+            ("world", 12),
+            ("world/asia", 6),
+            ("world/europe", 6),
+            ("defense", 3)
+        ])
+    );
+    assert_eq!(
+        facet(&v, "entities.place"),
+        pairs(&[("China", 6), ("Russia", 6)])
+    );
+    let (_, again) = s.get(browse).await;
+    assert_eq!(v["facets"], again["facets"]);
+    check(&v, &s.get(filtered).await.1);
+
+    // a0: world/asia, defense, China, January.
+    assert_eq!(s.delete("/articles/a0").await.0, 200);
+    let (_, v) = s.get(browse).await;
+    assert_eq!(v["total"], 11);
+    assert_eq!(
+        facet(&v, "tags"),
+        pairs(&[
+            ("world", 11),
+            ("world/europe", 6),
+            ("world/asia", 5),
+            ("defense", 2)
+        ])
+    );
+    assert_eq!(
+        facet(&v, "entities.place"),
+        pairs(&[("Russia", 6), ("China", 5)])
+    );
+    check(&v, &s.get(filtered).await.1);
+
+    // A new article, and a1 moved from Europe to Asia.
+    let new = json!({"id": "n1", "title": "New story", "authors": ["Dee Fox"], "source": "Wire",
+        "published_at": "2024-03-01T00:00:00Z", "tags": ["world/asia"],
+        "entities": [{"name": "China", "type": "place"}]});
+    assert_eq!(s.put("/articles/n1", &new).await.0, 200);
+    let mut a1 = fixture()[1].clone();
+    a1["tags"] = json!(["world/asia"]);
+    assert_eq!(s.put("/articles/a1", &a1).await.0, 200);
+    let (_, v) = s.get(browse).await;
+    assert_eq!(v["total"], 12);
+    assert_eq!(
+        facet(&v, "tags"),
+        pairs(&[
+            ("world", 12),
+            ("world/asia", 7),
+            ("world/europe", 5),
+            ("defense", 2)
+        ])
+    );
+    assert_eq!(
+        facet(&v, "entities.place"),
+        pairs(&[("China", 6), ("Russia", 6)])
+    );
+    assert!(facet(&v, "authors").contains(&("Dee Fox".to_string(), 1)));
+    check(&v, &s.get(filtered).await.1);
+}

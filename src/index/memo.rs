@@ -1,0 +1,71 @@
+//! Results computed over a whole segment, remembered while the segment lives unchanged.
+//!
+//! A segment never changes once written except that more of its documents get deleted, so a
+//! result over all of its live documents is valid for as long as its id and its count of
+//! deleted documents stay the same. The browse view (no query, no filter: what the search
+//! page opens on) counts facets over every article; at 1M articles that was 42 of its 47 ms,
+//! and with this memo only new segments are counted again.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tantivy::index::SegmentId;
+use tantivy::{Searcher, SegmentReader};
+
+type Key = (SegmentId, u32, String);
+
+/// Per-segment results, keyed by what was computed (a string chosen by the caller).
+#[derive(Default)]
+pub struct SegmentMemo {
+    entries: Mutex<HashMap<Key, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl SegmentMemo {
+    /// The result `what` for `segment`, computed by `compute` unless remembered.
+    pub fn get_or_compute<T: Any + Send + Sync>(
+        &self,
+        searcher: &Searcher,
+        segment: &SegmentReader,
+        what: &str,
+        compute: impl FnOnce() -> tantivy::Result<T>,
+    ) -> tantivy::Result<Arc<T>> {
+        let key = (
+            segment.segment_id(),
+            segment.num_deleted_docs(),
+            what.to_string(),
+        );
+        let cached = self.lock().get(&key).cloned();
+        if let Some(hit) = cached.and_then(|v| v.downcast::<T>().ok()) {
+            return Ok(hit);
+        }
+        // Computed outside the lock: two requests may both compute a missing entry, which
+        // costs less than making every other one wait.
+        let value = Arc::new(compute()?);
+        let mut entries = self.lock();
+        // Forget segments (or delete states) this searcher no longer has: merged away, or
+        // with more deletions since.
+        let live: Vec<(SegmentId, u32)> = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| (r.segment_id(), r.num_deleted_docs()))
+            .collect();
+        entries.retain(|(id, deleted, _), _| live.contains(&(*id, *deleted)));
+        entries.insert(key, value.clone());
+        Ok(value)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Arc<dyn Any + Send + Sync>>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Entries held, for tests.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
