@@ -10,11 +10,15 @@
 //! - [`extract`]: entities from an article's text, for articles sent without any.
 //! - [`index`]: [`NewsIndex`], sole owner of the tantivy index, its reader and its writer thread
 //!   (group commit; a write is acknowledged once durable and visible); [`index::BulkIndexer`]
-//!   for offline loading.
+//!   for offline loading; beside them the schema and analyzers (with a stem cache), the
+//!   directory, what ingest derives from the words (copy key, SimHash), and what is remembered
+//!   between requests (document frequencies per commit, facet counts per segment).
 //! - [`formats`]: HTML pages, RSS/Atom feeds and scraped text converted into articles.
 //! - [`ingest`]: batches (NDJSON, JSON arrays, gzip) read item by item, errors by line.
-//! - [`query`]: search: text, filters, disjunctive facets, date histograms, highlights.
-//! - [`http`]: the HTTP API, thin over the above; [`http::router`] and [`http::serve`].
+//! - [`query`]: search: text, filters, disjunctive facets, date histograms, highlights;
+//!   related articles; suggestions.
+//! - [`http`]: the HTTP API, thin over the above; [`http::router`] and [`http::serve`], and
+//!   [`http::LocalServer`] to run it in-process (tests, benchmarks).
 //! - [`config`]: settings, file < environment < flags.
 //! - [`demo`]: the bundled demo corpus, loaded into an empty index.
 //! - [`cli`]: the `newsindex` command (serve, ingest, search).
