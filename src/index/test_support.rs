@@ -5,7 +5,11 @@ use crate::article::{parse_article_json, Article};
 
 /// A valid article with this id and body (and a fixed title), as the HTTP layer would make it.
 pub fn article(id: &str, body: &str) -> Article {
-    let json = serde_json::json!({"id": id, "title": "Tariffs", "body": body});
+    from_json(serde_json::json!({"id": id, "title": "Tariffs", "body": body}))
+}
+
+/// The article of this JSON, validated as the HTTP layer does.
+pub fn from_json(json: serde_json::Value) -> Article {
     parse_article_json(json.to_string().as_bytes())
         .and_then(|a| a.into_article(|_, _, _| Vec::new()))
         .expect("valid article")

@@ -12,6 +12,7 @@ use tantivy::{DocAddress, DocId, Score, Searcher};
 
 use super::Sort;
 use crate::config::SearchConfig;
+use crate::index::memo::SegmentMemo;
 
 /// How a document's sort key is computed.
 #[derive(Debug, Clone, Copy)]
@@ -240,7 +241,62 @@ fn merge_by_id(
     out
 }
 
+/// Entries remembered per segment for browsing: a first page of up to ~120 articles (the
+/// collector over-fetches twice the page) is served from them.
+const BROWSE_TOP: usize = 256;
+
+/// The first `n` articles by `key` among all live ones (browsing: no words, no filter), from
+/// each segment's best [`BROWSE_TOP`] remembered in `memo` while the segment is unchanged.
+/// `None` when that cannot answer: `n` beyond them, or a key that depends on a score or on
+/// the time of the request.
+pub fn browse_top(
+    searcher: &Searcher,
+    memo: &SegmentMemo,
+    n: usize,
+    key: RankKey,
+) -> tantivy::Result<Option<Vec<(f64, DocAddress)>>> {
+    let name = match key {
+        RankKey::Newest => "browse:newest",
+        RankKey::Oldest => "browse:oldest",
+        RankKey::Relevance { .. } => return Ok(None),
+    };
+    if n > BROWSE_TOP {
+        return Ok(None);
+    }
+    let whole = TopByKey {
+        n: BROWSE_TOP,
+        key,
+        after: None,
+    };
+    let mut tops = Vec::with_capacity(searcher.segment_readers().len());
+    for (segment_ord, reader) in (0u32..).zip(searcher.segment_readers()) {
+        let top = memo.get_or_compute(searcher, reader, name, || {
+            use tantivy::collector::{Collector, SegmentCollector};
+            let mut segment = whole.for_segment(segment_ord, reader)?;
+            let alive = reader.alive_bitset();
+            for doc in 0..reader.max_doc() {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    segment.collect(doc, 0.0);
+                }
+            }
+            Ok(segment.harvest())
+        })?;
+        // The segment's place in this searcher, which may differ from when it was counted.
+        tops.push(SegmentTop {
+            segment_ord,
+            ..(*top).clone()
+        });
+    }
+    let page = TopByKey {
+        n: n.max(1),
+        key,
+        after: None,
+    };
+    tantivy::collector::Collector::merge_fruits(&page, tops).map(Some)
+}
+
 /// One segment's best entries, with what resolves their ids.
+#[derive(Clone)]
 pub struct SegmentTop {
     segment_ord: u32,
     entries: Vec<Entry>,
@@ -491,6 +547,67 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::index::{NewsIndex, WriteOp};
+
+    #[test]
+    fn browsing_from_remembered_segments_matches_the_collector_as_segments_go() {
+        use crate::index::test_support::from_json;
+        let index = NewsIndex::create_in_ram(&Config::default().writer).expect("index");
+        // Three commits, three segments; two articles a day, so ties need the ids.
+        for batch in 0..3 {
+            let ops = (0..6)
+                .map(|i| {
+                    let n = batch * 6 + i;
+                    let article = from_json(serde_json::json!({
+                        "id": format!("b{n:02}"), "title": "t",
+                        "published_at": format!("2024-05-{:02}T00:00:00Z", 1 + n / 2),
+                    }));
+                    index.upsert_op(&article).expect("op")
+                })
+                .collect::<Vec<_>>();
+            index.writer().apply_blocking(ops, true).expect("write");
+        }
+        let memo = index.segment_memo();
+        let check = |label: &str| {
+            let searcher = index.searcher();
+            for key in [RankKey::Newest, RankKey::Oldest] {
+                for n in [1, 5, 18] {
+                    let ours = browse_top(&searcher, memo, n, key)
+                        .expect("browse")
+                        .expect("some");
+                    let theirs = searcher
+                        .search(&tantivy::query::AllQuery, &top_collector(n, key))
+                        .expect("search");
+                    assert_eq!(ours, theirs, "{label}: {key:?}, n = {n}");
+                }
+            }
+            assert!(!memo.is_empty());
+        };
+        check("three segments");
+        // Emptying the searcher's first segment removes it: the one that was third must take
+        // another place in the order while its remembered entries stay valid.
+        let searcher = index.searcher();
+        let first = searcher.segment_reader(0);
+        let deletes = (0..first.max_doc())
+            .map(|doc| {
+                let stored: tantivy::TantivyDocument =
+                    searcher.doc(DocAddress::new(0, doc)).expect("doc");
+                let id = crate::index::document::from_document(&stored, index.fields())
+                    .expect("article")
+                    .id;
+                WriteOp::Delete { id }
+            })
+            .collect();
+        index
+            .writer()
+            .apply_blocking(deletes, true)
+            .expect("delete");
+        check("first segment gone");
+        let searcher = index.searcher();
+        assert_eq!(searcher.num_docs(), 12);
+        assert!(browse_top(&searcher, memo, BROWSE_TOP + 1, RankKey::Newest)
+            .expect("browse")
+            .is_none());
+    }
 
     #[test]
     fn the_shared_threshold_orders_like_the_floats() {
