@@ -241,16 +241,18 @@ pub fn run_search(
     };
     // Over-fetch so that collapsing wire copies still fills the page.
     let first_fetch = want * 2 + 10;
-    let browse_page = match (
-        whole_index && want > 0 && req.after.is_none(),
-        typo.is_none(),
-    ) {
-        (true, true) => rank::browse_top(&searcher, index.segment_memo(), first_fetch, key)?,
-        _ => None,
+    let browse_page = if whole_index && want > 0 && req.after.is_none() {
+        rank::browse_top(&searcher, index.segment_memo(), first_fetch, key)?
+    } else {
+        None
     };
+    // When browsing, every live article matches: what the memo answers needs no collecting
+    // (the facets come from it too).
+    let every = searcher.num_docs() as usize;
     let (first, total, shared_counts) = if let Some(page) = browse_page {
-        // Every live article matches: nothing to collect (the facets come from the memo too).
-        (Some(page), searcher.num_docs() as usize, Vec::new())
+        (Some(page), every, Vec::new())
+    } else if whole_index && want == 0 {
+        (None, every, Vec::new())
     } else if want > 0 && tiers.len() == 1 && req.after.is_none() {
         let (c, t, f) = searcher.search(
             main.as_ref(),

@@ -544,6 +544,7 @@ async fn browse_facet_counts_follow_every_write() {
         assert_eq!(ids(v), ids(w));
         assert_eq!(v["total"], w["total"]);
     };
+    let counts_only = "/search?limit=0&facets=authors,tags,entities.place,published_at";
     let (_, v) = s.get(browse).await;
     assert_eq!(v["total"], 12);
     assert_eq!(
@@ -562,6 +563,8 @@ async fn browse_facet_counts_follow_every_write() {
     let (_, again) = s.get(browse).await;
     assert_eq!(v["facets"], again["facets"]);
     check(&v, &s.get(filtered).await.1);
+    let (_, z) = s.get(counts_only).await;
+    assert_eq!((&z["total"], &z["facets"]), (&v["total"], &v["facets"]));
 
     // a0: world/asia, defense, China, January.
     assert_eq!(s.delete("/articles/a0").await.0, 200);
@@ -581,6 +584,8 @@ async fn browse_facet_counts_follow_every_write() {
         pairs(&[("Russia", 6), ("China", 5)])
     );
     check(&v, &s.get(filtered).await.1);
+    let (_, z) = s.get(counts_only).await;
+    assert_eq!((&z["total"], &z["facets"]), (&v["total"], &v["facets"]));
 
     // A new article, and a1 moved from Europe to Asia.
     let new = json!({"id": "n1", "title": "New story", "authors": ["Dee Fox"], "source": "Wire",
@@ -607,4 +612,6 @@ async fn browse_facet_counts_follow_every_write() {
     );
     assert!(facet(&v, "authors").contains(&("Dee Fox".to_string(), 1)));
     check(&v, &s.get(filtered).await.1);
+    let (_, z) = s.get(counts_only).await;
+    assert_eq!((&z["total"], &z["facets"]), (&v["total"], &v["facets"]));
 }
