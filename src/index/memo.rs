@@ -10,6 +10,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::index::SegmentId;
 use tantivy::{Searcher, SegmentReader};
 
@@ -68,4 +69,21 @@ impl SegmentMemo {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// What `collector` gathers from every live document of one segment (documents unscored): the
+/// whole-segment results this memo is for.
+pub fn collect_live<C: Collector>(
+    collector: &C,
+    segment_ord: u32,
+    reader: &SegmentReader,
+) -> tantivy::Result<<C::Child as SegmentCollector>::Fruit> {
+    let mut segment = collector.for_segment(segment_ord, reader)?;
+    let alive = reader.alive_bitset();
+    for doc in 0..reader.max_doc() {
+        if alive.is_none_or(|a| a.is_alive(doc)) {
+            segment.collect(doc, 0.0);
+        }
+    }
+    Ok(segment.harvest())
 }

@@ -15,7 +15,7 @@ use tantivy::index::SegmentReader;
 use tantivy::{DocId, Score, Searcher};
 
 use super::filter::Dimension;
-use crate::index::memo::SegmentMemo;
+use crate::index::memo::{collect_live, SegmentMemo};
 use crate::index::schema::TYPE_SEPARATOR;
 
 /// A facet the caller asked for.
@@ -111,21 +111,10 @@ impl FacetsCollector {
 }
 
 /// Raw counts of one facet: keyword values or days since the epoch.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct RawCounts {
     values: HashMap<String, u64>,
     days: HashMap<i64, u64>,
-}
-
-impl RawCounts {
-    fn add(&mut self, other: &RawCounts) {
-        for (k, v) in &other.values {
-            *self.values.entry(k.clone()).or_default() += v;
-        }
-        for (k, v) in &other.days {
-            *self.days.entry(*k).or_default() += v;
-        }
-    }
 }
 
 /// Counts of `specs` over every live article (what browsing without a query or filter shows),
@@ -142,29 +131,18 @@ pub fn whole_index_counts(
             specs
                 .iter()
                 .map(|spec| {
-                    memo.get_or_compute(searcher, reader, &format!("facet:{}", spec.key()), || {
-                        let collector = FacetsCollector::new(vec![spec.clone()]);
-                        let mut segment = collector.for_segment(ord, reader)?;
-                        let alive = reader.alive_bitset();
-                        for doc in 0..reader.max_doc() {
-                            if alive.is_none_or(|a| a.is_alive(doc)) {
-                                segment.collect(doc, 0.0);
-                            }
-                        }
-                        Ok(segment.harvest().pop().unwrap_or_default())
-                    })
+                    let key = format!("facet:{}", spec.key());
+                    let counts = memo.get_or_compute(searcher, reader, &key, || {
+                        let one = FacetsCollector::new(vec![spec.clone()]);
+                        Ok(collect_live(&one, ord, reader)?.pop().unwrap_or_default())
+                    })?;
+                    Ok(RawCounts::clone(&counts))
                 })
                 .collect::<tantivy::Result<Vec<_>>>()
         },
         segments.into_iter(),
     )?;
-    let mut merged: Vec<RawCounts> = specs.iter().map(|_| RawCounts::default()).collect();
-    for segment in per_segment {
-        for (into, counts) in merged.iter_mut().zip(segment) {
-            into.add(&counts);
-        }
-    }
-    Ok(merged)
+    FacetsCollector::new(specs.to_vec()).merge_fruits(per_segment)
 }
 
 enum Counter {

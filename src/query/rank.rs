@@ -12,7 +12,7 @@ use tantivy::{DocAddress, DocId, Score, Searcher};
 
 use super::Sort;
 use crate::config::SearchConfig;
-use crate::index::memo::SegmentMemo;
+use crate::index::memo::{collect_live, SegmentMemo};
 
 /// How a document's sort key is computed.
 #[derive(Debug, Clone, Copy)]
@@ -271,15 +271,7 @@ pub fn browse_top(
     let mut tops = Vec::with_capacity(searcher.segment_readers().len());
     for (segment_ord, reader) in (0u32..).zip(searcher.segment_readers()) {
         let top = memo.get_or_compute(searcher, reader, name, || {
-            use tantivy::collector::{Collector, SegmentCollector};
-            let mut segment = whole.for_segment(segment_ord, reader)?;
-            let alive = reader.alive_bitset();
-            for doc in 0..reader.max_doc() {
-                if alive.is_none_or(|a| a.is_alive(doc)) {
-                    segment.collect(doc, 0.0);
-                }
-            }
-            Ok(segment.harvest())
+            collect_live(&whole, segment_ord, reader)
         })?;
         // The segment's place in this searcher, which may differ from when it was counted.
         tops.push(SegmentTop {
