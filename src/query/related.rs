@@ -45,7 +45,8 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, Searcher, TantivyDocument, Term};
 
 use super::Filters;
-use crate::article::{Article, EntitiesSource};
+use crate::article::Article;
+use crate::index::fingerprint::{self, TextSignals};
 use crate::index::stats::CachedStats;
 use crate::index::{document, NewsIndex};
 use crate::Error;
@@ -186,24 +187,9 @@ impl Source {
         }
     }
 
-    /// The copy key the index would give this text (see [`document::copy_key`]).
-    fn copy_key(&self) -> u64 {
-        document::copy_key(&Article {
-            id: String::new(),
-            title: self.title.clone(),
-            summary: None,
-            body: self.body.clone(),
-            url: None,
-            authors: Vec::new(),
-            published_at: None,
-            tags: Vec::new(),
-            entities: Vec::new(),
-            entities_source: EntitiesSource::Given,
-            language: None,
-            views: None,
-            source: None,
-            dateline: None,
-        })
+    /// What the index would derive from this text at ingest: its copy key and SimHash.
+    fn signals(&self) -> TextSignals {
+        fingerprint::signals(&self.title, self.summary.as_deref(), self.body.as_deref())
     }
 }
 
@@ -262,14 +248,15 @@ pub fn related(
         return Ok(RelatedResponse { hits: Vec::new() });
     }
     let stats = index.scoring_stats(&searcher);
-    let profile = Profile::build(&stats, index, cfg, source)?;
-    let mut shoulds = profile.text_clauses(f, cfg, cfg.max_terms);
+    let signals = source.signals();
+    let profile = Profile::build(&stats, index, cfg, source, signals.simhash)?;
+    let mut shoulds = profile.text_clauses(f, cfg);
     shoulds.extend(profile.keyword_clauses(f.entity, &profile.entities, cfg.entity_weight));
     shoulds.extend(profile.keyword_clauses(f.tag, &profile.tags, cfg.tag_weight));
     if shoulds.is_empty() {
         return Ok(RelatedResponse { hits: Vec::new() });
     }
-    let source_key = source.copy_key();
+    let source_key = signals.copy_key;
     let fetch = cfg.overfetch.max(limit * 5);
     let filter_clauses = filters.clauses(f, None);
     let top = if filter_clauses.is_empty() && cfg.candidate_terms > 0 {
@@ -368,7 +355,7 @@ struct Fingerprint {
 
 impl Fingerprint {
     /// `None` for a text too short to tell copies apart. `simhash` is the text's
-    /// [`crate::index::fingerprint::simhash`], kept at ingest for indexed articles.
+    /// [`TextSignals::simhash`], kept at ingest for indexed articles.
     fn of(tokens: &[String], simhash: u64, cfg: &RelatedConfig) -> Option<Fingerprint> {
         if tokens.len() < cfg.simhash_min_tokens {
             return None;
@@ -395,6 +382,7 @@ impl Profile {
         index: &NewsIndex,
         cfg: &RelatedConfig,
         source: &Source,
+        simhash: u64,
     ) -> crate::Result<Profile> {
         let f = index.fields();
         let n = stats.searcher().num_docs().max(1) as f32;
@@ -487,11 +475,6 @@ impl Profile {
             source.summary.as_deref(),
             source.body.as_deref(),
         );
-        let simhash = crate::index::fingerprint::simhash(&[
-            Some(source.title.as_str()),
-            source.summary.as_deref(),
-            source.body.as_deref(),
-        ]);
         let fingerprint = Fingerprint::of(&source_tokens, simhash, cfg);
         Ok(Profile {
             terms,
@@ -505,17 +488,13 @@ impl Profile {
         })
     }
 
-    /// One boosted `Should` per term (the strongest `max` terms) and text field.
+    /// One boosted `Should` per term and text field.
     fn text_clauses(
         &self,
         f: &crate::index::Fields,
         cfg: &RelatedConfig,
-        max: usize,
     ) -> Vec<(Occur, Box<dyn Query>)> {
-        term_clauses(
-            &self.terms[..max.min(self.terms.len())],
-            &text_fields(f, cfg),
-        )
+        term_clauses(&self.terms, &text_fields(f, cfg))
     }
 
     /// The picking terms: for a `long` source on the body alone, which restates the headline
@@ -855,7 +834,7 @@ mod tests {
     use super::*;
 
     fn fingerprint(text: &str, cfg: &RelatedConfig) -> Option<Fingerprint> {
-        let simhash = crate::index::fingerprint::simhash(&[Some(text)]);
+        let simhash = fingerprint::signals(text, None, None).simhash;
         Fingerprint::of(&tokens(text), simhash, cfg)
     }
 
