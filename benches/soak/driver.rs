@@ -75,19 +75,6 @@ const QUERIES: &[&str] = &[
     "q=&tag=earn&facets=sources,entities",
 ];
 
-/// Articles the server holds.
-async fn state_articles(client: &reqwest::Client, base: &str) -> u64 {
-    let stats: Value = client
-        .get(format!("{base}/stats"))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("stats json");
-    stats["articles"].as_u64().unwrap_or(0)
-}
-
 const SUGGESTS: &[&str] = &["coc", "oil pr", "bnk", "japa", "wheat ex"];
 
 /// Runs the soak for `duration`, sampling memory every `sample_every`; `progress` prints a
@@ -115,6 +102,7 @@ pub async fn soak(
             .unwrap()
             .expect("open index")
     };
+    let empty = index.num_articles() == 0;
     let server = LocalServer::start(Arc::new(index), Arc::new(config))
         .await
         .expect("start server");
@@ -123,7 +111,7 @@ pub async fn soak(
 
     // Something to search, unless the index has it already: 1 500 articles in one upload.
     let articles = corpus(1_500);
-    if state_articles(&client, &base).await == 0 {
+    if empty {
         let body: String = articles.iter().map(|a| a.to_string() + "\n").collect();
         let r = client
             .post(format!("{base}/articles"))
