@@ -9,7 +9,8 @@
 //! Related articles are asked for 100 articles spread over the segments, `ROUNDS` times each;
 //! a search is run 100 × `ROUNDS` times. Prints p50/p90/p99/max in milliseconds, and with
 //! `SLOW_MS=N` every request slower than N ms (with the source id for related); `IDS=a,b`
-//! related articles of these sources instead.
+//! related articles of these sources instead; `MAX_POSTINGS=N` and `KEYWORD_POSTINGS=N` try
+//! other `related.candidate_max_postings` and `related.keyword_max_postings` budgets.
 
 use std::path::Path;
 use std::time::Instant;
@@ -57,7 +58,6 @@ fn main() -> anyhow::Result<()> {
         })
         .transpose()?;
     let mut related = RelatedConfig::default();
-    // `MAX_POSTINGS=N` tries another picking budget.
     if let Some(n) = std::env::var("MAX_POSTINGS")
         .ok()
         .and_then(|v| v.parse().ok())
