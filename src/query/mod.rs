@@ -15,6 +15,7 @@ pub mod related;
 pub mod suggest;
 pub mod text;
 pub mod typo;
+pub mod words;
 
 use std::collections::BTreeMap;
 use std::time::Instant;

@@ -1,0 +1,593 @@
+//! Plain words (`oil prices`): what a search box sends most. Each word must be found in the
+//! title, the summary or the body, and a match scores what the query parser's query scores:
+//! the sum over words and fields of the field's boost × BM25.
+//!
+//! The parser's query is a conjunction of one three-field union per word. tantivy runs it
+//! document at a time: the conjunction seeks each union, and a union refills its window at
+//! every far seek, which made two common words cost 2.3 ms per million articles just to count.
+//! Here each segment is read list at a time instead: every word's three postings lists set
+//! bits in one bitset per word, the bitsets are intersected word by word (so counting is a
+//! popcount), and only when scores are wanted are the lists read a second time, with term
+//! frequencies, adding each posting's score to its matching document's slot. Memory per
+//! segment: one bit per document and word, one `f32` per matching document.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tantivy::index::SegmentId;
+use tantivy::postings::BlockSegmentPostings;
+use tantivy::query::{Bm25Weight, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::schema::IndexRecordOption;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
+
+use crate::config::SearchConfig;
+use crate::index::Fields;
+
+/// Words the query parser reads as operators; a query holding one takes the parser's path.
+const OPERATORS: [&str; 5] = ["AND", "OR", "NOT", "IN", "TO"];
+
+/// A conjunction of words, each a disjunction of its term in the text fields.
+#[derive(Debug, Clone)]
+pub struct WordsQuery {
+    /// Per word, its term in each text field with the field's boost.
+    words: Vec<Vec<(Term, Score)>>,
+    /// What each segment matched, shared by the clones of the query: one search runs it more
+    /// than once (the page, then the page's copy counts or a disjunctive facet with other
+    /// filters), and a query lives for one search, so its segments cannot change meanwhile.
+    memo: Arc<Memo>,
+}
+
+#[derive(Default)]
+struct Memo(Mutex<HashMap<SegmentId, Arc<Matches>>>);
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
+}
+
+/// The matching documents of one segment.
+struct Matches {
+    bits: Vec<u64>,
+    /// `ranks[i]`: matching documents before slot `i`, so a document's place is one popcount.
+    ranks: Vec<u32>,
+    total: u32,
+    /// Score of the n-th matching document, when scoring was on.
+    scores: Option<Vec<Score>>,
+}
+
+impl WordsQuery {
+    /// The query for `q` when it is two or more plain words: words of letters and digits only, none an
+    /// operator, each one token under `analyzer` (a word the analyzer splits, drops or that
+    /// the grammar reads otherwise goes to the parser, which handles every case).
+    pub fn parse(
+        q: &str,
+        analyzer: &mut TextAnalyzer,
+        fields: &Fields,
+        cfg: &SearchConfig,
+    ) -> Option<WordsQuery> {
+        let (mut words, mut seen) = (Vec::new(), Vec::new());
+        for word in q.split_whitespace() {
+            if OPERATORS.contains(&word) || !word.chars().all(char::is_alphanumeric) {
+                return None;
+            }
+            let mut stream = analyzer.token_stream(word);
+            let mut token = None;
+            while stream.advance() {
+                if token.is_some() {
+                    return None;
+                }
+                token = Some(stream.token().text.clone());
+            }
+            let token = token?;
+            // A word written again the same way counts once, as in the parser's query.
+            if seen.contains(&word) {
+                continue;
+            }
+            seen.push(word);
+            words.push(
+                [
+                    (fields.title, cfg.title_boost),
+                    (fields.summary, cfg.summary_boost),
+                    (fields.body, cfg.body_boost),
+                ]
+                .into_iter()
+                .map(|(field, boost)| (Term::from_field_text(field, &token), boost))
+                .collect(),
+            );
+        }
+        // One word is a plain union of three lists, which tantivy already runs well.
+        (words.len() > 1).then(|| WordsQuery {
+            words,
+            memo: Arc::default(),
+        })
+    }
+}
+
+impl Query for WordsQuery {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let words = match enable_scoring {
+            EnableScoring::Enabled {
+                statistics_provider,
+                ..
+            } => {
+                let docs = statistics_provider.total_num_docs()?;
+                let mut words = Vec::with_capacity(self.words.len());
+                for word in &self.words {
+                    let mut terms = Vec::with_capacity(word.len());
+                    for (term, boost) in word {
+                        let tokens = statistics_provider.total_num_tokens(term.field())?;
+                        let df = statistics_provider.doc_freq(term)?;
+                        let bm25 = Bm25Weight::for_one_term_without_explain(
+                            df,
+                            docs,
+                            tokens as Score / docs.max(1) as Score,
+                        )
+                        .boost_by(*boost);
+                        terms.push((term.clone(), Some(TermScores::new(bm25))));
+                    }
+                    words.push(terms);
+                }
+                words
+            }
+            EnableScoring::Disabled { .. } => self
+                .words
+                .iter()
+                .map(|word| word.iter().map(|(t, _)| (t.clone(), None)).collect())
+                .collect(),
+        };
+        Ok(Box::new(WordsWeight {
+            words,
+            memo: self.memo.clone(),
+        }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for (term, _) in self.words.iter().flatten() {
+            visitor(term, false);
+        }
+    }
+}
+
+/// Per word, its terms with their BM25 scores (`None` when scoring is off).
+struct WordsWeight {
+    words: Vec<Vec<(Term, Option<TermScores>)>>,
+    memo: Arc<Memo>,
+}
+
+/// Postings per block of a list (tantivy's compression block, not exported).
+const BLOCK: usize = 128;
+
+/// Term frequencies below this have their scores in a table.
+const TABLE_TF: usize = 8;
+
+/// A term's BM25 score by field norm and term frequency: a table for the usual frequencies,
+/// since computing one takes a division, which was a fifth of the time spent scoring.
+struct TermScores {
+    bm25: Bm25Weight,
+    table: Vec<Score>,
+}
+
+impl TermScores {
+    fn new(bm25: Bm25Weight) -> TermScores {
+        let table = (0..=u8::MAX)
+            .flat_map(|norm| (0..TABLE_TF as u32).map(move |tf| (norm, tf)))
+            .map(|(norm, tf)| bm25.score(norm, tf))
+            .collect();
+        TermScores { bm25, table }
+    }
+
+    fn score(&self, norm: u8, tf: u32) -> Score {
+        match self.table.get(norm as usize * TABLE_TF + tf as usize) {
+            Some(&s) if (tf as usize) < TABLE_TF => s,
+            _ => self.bm25.score(norm, tf),
+        }
+    }
+}
+
+impl Weight for WordsWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(self.words_scorer(reader, boost)?))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.words_scorer(reader, 1.0)?;
+        if scorer.seek(doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} does not match"
+            )));
+        }
+        Ok(Explanation::new(
+            "sum over words and text fields of boost × BM25",
+            scorer.score(),
+        ))
+    }
+
+    fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
+        let mut scorer = self.words_scorer(reader, 1.0)?;
+        Ok(match reader.alive_bitset() {
+            Some(alive) => scorer.count(alive),
+            None => scorer.count_including_deleted(),
+        })
+    }
+}
+
+impl WordsWeight {
+    fn words_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<WordsScorer> {
+        let scoring = self.words.iter().flatten().any(|(_, w)| w.is_some());
+        let key = reader.segment_id();
+        let known = self.memo.0.lock().ok().and_then(|m| m.get(&key).cloned());
+        let matches = match known {
+            Some(m) if !scoring || (m.scores.is_some() && boost == 1.0) => m,
+            _ => {
+                let m = Arc::new(self.matches(reader, scoring, boost)?);
+                if boost == 1.0 {
+                    if let Ok(mut memo) = self.memo.0.lock() {
+                        memo.insert(key, m.clone());
+                    }
+                }
+                m
+            }
+        };
+        let mut scorer = WordsScorer {
+            matches,
+            doc: 0,
+            place: 0,
+        };
+        scorer.doc = scorer.next_match(0);
+        Ok(scorer)
+    }
+
+    fn matches(
+        &self,
+        reader: &SegmentReader,
+        scoring: bool,
+        boost: Score,
+    ) -> tantivy::Result<Matches> {
+        let slots = (reader.max_doc() as usize).div_ceil(64);
+        let mut matching: Option<Vec<u64>> = None;
+        for word in &self.words {
+            let mut bits = vec![0u64; slots];
+            for (term, _) in word {
+                let Some(mut postings) = block_postings(reader, term, IndexRecordOption::Basic)?
+                else {
+                    continue;
+                };
+                while !postings.docs().is_empty() {
+                    for &doc in postings.docs() {
+                        bits[(doc / 64) as usize] |= 1 << (doc % 64);
+                    }
+                    postings.advance();
+                }
+            }
+            matching = Some(match matching {
+                None => bits,
+                Some(mut all) => {
+                    for (a, b) in all.iter_mut().zip(&bits) {
+                        *a &= b;
+                    }
+                    all
+                }
+            });
+        }
+        let bits = matching.unwrap_or_default();
+        let mut ranks = Vec::with_capacity(slots + 1);
+        let mut total = 0u32;
+        for slot in &bits {
+            ranks.push(total);
+            total += slot.count_ones();
+        }
+        ranks.push(total);
+        let scores = (scoring && total > 0)
+            .then(|| self.scores(reader, &bits, &ranks, total, boost))
+            .transpose()?;
+        Ok(Matches {
+            bits,
+            ranks,
+            total,
+            scores,
+        })
+    }
+
+    /// The score of each matching document, read list at a time.
+    fn scores(
+        &self,
+        reader: &SegmentReader,
+        bits: &[u64],
+        ranks: &[u32],
+        total: u32,
+        boost: Score,
+    ) -> tantivy::Result<Vec<Score>> {
+        let mut scores = vec![0.0; total as usize];
+        let mut hits = [0u8; BLOCK];
+        for (term, term_scores) in self.words.iter().flatten() {
+            let Some(term_scores) = term_scores else {
+                continue;
+            };
+            let Some(mut postings) = block_postings(reader, term, IndexRecordOption::WithFreqs)?
+            else {
+                continue;
+            };
+            let norms = reader.get_fieldnorms_reader(term.field())?;
+            while !postings.docs().is_empty() {
+                let (docs, freqs) = (postings.docs(), postings.freqs());
+                // The block's postings whose document matches, gathered without a branch:
+                // whether one matches is a coin flip, which mispredicted every other time.
+                let mut n = 0;
+                for (j, &doc) in docs.iter().enumerate() {
+                    hits[n] = j as u8;
+                    n += ((bits[(doc / 64) as usize] >> (doc % 64)) & 1) as usize;
+                }
+                for &j in &hits[..n] {
+                    let (doc, tf) = (docs[j as usize], freqs[j as usize]);
+                    let i = (doc / 64) as usize;
+                    let place = ranks[i] + (bits[i] & ((1 << (doc % 64)) - 1)).count_ones();
+                    scores[place as usize] +=
+                        boost * term_scores.score(norms.fieldnorm_id(doc), tf);
+                }
+                postings.advance();
+            }
+        }
+        scores.truncate(total as usize);
+        Ok(scores)
+    }
+}
+
+fn block_postings(
+    reader: &SegmentReader,
+    term: &Term,
+    option: IndexRecordOption,
+) -> tantivy::Result<Option<BlockSegmentPostings>> {
+    Ok(reader
+        .inverted_index(term.field())?
+        .read_block_postings(term, option)?)
+}
+
+/// The matching documents of one segment, in order, with their scores.
+struct WordsScorer {
+    matches: Arc<Matches>,
+    doc: DocId,
+    /// Place of `doc` among the matching documents.
+    place: u32,
+}
+
+impl WordsScorer {
+    /// The first matching document at or after `from`.
+    fn next_match(&self, from: DocId) -> DocId {
+        let bits = &self.matches.bits;
+        let mut i = (from / 64) as usize;
+        if i >= bits.len() {
+            return TERMINATED;
+        }
+        let mut slot = bits[i] & (u64::MAX << (from % 64));
+        loop {
+            if slot != 0 {
+                return i as DocId * 64 + slot.trailing_zeros();
+            }
+            i += 1;
+            if i == bits.len() {
+                return TERMINATED;
+            }
+            slot = bits[i];
+        }
+    }
+
+    fn place_of(&self, doc: DocId) -> u32 {
+        let i = (doc / 64) as usize;
+        self.matches.ranks[i] + (self.matches.bits[i] & ((1 << (doc % 64)) - 1)).count_ones()
+    }
+}
+
+impl DocSet for WordsScorer {
+    fn advance(&mut self) -> DocId {
+        if self.doc == TERMINATED {
+            return TERMINATED;
+        }
+        self.doc = self.next_match(self.doc + 1);
+        self.place += 1;
+        self.doc
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if target <= self.doc {
+            return self.doc;
+        }
+        self.doc = self.next_match(target);
+        self.place = match self.doc {
+            TERMINATED => self.matches.total,
+            doc => self.place_of(doc),
+        };
+        self.doc
+    }
+
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.matches.total
+    }
+
+    fn count_including_deleted(&mut self) -> u32 {
+        let total = self.matches.total;
+        let before = if self.doc == TERMINATED {
+            total
+        } else {
+            self.place
+        };
+        self.doc = TERMINATED;
+        self.place = total;
+        total - before
+    }
+}
+
+impl Scorer for WordsScorer {
+    fn score(&mut self) -> Score {
+        self.matches
+            .scores
+            .as_ref()
+            .and_then(|s| s.get(self.place as usize))
+            .copied()
+            .unwrap_or(0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+    use tantivy::schema::IndexRecordOption;
+    use tantivy::{DocAddress, Searcher, Term};
+
+    use super::WordsQuery;
+    use crate::config::Config;
+    use crate::index::test_support::from_json;
+    use crate::index::{NewsIndex, WriteOp};
+    use crate::query::text;
+
+    const VOCABULARY: [&str; 6] = ["tariff", "steel", "quotas", "import", "china", "ports"];
+
+    /// Four segments of articles whose words fall in different fields in varying numbers,
+    /// and a deleted one.
+    fn index() -> NewsIndex {
+        let index = NewsIndex::create_in_ram(&Config::default().writer).expect("index");
+        let words = |n: usize, len: usize| {
+            (0..len)
+                .map(|j| VOCABULARY[(n * 7 + j * (n % 4 + 1)) % VOCABULARY.len()])
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        for batch in 0..4 {
+            let ops = (0..60)
+                .map(|i| {
+                    let n = batch * 60 + i;
+                    let article = from_json(serde_json::json!({
+                        "id": format!("w{n:03}"),
+                        "title": words(n, 1 + n % 3),
+                        "summary": format!("{} summary", words(n + 1, n % 4)),
+                        "body": format!("{} filler words here", words(n + 2, n % 9)),
+                        "tags": [if n % 2 == 0 { "trade" } else { "metals" }],
+                    }));
+                    index.upsert_op(&article).expect("op")
+                })
+                .collect::<Vec<_>>();
+            index.writer().apply_blocking(ops, true).expect("write");
+        }
+        index
+            .writer()
+            .apply_blocking(vec![WriteOp::Delete { id: "w013".into() }], true)
+            .expect("delete");
+        index
+    }
+
+    fn both(index: &NewsIndex, q: &str) -> (Box<dyn Query>, Box<dyn Query>) {
+        let cfg = Config::default().search;
+        let ours = text::text_query(index.index(), index.fields(), &cfg, q);
+        assert!(
+            ours.as_any().downcast_ref::<WordsQuery>().is_some(),
+            "{q} takes the fast path"
+        );
+        let parser = text::parser(index.index(), index.fields(), &cfg);
+        (ours, parser.parse_query_lenient(q).0)
+    }
+
+    fn scored(searcher: &Searcher, q: &dyn Query) -> HashMap<DocAddress, f32> {
+        let hits = searcher
+            .search(q, &TopDocs::with_limit(10_000).order_by_score())
+            .expect("search");
+        hits.into_iter().map(|(s, a)| (a, s)).collect()
+    }
+
+    #[test]
+    fn finds_and_scores_what_the_parsers_query_does() {
+        let index = index();
+        let searcher = index.searcher();
+        assert!(searcher.segment_readers().len() >= 4);
+        let trade = || -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(index.fields().tag, "trade"),
+                IndexRecordOption::Basic,
+            ))
+        };
+        for q in [
+            "tariff steel",
+            "steel quotas import",
+            "Tariffs STEEL",
+            "tariff steel Tariff tariff",
+            "china ports tariff steel",
+            "steel nosuchword",
+        ] {
+            let (ours, theirs) = both(&index, q);
+            let count = searcher.search(ours.as_ref(), &Count).expect("count");
+            assert_eq!(
+                count,
+                searcher.search(theirs.as_ref(), &Count).expect("count"),
+                "{q}"
+            );
+            assert!(q.contains("nosuch") || count > 0, "{q} matches something");
+            let (a, b) = (
+                scored(&searcher, ours.as_ref()),
+                scored(&searcher, theirs.as_ref()),
+            );
+            assert_eq!(a.len(), b.len(), "{q}");
+            for (addr, score) in &b {
+                let mine = a
+                    .get(addr)
+                    .unwrap_or_else(|| panic!("{q}: {addr:?} missing"));
+                assert!(
+                    (mine - score).abs() <= 1e-4 * score.abs().max(1.0),
+                    "{q}: {mine} vs {score}"
+                );
+                let explained = ours.explain(&searcher, *addr).expect("explain").value();
+                assert!(
+                    (explained - mine).abs() < 1e-6,
+                    "{q}: explain {explained} vs {mine}"
+                );
+            }
+            // Inside a conjunction (seeks) and an exclusion, as filters and typo tiers use it.
+            for occur in [Occur::Must, Occur::MustNot] {
+                let with = |text: Box<dyn Query>| {
+                    BooleanQuery::new(vec![(Occur::Must, trade()), (occur, text)])
+                };
+                let (x, y) = (
+                    scored(&searcher, &with(ours.box_clone())),
+                    scored(&searcher, &with(theirs.box_clone())),
+                );
+                let mut x: Vec<_> = x.into_keys().collect();
+                let mut y: Vec<_> = y.into_keys().collect();
+                x.sort();
+                y.sort();
+                assert_eq!(x, y, "{q} {occur:?} tag:trade");
+            }
+        }
+    }
+
+    #[test]
+    fn only_plain_words_take_the_fast_path() {
+        let index = index();
+        let cfg = Config::default().search;
+        let mut analyzer = crate::index::schema::text_analyzer();
+        let parse = |q: &str, a: &mut _| WordsQuery::parse(q, a, index.fields(), &cfg).is_some();
+        for q in ["oil prices", "Öl Preise", "oil 1987", "  oil   prices "] {
+            assert!(parse(q, &mut analyzer), "{q}");
+        }
+        for q in [
+            "",
+            "oil",
+            "oil OR gas",
+            "oil AND gas",
+            "oil NOT gas",
+            "-oil gas",
+            "\"oil gas\"",
+            "oil title:gas",
+            "u.s. oil",
+            "oil, gas",
+            "oil gas*",
+        ] {
+            assert!(!parse(q, &mut analyzer), "{q}");
+        }
+    }
+}
