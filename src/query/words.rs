@@ -32,14 +32,15 @@ const OPERATORS: [&str; 5] = ["AND", "OR", "NOT", "IN", "TO"];
 pub struct WordsQuery {
     /// Per word, its term in each text field with the field's boost.
     words: Vec<Vec<(Term, Score)>>,
-    /// What each segment matched, shared by the clones of the query: one search runs it more
-    /// than once (the page, then the page's copy counts or a disjunctive facet with other
-    /// filters), and a query lives for one search, so its segments cannot change meanwhile.
+    /// What each segment matched, by searcher generation, shared by the clones of the query:
+    /// one search runs it more than once (the page, then the page's copy counts or a
+    /// disjunctive facet with other filters). Scores are kept as the first scoring run
+    /// computed them, with its statistics provider (the searcher, in every search).
     memo: Arc<Memo>,
 }
 
 #[derive(Default)]
-struct Memo(Mutex<HashMap<SegmentId, Arc<Matches>>>);
+struct Memo(Mutex<HashMap<(u64, SegmentId), Arc<Matches>>>);
 
 impl std::fmt::Debug for Memo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -107,6 +108,9 @@ impl WordsQuery {
 
 impl Query for WordsQuery {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let generation = enable_scoring
+            .searcher()
+            .map(|s| s.generation().generation_id());
         let words = match enable_scoring {
             EnableScoring::Enabled {
                 statistics_provider,
@@ -139,7 +143,7 @@ impl Query for WordsQuery {
         };
         Ok(Box::new(WordsWeight {
             words,
-            memo: self.memo.clone(),
+            memo: generation.map(|g| (g, self.memo.clone())),
         }))
     }
 
@@ -153,7 +157,8 @@ impl Query for WordsQuery {
 /// Per word, its terms with their BM25 scores (`None` when scoring is off).
 struct WordsWeight {
     words: Vec<Vec<(Term, Option<TermScores>)>>,
-    memo: Arc<Memo>,
+    /// The searcher's generation and the query's memo; none without a searcher.
+    memo: Option<(u64, Arc<Memo>)>,
 }
 
 /// Postings per block of a list (tantivy's compression block, not exported).
@@ -216,14 +221,17 @@ impl Weight for WordsWeight {
 impl WordsWeight {
     fn words_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<WordsScorer> {
         let scoring = self.words.iter().flatten().any(|(_, w)| w.is_some());
-        let key = reader.segment_id();
-        let known = self.memo.0.lock().ok().and_then(|m| m.get(&key).cloned());
+        let memo = self
+            .memo
+            .as_ref()
+            .map(|(generation, memo)| ((*generation, reader.segment_id()), memo));
+        let known = memo.and_then(|(key, memo)| memo.0.lock().ok()?.get(&key).cloned());
         let matches = match known {
             Some(m) if !scoring || (m.scores.is_some() && boost == 1.0) => m,
             _ => {
                 let m = Arc::new(self.matches(reader, scoring, boost)?);
-                if boost == 1.0 {
-                    if let Ok(mut memo) = self.memo.0.lock() {
+                if let Some((key, memo)) = memo.filter(|_| boost == 1.0) {
+                    if let Ok(mut memo) = memo.0.lock() {
                         memo.insert(key, m.clone());
                     }
                 }
@@ -562,6 +570,28 @@ mod tests {
                 y.sort();
                 assert_eq!(x, y, "{q} {occur:?} tag:trade");
             }
+        }
+    }
+
+    #[test]
+    fn a_query_kept_across_a_commit_scores_with_the_new_statistics() {
+        let index = index();
+        let (ours, theirs) = both(&index, "steel quotas");
+        let before = scored(&index.searcher(), ours.as_ref());
+        let more = from_json(serde_json::json!({"id": "x1", "title": "steel", "body": "quotas"}));
+        let op = index.upsert_op(&more).expect("op");
+        index
+            .writer()
+            .apply_blocking(vec![op], true)
+            .expect("write");
+        let searcher = index.searcher();
+        let (a, b) = (
+            scored(&searcher, ours.as_ref()),
+            scored(&searcher, theirs.as_ref()),
+        );
+        assert_eq!(a.len(), before.len() + 1);
+        for (addr, score) in &b {
+            assert!((a[addr] - score).abs() <= 1e-4 * score.abs().max(1.0));
         }
     }
 
