@@ -14,7 +14,8 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::index::SegmentId;
 use tantivy::{Searcher, SegmentReader};
 
-type Key = (SegmentId, u32, String);
+/// Segment, its deleted count (`None`: valid whatever is deleted), what was computed.
+type Key = (SegmentId, Option<u32>, String);
 
 /// Per-segment results, keyed by what was computed (a string chosen by the caller).
 #[derive(Default)]
@@ -23,7 +24,8 @@ pub struct SegmentMemo {
 }
 
 impl SegmentMemo {
-    /// The result `what` for `segment`, computed by `compute` unless remembered.
+    /// The result `what` over the live documents of `segment`, computed by `compute` unless
+    /// remembered.
     pub fn get_or_compute<T: Any + Send + Sync>(
         &self,
         searcher: &Searcher,
@@ -33,9 +35,31 @@ impl SegmentMemo {
     ) -> tantivy::Result<Arc<T>> {
         let key = (
             segment.segment_id(),
-            segment.num_deleted_docs(),
+            Some(segment.num_deleted_docs()),
             what.to_string(),
         );
+        self.get_or_insert(searcher, key, compute)
+    }
+
+    /// The result `what` of `segment` whatever is deleted (from its dictionaries, say),
+    /// computed by `compute` unless remembered: valid while the segment lives.
+    pub fn get_or_compute_for_segment<T: Any + Send + Sync>(
+        &self,
+        searcher: &Searcher,
+        segment: &SegmentReader,
+        what: &str,
+        compute: impl FnOnce() -> tantivy::Result<T>,
+    ) -> tantivy::Result<Arc<T>> {
+        let key = (segment.segment_id(), None, what.to_string());
+        self.get_or_insert(searcher, key, compute)
+    }
+
+    fn get_or_insert<T: Any + Send + Sync>(
+        &self,
+        searcher: &Searcher,
+        key: Key,
+        compute: impl FnOnce() -> tantivy::Result<T>,
+    ) -> tantivy::Result<Arc<T>> {
         let cached = self.lock().get(&key).cloned();
         if let Some(hit) = cached.and_then(|v| v.downcast::<T>().ok()) {
             return Ok(hit);
@@ -51,7 +75,10 @@ impl SegmentMemo {
             .iter()
             .map(|r| (r.segment_id(), r.num_deleted_docs()))
             .collect();
-        entries.retain(|(id, deleted, _), _| live.contains(&(*id, *deleted)));
+        entries.retain(|(id, deleted, _), _| match deleted {
+            Some(deleted) => live.contains(&(*id, *deleted)),
+            None => live.iter().any(|(live_id, _)| live_id == id),
+        });
         entries.insert(key, value.clone());
         Ok(value)
     }

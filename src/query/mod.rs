@@ -215,7 +215,8 @@ pub fn run_search(
         Vec::new()
     } else {
         shared.clone()
-    });
+    })
+    .with_terms(index.segment_memo(), &searcher);
 
     let sort = match req.sort {
         Sort::Relevance if req.q.trim().is_empty() => Sort::Newest,
@@ -301,7 +302,8 @@ pub fn run_search(
         );
         let raw = searcher.search(
             q.as_ref(),
-            &facets::FacetsCollector::new(vec![spec.clone()]),
+            &facets::FacetsCollector::new(vec![spec.clone()])
+                .with_terms(index.segment_memo(), &searcher),
         )?;
         let raw = raw.into_iter().next().unwrap_or_default();
         facet_map.insert(spec.key(), facets::finish(spec, raw, req.facet_limit));
