@@ -5,7 +5,7 @@
 use std::ops::Bound;
 
 use chrono::{DateTime, Utc};
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
@@ -95,7 +95,11 @@ impl Filters {
                     ))
                 }
             };
-            out.push((Occur::Must, q));
+            // Filters narrow, they do not rank: as Must clauses they added a constant per
+            // matched value to the score (so more to an article matching two tags of
+            // `tag=a,b`), and searches for plain words leave them out of the score too.
+            let filter: Box<dyn Query> = Box::new(ConstScoreQuery::new(q, 0.0));
+            out.push((Occur::Must, filter));
         }
         out
     }

@@ -599,6 +599,11 @@ pub(crate) fn with_filters(
     if clauses.is_empty() {
         return text;
     }
+    if let Some(words) = text.as_any().downcast_ref::<words::WordsQuery>() {
+        if clauses.iter().all(|(occur, _)| *occur == Occur::Must) {
+            return Box::new(words.filtered(clauses.into_iter().map(|(_, q)| q).collect()));
+        }
+    }
     let mut all = clauses;
     if text.as_any().downcast_ref::<AllQuery>().is_none() {
         all.push((Occur::Must, text));

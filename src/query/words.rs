@@ -19,7 +19,7 @@ use tantivy::postings::BlockSegmentPostings;
 use tantivy::query::{Bm25Weight, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
+use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, Term, TERMINATED};
 
 use crate::config::SearchConfig;
 use crate::index::Fields;
@@ -28,7 +28,7 @@ use crate::index::Fields;
 const OPERATORS: [&str; 5] = ["AND", "OR", "NOT", "IN", "TO"];
 
 /// A conjunction of words, each a disjunction of its term in the text fields.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct WordsQuery {
     /// Per word, its term in each text field with the field's boost.
     words: Vec<Vec<(Term, Score)>>,
@@ -37,6 +37,8 @@ pub struct WordsQuery {
     /// disjunctive facet with other filters). Scores are kept as the first scoring run
     /// computed them, with its statistics provider (the searcher, in every search).
     memo: Arc<Memo>,
+    /// Filters every match must also pass (they narrow, they do not score).
+    filters: Vec<Box<dyn Query>>,
 }
 
 #[derive(Default)]
@@ -102,7 +104,40 @@ impl WordsQuery {
         (words.len() > 1).then(|| WordsQuery {
             words,
             memo: Arc::default(),
+            filters: Vec::new(),
         })
+    }
+}
+
+impl Clone for WordsQuery {
+    fn clone(&self) -> Self {
+        WordsQuery {
+            words: self.words.clone(),
+            memo: self.memo.clone(),
+            filters: self.filters.iter().map(|f| f.box_clone()).collect(),
+        }
+    }
+}
+
+impl WordsQuery {
+    /// The same words, matching only what also passes every one of `filters`.
+    ///
+    /// A conjunction of the words and the filters visited each match twice, once to seek it in
+    /// the filters and once to score it; here the filters clear the bits of what they reject
+    /// before anything is scored (two words and a date range: a third of the matches are
+    /// scored). Filters do not add to the score.
+    pub fn filtered(&self, filters: Vec<Box<dyn Query>>) -> WordsQuery {
+        WordsQuery {
+            words: self.words.clone(),
+            // Other matches than the unfiltered query's: their own memo.
+            memo: Arc::default(),
+            filters: self
+                .filters
+                .iter()
+                .map(|f| f.box_clone())
+                .chain(filters)
+                .collect(),
+        }
     }
 }
 
@@ -111,6 +146,15 @@ impl Query for WordsQuery {
         let generation = enable_scoring
             .searcher()
             .map(|s| s.generation().generation_id());
+        let unscored = match enable_scoring.searcher() {
+            Some(searcher) => EnableScoring::disabled_from_searcher(searcher),
+            None => EnableScoring::disabled_from_schema(enable_scoring.schema()),
+        };
+        let filters = self
+            .filters
+            .iter()
+            .map(|f| f.weight(unscored))
+            .collect::<tantivy::Result<Vec<_>>>()?;
         let words = match enable_scoring {
             EnableScoring::Enabled {
                 statistics_provider,
@@ -144,6 +188,7 @@ impl Query for WordsQuery {
         Ok(Box::new(WordsWeight {
             words,
             memo: generation.map(|g| (g, self.memo.clone())),
+            filters,
         }))
     }
 
@@ -159,6 +204,7 @@ struct WordsWeight {
     words: Vec<Vec<(Term, Option<TermScores>)>>,
     /// The searcher's generation and the query's memo; none without a searcher.
     memo: Option<(u64, Arc<Memo>)>,
+    filters: Vec<Box<dyn Weight>>,
 }
 
 /// Postings per block of a list (tantivy's compression block, not exported).
@@ -328,7 +374,21 @@ impl WordsWeight {
                 }
             });
         }
-        let bits = matching.unwrap_or_default();
+        let mut bits = matching.unwrap_or_default();
+        for filter in &self.filters {
+            let mut passing = filter.scorer(reader, 1.0)?;
+            for (i, slot) in bits.iter_mut().enumerate() {
+                let mut rest = *slot;
+                while rest != 0 {
+                    let bit = rest.trailing_zeros();
+                    // Strictly increasing targets, as seek_danger requires.
+                    if passing.seek_danger(i as DocId * 64 + bit) != SeekDangerResult::Found {
+                        *slot &= !(1 << bit);
+                    }
+                    rest &= rest - 1;
+                }
+            }
+        }
         let mut ranks = Vec::with_capacity(slots + 1);
         let mut total = 0u32;
         for slot in &bits {
@@ -527,6 +587,7 @@ mod tests {
                         "summary": format!("{} summary", words(n + 1, n % 4)),
                         "body": format!("{} filler words here", words(n + 2, n % 9)),
                         "tags": [if n % 2 == 0 { "trade" } else { "metals" }],
+                        "published_at": format!("2024-01-{:02}T00:00:00Z", 1 + n % 28),
                     }));
                     index.upsert_op(&article).expect("op")
                 })
@@ -631,6 +692,60 @@ mod tests {
                 x.sort();
                 y.sort();
                 assert_eq!(x, y, "{q} {occur:?} tag:trade");
+            }
+        }
+    }
+
+    #[test]
+    fn filtered_words_find_and_score_what_the_conjunction_does() {
+        use crate::query::{with_filters, Filters};
+        let index = index();
+        let searcher = index.searcher();
+        let date = |d: &str| Some(d.parse().expect("date"));
+        let cases = [
+            Filters {
+                tag: vec!["trade".into()],
+                ..Filters::default()
+            },
+            Filters {
+                from: date("2024-01-05T00:00:00Z"),
+                to: date("2024-01-17T00:00:00Z"),
+                ..Filters::default()
+            },
+            Filters {
+                tag: vec!["trade".into(), "metals".into()],
+                to: date("2024-01-09T00:00:00Z"),
+                ..Filters::default()
+            },
+        ];
+        for q in ["tariff steel", "china ports tariff steel"] {
+            for filters in &cases {
+                let (words, parsed) = both(&index, q);
+                let clauses = || filters.clauses(index.fields(), None);
+                let ours = with_filters(words, clauses());
+                assert!(ours.as_any().downcast_ref::<WordsQuery>().is_some());
+                let theirs = with_filters(parsed, clauses());
+                let label = format!("{q} {filters:?}");
+                let count = searcher.search(ours.as_ref(), &Count).expect("count");
+                assert_eq!(
+                    count,
+                    searcher.search(theirs.as_ref(), &Count).expect("count")
+                );
+                assert!(count > 0, "{label} matches something");
+                let (a, b) = (
+                    scored(&searcher, ours.as_ref()),
+                    scored(&searcher, theirs.as_ref()),
+                );
+                assert_eq!(a.len(), b.len(), "{label}");
+                for (addr, score) in &b {
+                    let mine = a.get(addr).unwrap_or_else(|| panic!("{label}: {addr:?}"));
+                    assert!(
+                        (mine - score).abs() <= 1e-4 * score.abs().max(1.0),
+                        "{label}"
+                    );
+                }
+                let docs = |q: &dyn Query| searcher.search(q, &DocSetCollector).expect("docs");
+                assert_eq!(docs(ours.as_ref()), docs(theirs.as_ref()), "{label}");
             }
         }
     }
