@@ -353,3 +353,35 @@ impl BulkIndexer {
         Ok(self.added)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    /// The vendored tantivy and tantivy-fst start their term table and FST registry small
+    /// and grow them (vendor/README.md): a segment of many distinct terms must still find
+    /// every one of them, with its exact document frequency.
+    #[test]
+    fn a_segment_of_many_distinct_terms_finds_each_of_them() {
+        let index = NewsIndex::create_in_ram(&Config::default().writer).expect("index");
+        let word = |n: usize| format!("zq{n}");
+        let ops = (0..300)
+            .map(|a| {
+                let body: Vec<String> = (0..100).map(|k| word(a * 100 + k)).collect();
+                let article = test_support::article(&format!("m{a}"), &body.join(" "));
+                index.upsert_op(&article).expect("op")
+            })
+            .collect();
+        index.writer().apply_blocking(ops, true).expect("write");
+        let searcher = index.searcher();
+        assert_eq!(searcher.segment_readers().len(), 1);
+        let body = index.fields().body;
+        for n in 0..30_000 {
+            let term = tantivy::Term::from_field_text(body, &word(n));
+            assert_eq!(searcher.doc_freq(&term).expect("df"), 1, "{}", word(n));
+        }
+        let absent = tantivy::Term::from_field_text(body, "zq30000");
+        assert_eq!(searcher.doc_freq(&absent).expect("df"), 0);
+    }
+}
