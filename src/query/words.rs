@@ -751,6 +751,30 @@ mod tests {
     }
 
     #[test]
+    fn filters_narrow_without_changing_scores() {
+        use crate::query::{with_filters, Filters};
+        let index = index();
+        let searcher = index.searcher();
+        let cfg = Config::default().search;
+        let filters = Filters {
+            tag: vec!["trade".into(), "metals".into()],
+            to: Some("2024-01-20T00:00:00Z".parse().expect("date")),
+            ..Filters::default()
+        };
+        // Plain words (the words path) and a phrase (the parser's path).
+        for q in ["tariff steel", "\"tariff steel\""] {
+            let text = text::text_query(index.index(), index.fields(), &cfg, q);
+            let all = scored(&searcher, text.as_ref());
+            let narrowed = with_filters(text, filters.clauses(index.fields(), None));
+            let some = scored(&searcher, narrowed.as_ref());
+            assert!(!some.is_empty() && some.len() < all.len(), "{q}");
+            for (addr, score) in some {
+                assert_eq!(score, all[&addr], "{q}");
+            }
+        }
+    }
+
+    #[test]
     fn a_query_kept_across_a_commit_scores_with_the_new_statistics() {
         let index = index();
         let (ours, theirs) = both(&index, "steel quotas");
