@@ -349,8 +349,29 @@ impl WordsWeight {
         boost: Score,
     ) -> tantivy::Result<Matches> {
         let slots = (reader.max_doc() as usize).div_ceil(64);
+        // Rarest word first, and none at all when a word is absent from the segment: a typo
+        // (`oil prcies`) made the exact tier read every list of `oil` for nothing.
+        let mut order = Vec::with_capacity(self.words.len());
+        for (i, word) in self.words.iter().enumerate() {
+            let mut postings = 0u64;
+            for (term, _) in word {
+                let info = reader.inverted_index(term.field())?.get_term_info(term)?;
+                postings += info.map_or(0, |info| u64::from(info.doc_freq));
+            }
+            order.push((postings, i));
+        }
+        order.sort_unstable();
+        if order.first().is_some_and(|&(postings, _)| postings == 0) {
+            order.clear();
+        }
         let mut matching: Option<Vec<u64>> = None;
-        for word in &self.words {
+        for word in order.iter().map(|&(_, i)| &self.words[i]) {
+            if matching
+                .as_ref()
+                .is_some_and(|m| m.iter().all(|&slot| slot == 0))
+            {
+                break;
+            }
             let mut bits = vec![0u64; slots];
             for (term, _) in word {
                 let Some(mut postings) = block_postings(reader, term, IndexRecordOption::Basic)?
