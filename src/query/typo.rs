@@ -60,7 +60,7 @@ pub fn plain_words(q: &str) -> Option<Vec<&str>> {
 }
 
 /// Single token of `text` under `analyzer`, if it is exactly one.
-fn single_token(analyzer: &mut TextAnalyzer, text: &str) -> Option<String> {
+pub(crate) fn single_token(analyzer: &mut TextAnalyzer, text: &str) -> Option<String> {
     let mut stream = analyzer.token_stream(text);
     let mut out = None;
     while stream.advance() {

@@ -61,9 +61,9 @@ struct Matches {
 }
 
 impl WordsQuery {
-    /// The query for `q` when it is two or more plain words: words of letters and digits only, none an
-    /// operator, each one token under `analyzer` (a word the analyzer splits, drops or that
-    /// the grammar reads otherwise goes to the parser, which handles every case).
+    /// The query for `q` when it is two or more plain words: words of letters and digits
+    /// only, none an operator, each one token under `analyzer` (a word the analyzer splits,
+    /// drops or that the grammar reads otherwise goes to the parser, which handles every case).
     pub fn parse(
         q: &str,
         analyzer: &mut TextAnalyzer,
@@ -75,15 +75,7 @@ impl WordsQuery {
             if OPERATORS.contains(&word) || !word.chars().all(char::is_alphanumeric) {
                 return None;
             }
-            let mut stream = analyzer.token_stream(word);
-            let mut token = None;
-            while stream.advance() {
-                if token.is_some() {
-                    return None;
-                }
-                token = Some(stream.token().text.clone());
-            }
-            let token = token?;
+            let token = super::typo::single_token(analyzer, word)?;
             // A word written again the same way counts once, as in the parser's query.
             if seen.contains(&word) {
                 continue;
