@@ -6,10 +6,11 @@
 //! document at a time: the conjunction seeks each union, and a union refills its window at
 //! every far seek, which made two common words cost 2.3 ms per million articles just to count.
 //! Here each segment is read list at a time instead: every word's three postings lists set
-//! bits in one bitset per word, the bitsets are intersected word by word (so counting is a
-//! popcount), and only when scores are wanted are the lists read a second time, with term
-//! frequencies, adding each posting's score to its matching document's slot. Memory per
-//! segment: one bit per document and word, one `f32` per matching document.
+//! bits in one bitset per word, the bitsets are intersected word by word, rarest first (so
+//! counting is a popcount), the search's filters clear the bits of what they reject, and only
+//! then, when scores are wanted, are the lists read a second time, with term frequencies,
+//! adding each matching posting's score to its document's slot. Memory per segment: one bit
+//! per document and word, one `f32` per matching document.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
