@@ -3,6 +3,7 @@
 //! `published_at` calendar histogram (counted per UTC day, then folded into ISO weeks, months
 //! or years, which tantivy's fixed-interval histogram cannot do).
 
+use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
@@ -130,7 +131,7 @@ const MAX_KEPT_TERMS: usize = 200_000;
 /// Naming the values a search counted read the column's dictionary, whose blocks are
 /// compressed: 0.3 ms per segment and search for authors, tags and places at 1M articles,
 /// decompressing the same blocks every time.
-pub struct Terms(Vec<Box<str>>);
+pub struct Terms(Vec<Arc<str>>);
 
 impl Terms {
     fn read(column: &StrColumn) -> tantivy::Result<Terms> {
@@ -155,7 +156,9 @@ impl Terms {
 pub struct RawCounts {
     // Fx rather than SipHash: these maps are filled and merged per segment in every search
     // with facets (5% of one with three), and their keys come from the index, not the caller.
-    values: FxHashMap<String, u64>,
+    /// Shared strings: most come from a segment's [`Terms`], so naming and merging them
+    /// allocates nothing per value.
+    values: FxHashMap<Arc<str>, u64>,
     days: FxHashMap<i64, u64>,
 }
 
@@ -284,8 +287,17 @@ impl Collector for FacetsCollector<'_> {
     }
 
     fn merge_fruits(&self, segments: Vec<Vec<RawCounts>>) -> tantivy::Result<Vec<RawCounts>> {
-        let mut merged: Vec<RawCounts> = self.specs.iter().map(|_| RawCounts::default()).collect();
-        for seg in segments {
+        // Merged on the searching thread after the segments: it is on every faceted search's
+        // critical path, so the largest segment's maps are kept and the others added to them.
+        let mut segments = segments;
+        segments.sort_by_key(|seg| {
+            std::cmp::Reverse(seg.iter().map(|r| r.values.len()).sum::<usize>())
+        });
+        let mut rest = segments.into_iter();
+        let mut merged: Vec<RawCounts> = rest
+            .next()
+            .unwrap_or_else(|| self.specs.iter().map(|_| RawCounts::default()).collect());
+        for seg in rest {
             for (into, from) in merged.iter_mut().zip(seg) {
                 for (k, v) in from.values {
                     *into.values.entry(k).or_default() += v;
@@ -348,7 +360,7 @@ impl SegmentCollector for FacetsSegmentCollector {
                     } => {
                         for (i, &n) in counts.iter().enumerate().filter(|(_, &n)| n > 0) {
                             if let Some(value) = terms.0.get(range.start as usize + i) {
-                                raw.values.insert(value.to_string(), u64::from(n));
+                                raw.values.insert(value.clone(), u64::from(n));
                             }
                         }
                     }
@@ -371,7 +383,7 @@ impl SegmentCollector for FacetsSegmentCollector {
                             let Some(&ord) = next.next() else { return };
                             if let Ok(value) = std::str::from_utf8(bytes) {
                                 let n = counts[(ord - range.start) as usize];
-                                raw.values.insert(value.to_string(), u64::from(n));
+                                raw.values.insert(Arc::from(value), u64::from(n));
                             }
                         });
                     }
@@ -415,43 +427,56 @@ pub fn finish(spec: &FacetSpec, raw: RawCounts, limit: usize) -> Vec<FacetValue>
     match spec {
         FacetSpec::PublishedAt(interval) => histogram(*interval, &raw.days),
         FacetSpec::Entities(wanted) => {
-            let mut out: Vec<FacetValue> = raw
+            // Only the values shown are turned into answers (an entity facet may count
+            // thousands); ties by name, then type.
+            let mut kept: Vec<(u64, &str, &str)> = raw
                 .values
-                .into_iter()
-                .filter_map(|(key, count)| {
+                .iter()
+                .filter_map(|(key, &count)| {
                     let (t, name) = key.split_once(TYPE_SEPARATOR)?;
-                    if wanted.as_deref().is_some_and(|w| w != t) {
-                        return None;
-                    }
-                    Some(FacetValue {
-                        value: name.to_string(),
-                        count,
-                        entity_type: Some(t.to_string()),
-                    })
+                    let wanted_type = wanted.as_deref().is_none_or(|w| w == t);
+                    wanted_type.then_some((count, name, t))
                 })
                 .collect();
-            top(&mut out, limit);
-            out
+            top(&mut kept, limit, |a, b| {
+                (Reverse(a.0), a.1, a.2).cmp(&(Reverse(b.0), b.1, b.2))
+            });
+            kept.into_iter()
+                .map(|(count, name, t)| FacetValue {
+                    value: name.to_string(),
+                    count,
+                    entity_type: Some(t.to_string()),
+                })
+                .collect()
         }
         _ => {
-            let mut out: Vec<FacetValue> = raw
-                .values
-                .into_iter()
+            let mut kept: Vec<(Arc<str>, u64)> = raw.values.into_iter().collect();
+            top(&mut kept, limit, |a, b| {
+                (Reverse(a.1), &a.0).cmp(&(Reverse(b.1), &b.0))
+            });
+            kept.into_iter()
                 .map(|(value, count)| FacetValue {
-                    value,
+                    value: value.to_string(),
                     count,
                     entity_type: None,
                 })
-                .collect();
-            top(&mut out, limit);
-            out
+                .collect()
         }
     }
 }
 
-fn top(values: &mut Vec<FacetValue>, limit: usize) {
-    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-    values.truncate(limit);
+/// The first `limit` of `values` in `order`, in that order: a selection, then a
+/// sort of what was selected, instead of sorting them all.
+fn top<T>(values: &mut Vec<T>, limit: usize, order: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    if limit == 0 {
+        values.clear();
+        return;
+    }
+    if values.len() > limit {
+        values.select_nth_unstable_by(limit - 1, &order);
+        values.truncate(limit);
+    }
+    values.sort_unstable_by(order);
 }
 
 fn histogram(interval: HistogramInterval, days: &FxHashMap<i64, u64>) -> Vec<FacetValue> {
