@@ -115,6 +115,11 @@ impl<'a> FacetsCollector<'a> {
         FacetsCollector { specs, memo: None }
     }
 
+    /// Whether there is nothing to count.
+    pub fn is_empty(&self) -> bool {
+        self.specs.is_empty()
+    }
+
     /// Names the counted values from [`Terms`] kept in `memo` while a segment lives, rather
     /// than from the column's dictionary at every search.
     pub fn with_terms(mut self, memo: &'a SegmentMemo, searcher: &'a Searcher) -> Self {

@@ -256,15 +256,15 @@ pub fn run_search(
     } else if whole_index && want == 0 {
         (None, every, Vec::new())
     } else if want > 0 && tiers.len() == 1 && req.after.is_none() {
-        let (c, t, f) = searcher.search(
-            main.as_ref(),
-            &(
-                rank::top_collector(first_fetch, key),
-                Count,
-                shared_collector,
-            ),
-        )?;
-        (Some(c), t, f)
+        let top = rank::top_collector(first_fetch, key);
+        // Without facets, no third collector to call for every match.
+        if shared_collector.is_empty() {
+            let (c, t) = searcher.search(main.as_ref(), &(top, Count))?;
+            (Some(c), t, Vec::new())
+        } else {
+            let (c, t, f) = searcher.search(main.as_ref(), &(top, Count, shared_collector))?;
+            (Some(c), t, f)
+        }
     } else {
         let (t, f) = searcher.search(main.as_ref(), &(Count, shared_collector))?;
         (None, t, f)
