@@ -263,17 +263,10 @@ impl Weight for WordsWeight {
         reader: &SegmentReader,
         callback: &mut dyn FnMut(DocId, Score),
     ) -> tantivy::Result<()> {
-        let matches = self.words_scorer(reader, 1.0)?.matches;
+        let matches = self.segment_matches(reader, 1.0)?;
         let scores = matches.scores.as_deref().unwrap_or(&[]);
-        let mut place = 0;
-        for (i, &slot) in matches.bits.iter().enumerate() {
-            let mut rest = slot;
-            while rest != 0 {
-                let doc = i as DocId * 64 + rest.trailing_zeros();
-                callback(doc, scores.get(place).copied().unwrap_or(0.0));
-                place += 1;
-                rest &= rest - 1;
-            }
+        for (place, doc) in docs_of(&matches.bits).enumerate() {
+            callback(doc, scores.get(place).copied().unwrap_or(0.0));
         }
         Ok(())
     }
@@ -283,15 +276,11 @@ impl Weight for WordsWeight {
         reader: &SegmentReader,
         callback: &mut dyn FnMut(&[DocId]),
     ) -> tantivy::Result<()> {
-        let matches = self.words_scorer(reader, 1.0)?.matches;
+        let matches = self.segment_matches(reader, 1.0)?;
         let mut buffer = Vec::with_capacity(BUFFER);
-        for (i, &slot) in matches.bits.iter().enumerate() {
-            let mut rest = slot;
-            while rest != 0 {
-                buffer.push(i as DocId * 64 + rest.trailing_zeros());
-                rest &= rest - 1;
-            }
-            if buffer.len() + 64 > BUFFER {
+        for doc in docs_of(&matches.bits) {
+            buffer.push(doc);
+            if buffer.len() == BUFFER {
                 callback(&buffer);
                 buffer.clear();
             }
@@ -303,36 +292,56 @@ impl Weight for WordsWeight {
     }
 }
 
+/// The documents whose bits are set, in order.
+fn docs_of(bits: &[u64]) -> impl Iterator<Item = DocId> + '_ {
+    bits.iter().enumerate().flat_map(|(i, &slot)| {
+        let mut rest = slot;
+        std::iter::from_fn(move || {
+            (rest != 0).then(|| {
+                let doc = i as DocId * 64 + rest.trailing_zeros();
+                rest &= rest - 1;
+                doc
+            })
+        })
+    })
+}
+
 /// Documents handed over at once to a collector that does not score.
 const BUFFER: usize = 1024;
 
 impl WordsWeight {
     fn words_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<WordsScorer> {
+        let mut scorer = WordsScorer {
+            matches: self.segment_matches(reader, boost)?,
+            doc: 0,
+            place: 0,
+        };
+        scorer.doc = scorer.next_match(0);
+        Ok(scorer)
+    }
+
+    /// What the segment matches, from the memo when this search already computed it.
+    fn segment_matches(
+        &self,
+        reader: &SegmentReader,
+        boost: Score,
+    ) -> tantivy::Result<Arc<Matches>> {
         let scoring = self.words.iter().flatten().any(|(_, w)| w.is_some());
         let memo = self
             .memo
             .as_ref()
             .map(|(generation, memo)| ((*generation, reader.segment_id()), memo));
         let known = memo.and_then(|(key, memo)| memo.0.lock().ok()?.get(&key).cloned());
-        let matches = match known {
-            Some(m) if !scoring || (m.scores.is_some() && boost == 1.0) => m,
-            _ => {
-                let m = Arc::new(self.matches(reader, scoring, boost)?);
-                if let Some((key, memo)) = memo.filter(|_| boost == 1.0) {
-                    if let Ok(mut memo) = memo.0.lock() {
-                        memo.insert(key, m.clone());
-                    }
-                }
-                m
+        if let Some(m) = known.filter(|m| !scoring || (m.scores.is_some() && boost == 1.0)) {
+            return Ok(m);
+        }
+        let m = Arc::new(self.matches(reader, scoring, boost)?);
+        if let Some((key, memo)) = memo.filter(|_| boost == 1.0) {
+            if let Ok(mut memo) = memo.0.lock() {
+                memo.insert(key, m.clone());
             }
-        };
-        let mut scorer = WordsScorer {
-            matches,
-            doc: 0,
-            place: 0,
-        };
-        scorer.doc = scorer.next_match(0);
-        Ok(scorer)
+        }
+        Ok(m)
     }
 
     fn matches(
@@ -460,7 +469,6 @@ impl WordsWeight {
                 postings.advance();
             }
         }
-        scores.truncate(total as usize);
         Ok(scores)
     }
 }
