@@ -5,12 +5,11 @@
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
-
-use rustc_hash::FxHashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::TermOrdHit;
@@ -148,10 +147,11 @@ impl Terms {
         Ok(Terms(terms))
     }
 
-    /// The ordinals of values starting with `prefix` (they sort together).
-    fn prefixed(&self, prefix: &str, after_prefix: &str) -> Range<u64> {
-        let start = self.0.partition_point(|t| &**t < prefix);
-        let end = self.0.partition_point(|t| &**t < after_prefix);
+    /// The ordinals of one entity type's values (they sort together).
+    fn of_type(&self, entity_type: &str) -> Range<u64> {
+        let (first, past) = type_bounds(entity_type);
+        let start = self.0.partition_point(|t| **t < *first);
+        let end = self.0.partition_point(|t| **t < *past);
         start as u64..end.max(start) as u64
     }
 }
@@ -159,10 +159,10 @@ impl Terms {
 /// Raw counts of one facet: keyword values or days since the epoch.
 #[derive(Debug, Default, Clone)]
 pub struct RawCounts {
-    // Fx rather than SipHash: these maps are filled and merged per segment in every search
-    // with facets (5% of one with three), and their keys come from the index, not the caller.
     /// Shared strings: most come from a segment's [`Terms`], so naming and merging them
-    /// allocates nothing per value.
+    /// allocates nothing per value. Fx rather than SipHash: these maps are filled and merged
+    /// per segment in every search with facets (5% of one with three), and their keys come
+    /// from the index, not the caller.
     values: FxHashMap<Arc<str>, u64>,
     days: FxHashMap<i64, u64>,
 }
@@ -266,10 +266,7 @@ impl Collector for FacetsCollector<'_> {
                         _ => None,
                     };
                     let range = match (&column, spec, &terms) {
-                        (_, FacetSpec::Entities(Some(t)), Some(terms)) => terms.prefixed(
-                            &format!("{t}{TYPE_SEPARATOR}"),
-                            &format!("{t}{}", char::from(TYPE_SEPARATOR as u8 + 1)),
-                        ),
+                        (_, FacetSpec::Entities(Some(t)), Some(terms)) => terms.of_type(t),
                         (Some(c), FacetSpec::Entities(Some(t)), None) => type_ords(c, t)?,
                         _ => 0..num_terms,
                     };
@@ -291,13 +288,10 @@ impl Collector for FacetsCollector<'_> {
         false
     }
 
-    fn merge_fruits(&self, segments: Vec<Vec<RawCounts>>) -> tantivy::Result<Vec<RawCounts>> {
+    fn merge_fruits(&self, mut segments: Vec<Vec<RawCounts>>) -> tantivy::Result<Vec<RawCounts>> {
         // Merged on the searching thread after the segments: it is on every faceted search's
         // critical path, so the largest segment's maps are kept and the others added to them.
-        let mut segments = segments;
-        segments.sort_by_key(|seg| {
-            std::cmp::Reverse(seg.iter().map(|r| r.values.len()).sum::<usize>())
-        });
+        segments.sort_by_key(|seg| Reverse(seg.iter().map(|r| r.values.len()).sum::<usize>()));
         let mut rest = segments.into_iter();
         let mut merged: Vec<RawCounts> = rest
             .next()
@@ -411,19 +405,26 @@ impl SegmentCollector for FacetsSegmentCollector {
 
 /// The ordinals of one entity type's values (`type\u{1f}name` sorts them together).
 fn type_ords(column: &StrColumn, entity_type: &str) -> tantivy::Result<Range<u64>> {
-    let ord = |key: String| -> tantivy::Result<u64> {
+    let ord = |key: &str| -> tantivy::Result<u64> {
         Ok(
             match column.dictionary().term_ord_or_next(key.as_bytes())? {
                 TermOrdHit::Exact(o) | TermOrdHit::Next(o) => o,
             },
         )
     };
-    let start = ord(format!("{entity_type}{TYPE_SEPARATOR}"))?;
-    let end = ord(format!(
-        "{entity_type}{}",
-        char::from(TYPE_SEPARATOR as u8 + 1)
-    ))?;
+    let (first, past) = type_bounds(entity_type);
+    let start = ord(&first)?;
+    let end = ord(&past)?;
     Ok(start..end.max(start))
+}
+
+/// The keys an entity type's values lie in, `type\u{1f}name`: from the first possible one
+/// up to, not including, the first key past them.
+fn type_bounds(entity_type: &str) -> (String, String) {
+    (
+        format!("{entity_type}{TYPE_SEPARATOR}"),
+        format!("{entity_type}{}", char::from(TYPE_SEPARATOR as u8 + 1)),
+    )
 }
 
 /// Turns raw counts into the answer: most frequent first (ties by value) and at most `limit`
