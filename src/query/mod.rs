@@ -256,13 +256,19 @@ pub fn run_search(
     } else if whole_index && want == 0 {
         (None, every, Vec::new())
     } else if want > 0 && tiers.len() == 1 && req.after.is_none() {
-        let top = rank::top_collector(first_fetch, key);
-        // Without facets, no third collector to call for every match.
+        // Collecting the page with pruning and counting apart: plain words keep what they
+        // matched, so their count is free; one word is a union that block-max WAND prunes
+        // and that counts fast without scores. Anything else (a phrase, a conjunction with
+        // filters) would be run twice for little pruning: every match is visited once.
+        let count_apart = main.downcast_ref::<words::WordsQuery>().is_some()
+            || (req.filters == Filters::default() && text::is_one_word(index.index(), &req.q));
+        let top = rank::top_and_count_collector(first_fetch, key, count_apart);
+        // Without facets, no second collector to call for every match.
         if shared_collector.is_empty() {
-            let (c, t) = searcher.search(main.as_ref(), &(top, Count))?;
+            let (c, t) = searcher.search(main.as_ref(), &top)?;
             (Some(c), t, Vec::new())
         } else {
-            let (c, t, f) = searcher.search(main.as_ref(), &(top, Count, shared_collector))?;
+            let ((c, t), f) = searcher.search(main.as_ref(), &(top, shared_collector))?;
             (Some(c), t, f)
         }
     } else {

@@ -6,8 +6,10 @@ use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 
 use chrono::Utc;
+use tantivy::collector::SegmentCollector;
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentReader;
+use tantivy::query::Weight;
 use tantivy::{DocAddress, DocId, Score, Searcher};
 
 use super::Sort;
@@ -64,6 +66,22 @@ impl RankKey {
         matches!(self, RankKey::Relevance { .. })
     }
 
+    /// How many times its score a document's key can be at most, in a segment whose view
+    /// counts are `views`; `None` when the key does not follow the score (a date). The recency
+    /// factor is at most 1; the popularity factor is bounded by the segment's most viewed.
+    fn score_factor(&self, views: &Option<Column<u64>>) -> Option<f64> {
+        match *self {
+            RankKey::Newest | RankKey::Oldest => None,
+            RankKey::Relevance {
+                popularity_weight, ..
+            } if popularity_weight > 0.0 => {
+                let most = views.as_ref().map_or(0, |c| c.max_value());
+                Some(1.0 + popularity_weight * (1.0 + most as f64).ln())
+            }
+            RankKey::Relevance { .. } => Some(1.0),
+        }
+    }
+
     fn key(
         &self,
         doc: DocId,
@@ -110,6 +128,28 @@ pub fn top_collector(
     key: RankKey,
 ) -> impl tantivy::collector::Collector<Fruit = Vec<(f64, DocAddress)>> {
     top_after_collector(n, key, None)
+}
+
+/// The top `n` documents by `key` and the number of matches, in one search.
+///
+/// With `count_apart`, a relevance order is collected with pruning: the query skips what
+/// scores too low to enter the page (block-max WAND for a term union; for plain words, a
+/// comparison per match instead of a call), and the matches are counted apart, which is only
+/// cheap for a query that keeps them (plain words) or counts fast without scores (one word);
+/// without it, or sorted by date, every match is visited once, collected and counted.
+pub fn top_and_count_collector(
+    n: usize,
+    key: RankKey,
+    count_apart: bool,
+) -> impl tantivy::collector::Collector<Fruit = (Vec<(f64, DocAddress)>, usize)> {
+    TopAndCount {
+        top: TopByKey {
+            n: n.max(1),
+            key,
+            after: None,
+        },
+        count_apart,
+    }
 }
 
 /// A position in the order: documents strictly after it are collected.
@@ -167,6 +207,17 @@ impl tantivy::collector::Collector for TopByKey {
         self.key.is_score()
     }
 
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment_ord: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentTop> {
+        let mut top = self.for_segment(segment_ord, reader)?;
+        top.collect_from(weight, reader, None)?;
+        Ok(top.harvest())
+    }
+
     fn merge_fruits(&self, segments: Vec<SegmentTop>) -> tantivy::Result<Vec<(f64, DocAddress)>> {
         // Ids are resolved only to break ties between segments: resolving one reads (and may
         // decompress) a block of the id dictionary, which cost more than the search itself
@@ -205,6 +256,74 @@ impl tantivy::collector::Collector for TopByKey {
             .into_iter()
             .map(|(k, i, e)| (k, DocAddress::new(segments[i].segment_ord, e.doc)))
             .collect())
+    }
+}
+
+struct TopAndCount {
+    top: TopByKey,
+    count_apart: bool,
+}
+
+impl tantivy::collector::Collector for TopAndCount {
+    type Fruit = (Vec<(f64, DocAddress)>, usize);
+    type Child = CountedTop;
+
+    fn for_segment(&self, segment_ord: u32, seg: &SegmentReader) -> tantivy::Result<CountedTop> {
+        Ok(CountedTop {
+            top: self.top.for_segment(segment_ord, seg)?,
+            count: 0,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.top.requires_scoring()
+    }
+
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment_ord: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<(SegmentTop, usize)> {
+        let mut top = self.top.for_segment(segment_ord, reader)?;
+        let count = if self.count_apart && top.score_factor().is_some() {
+            top.collect_from(weight, reader, None)?;
+            weight.count(reader)? as usize
+        } else {
+            let mut count = 0;
+            top.collect_from(weight, reader, Some(&mut count))?;
+            count
+        };
+        Ok((top.harvest(), count))
+    }
+
+    fn merge_fruits(
+        &self,
+        segments: Vec<(SegmentTop, usize)>,
+    ) -> tantivy::Result<(Vec<(f64, DocAddress)>, usize)> {
+        let count = segments.iter().map(|(_, n)| n).sum();
+        let tops = segments.into_iter().map(|(top, _)| top).collect();
+        Ok((self.top.merge_fruits(tops)?, count))
+    }
+}
+
+/// [`TopAndCount`]'s segment collector, for when it is part of a tuple of collectors (then
+/// every match is visited: no pruning).
+struct CountedTop {
+    top: TopByKeySegment,
+    count: usize,
+}
+
+impl SegmentCollector for CountedTop {
+    type Fruit = (SegmentTop, usize);
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.count += 1;
+        self.top.collect(doc, score);
+    }
+
+    fn harvest(self) -> (SegmentTop, usize) {
+        (self.top.harvest(), self.count)
     }
 }
 
@@ -485,9 +604,67 @@ impl TopByKeySegment {
     fn id(&mut self, ord: u64) -> String {
         id_of(self.ids.as_ref(), ord, &mut self.buf)
     }
+
+    fn score_factor(&self) -> Option<f64> {
+        self.key.score_factor(&self.views)
+    }
+
+    /// The score a document must beat to be worth collecting: strictly below the one that
+    /// would tie the worst kept key, since a tie may still be won on the id.
+    fn threshold(&self, factor: f64) -> Score {
+        match self.heap.peek() {
+            Some(worst) if self.heap.len() >= self.n => ((worst.key / factor) as Score).next_down(),
+            _ => Score::MIN,
+        }
+    }
+
+    /// Collects the live matches of `weight` in the segment, counting every one into `count`
+    /// when asked; otherwise, for a key that follows the score, letting the query skip what
+    /// cannot enter the top.
+    fn collect_from(
+        &mut self,
+        weight: &dyn Weight,
+        reader: &SegmentReader,
+        count: Option<&mut usize>,
+    ) -> tantivy::Result<()> {
+        let alive = reader.alive_bitset();
+        let live = |doc| alive.is_none_or(|a| a.is_alive(doc));
+        match (count, self.score_factor()) {
+            (None, Some(factor)) => {
+                weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
+                    if live(doc) {
+                        self.collect(doc, score);
+                    }
+                    self.threshold(factor)
+                })
+            }
+            (count, _) => {
+                let mut n = 0;
+                if self.key.is_score() {
+                    weight.for_each(reader, &mut |doc, score| {
+                        if live(doc) {
+                            n += 1;
+                            self.collect(doc, score);
+                        }
+                    })?;
+                } else {
+                    weight.for_each_no_score(reader, &mut |docs| {
+                        for &doc in docs.iter().filter(|&&d| live(d)) {
+                            n += 1;
+                            self.collect(doc, 0.0);
+                        }
+                    })?;
+                }
+                if let Some(count) = count {
+                    *count = n;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
-impl tantivy::collector::SegmentCollector for TopByKeySegment {
+impl SegmentCollector for TopByKeySegment {
     type Fruit = SegmentTop;
 
     fn collect(&mut self, doc: DocId, score: Score) {
@@ -678,5 +855,66 @@ mod tests {
                 .id
         };
         assert!(all.iter().all(|h| store(h.1) != "a7"));
+    }
+
+    #[test]
+    fn pruned_pages_and_counts_are_what_visiting_every_match_finds() {
+        use crate::index::test_support::from_json;
+        use tantivy::collector::Count;
+        let index = NewsIndex::create_in_ram(&Config::default().writer).expect("index");
+        let words = ["tariff", "steel", "quota", "import"];
+        // Four segments; bodies of a few words repeat, so many scores tie and the ids decide.
+        for batch in 0..4 {
+            let ops = (0..60)
+                .map(|i| {
+                    let n = batch * 60 + i;
+                    let body = (0..=(n % 5))
+                        .map(|j| words[(n * 3 + j) % words.len()])
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let article = from_json(serde_json::json!({
+                        "id": format!("p{:03}", (n * 37) % 240), "title": "Trade", "body": body,
+                        "published_at": format!("2024-{:02}-{:02}T00:00:00Z", 1 + n % 12, 1 + n % 28),
+                        "views": (n * 7919) % 5000,
+                    }));
+                    index.upsert_op(&article).expect("op")
+                })
+                .collect::<Vec<_>>();
+            index.writer().apply_blocking(ops, true).expect("write");
+        }
+        index
+            .writer()
+            .apply_blocking(vec![WriteOp::Delete { id: "p005".into() }], true)
+            .expect("delete");
+        let searcher = index.searcher();
+        assert!(searcher.segment_readers().len() >= 2);
+        let mut cfg = Config::default().search;
+        let pure = RankKey::new(Sort::Relevance, &cfg, &searcher);
+        cfg.recency_half_life_days = 30.0;
+        let recent = RankKey::new(Sort::Relevance, &cfg, &searcher);
+        cfg.popularity_weight = 0.2;
+        let popular = RankKey::new(Sort::Relevance, &cfg, &searcher);
+        for q in ["tariff steel", "tariff", "\"steel quota\"", "tariff -steel"] {
+            let query = crate::query::text::text_query(index.index(), index.fields(), &cfg, q);
+            for key in [pure, recent, popular, RankKey::Newest] {
+                for n in [1, 3, 10, 300] {
+                    // A tuple of collectors visits every match: the reference.
+                    let every = searcher
+                        .search(query.as_ref(), &(top_collector(n, key), Count))
+                        .expect("search");
+                    assert!(every.1 > n.min(20), "{q}: {} matches", every.1);
+                    for apart in [true, false] {
+                        let ours = searcher
+                            .search(query.as_ref(), &top_and_count_collector(n, key, apart))
+                            .expect("search");
+                        assert_eq!(ours, every, "{q}, {key:?}, n = {n}, apart: {apart}");
+                    }
+                    let alone = searcher
+                        .search(query.as_ref(), &top_collector(n, key))
+                        .expect("search");
+                    assert_eq!(alone, every.0, "{q}, {key:?}, n = {n}, alone");
+                }
+            }
+        }
     }
 }

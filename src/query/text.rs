@@ -45,6 +45,15 @@ pub fn text_query(index: &Index, fields: &Fields, cfg: &SearchConfig, q: &str) -
     parser.parse_query_lenient(&words).0
 }
 
+/// Whether `q` is one plain word, which the parser makes a union of its term in the text
+/// fields.
+pub fn is_one_word(index: &Index, q: &str) -> bool {
+    index
+        .tokenizers()
+        .get(crate::index::schema::TEXT_ANALYZER)
+        .is_some_and(|mut a| super::words::is_one_word(q, &mut a))
+}
+
 pub fn parser(index: &Index, fields: &Fields, cfg: &SearchConfig) -> QueryParser {
     let mut parser = QueryParser::for_index(index, vec![fields.title, fields.summary, fields.body]);
     parser.set_conjunction_by_default();

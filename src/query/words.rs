@@ -71,18 +71,9 @@ impl WordsQuery {
         fields: &Fields,
         cfg: &SearchConfig,
     ) -> Option<WordsQuery> {
-        let (mut words, mut seen) = (Vec::new(), Vec::new());
-        for word in q.split_whitespace() {
-            if OPERATORS.contains(&word) || !word.chars().all(char::is_alphanumeric) {
-                return None;
-            }
-            let token = super::typo::single_token(analyzer, word)?;
-            // A word written again the same way counts once, as in the parser's query.
-            if seen.contains(&word) {
-                continue;
-            }
-            seen.push(word);
-            words.push(
+        let words: Vec<Vec<(Term, Score)>> = plain_tokens(q, analyzer)?
+            .into_iter()
+            .map(|token| {
                 [
                     (fields.title, cfg.title_boost),
                     (fields.summary, cfg.summary_boost),
@@ -90,9 +81,9 @@ impl WordsQuery {
                 ]
                 .into_iter()
                 .map(|(field, boost)| (Term::from_field_text(field, &token), boost))
-                .collect(),
-            );
-        }
+                .collect()
+            })
+            .collect();
         // One word is a plain union of three lists, which tantivy already runs well.
         (words.len() > 1).then(|| WordsQuery {
             words,
@@ -100,6 +91,28 @@ impl WordsQuery {
             filters: Vec::new(),
         })
     }
+}
+
+/// Whether `q` is a single plain word (the parser makes it a union of its three lists).
+pub fn is_one_word(q: &str, analyzer: &mut TextAnalyzer) -> bool {
+    q.split_whitespace().count() == 1 && plain_tokens(q, analyzer).is_some()
+}
+
+/// The tokens of `q`'s words when all are plain, a word written again the same way once (as
+/// in the parser's query).
+fn plain_tokens(q: &str, analyzer: &mut TextAnalyzer) -> Option<Vec<String>> {
+    let (mut tokens, mut seen) = (Vec::new(), Vec::new());
+    for word in q.split_whitespace() {
+        if OPERATORS.contains(&word) || !word.chars().all(char::is_alphanumeric) {
+            return None;
+        }
+        let token = super::typo::single_token(analyzer, word)?;
+        if !seen.contains(&word) {
+            seen.push(word);
+            tokens.push(token);
+        }
+    }
+    Some(tokens)
 }
 
 impl Clone for WordsQuery {
@@ -267,6 +280,37 @@ impl Weight for WordsWeight {
         let scores = matches.scores.as_deref().unwrap_or(&[]);
         for (place, doc) in docs_of(&matches.bits).enumerate() {
             callback(doc, scores.get(place).copied().unwrap_or(0.0));
+        }
+        Ok(())
+    }
+
+    // The page of a relevance order: a comparison per match, a call only for what enters it.
+    fn for_each_pruning(
+        &self,
+        mut threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<()> {
+        let matches = self.segment_matches(reader, 1.0)?;
+        let Some(scores) = matches.scores.as_deref() else {
+            return self.for_each(reader, &mut |doc, score| {
+                callback(doc, score);
+            });
+        };
+        for (i, &slot) in matches.bits.iter().enumerate() {
+            let first = matches.ranks[i] as usize;
+            let slot_scores = &scores[first..first + slot.count_ones() as usize];
+            if slot_scores.iter().all(|&s| s <= threshold) {
+                continue;
+            }
+            let mut rest = slot;
+            for &score in slot_scores {
+                let doc = i as DocId * 64 + rest.trailing_zeros();
+                rest &= rest - 1;
+                if score > threshold {
+                    threshold = callback(doc, score);
+                }
+            }
         }
         Ok(())
     }
