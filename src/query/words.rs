@@ -5,12 +5,13 @@
 //! The parser's query is a conjunction of one three-field union per word. tantivy runs it
 //! document at a time: the conjunction seeks each union, and a union refills its window at
 //! every far seek, which made two common words cost 2.3 ms per million articles just to count.
-//! Here each segment is read list at a time instead: every word's three postings lists set
-//! bits in one bitset per word, the bitsets are intersected word by word, rarest first (so
-//! counting is a popcount), the search's filters clear the bits of what they reject, and only
-//! then, when scores are wanted, are the lists read a second time, with term frequencies,
-//! adding each matching posting's score to its document's slot. Memory per segment: one bit
-//! per document and word, one `f32` per matching document.
+//! Here each segment is read list at a time instead: every word's three postings lists mark
+//! the word's bit in one byte per document (eight words at a time), the documents every word
+//! marked become a bitset (so counting is a popcount), the search's filters clear the bits of
+//! what they reject, and only then, when scores are wanted, are the lists read a second time,
+//! with term frequencies, adding each matching posting's score to its document's slot. Memory
+//! per segment while it is read: one byte per document; kept: one bit per document, one `f32`
+//! per matching document.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -410,27 +411,20 @@ impl WordsWeight {
         if order.first().is_some_and(|&(postings, _)| postings == 0) {
             order.clear();
         }
+        let words: Vec<&[(Term, Option<TermScores>)]> = order
+            .iter()
+            .map(|&(_, i)| self.words[i].as_slice())
+            .collect();
+        // Eight words at a time: a byte holds the marks of eight.
         let mut matching: Option<Vec<u64>> = None;
-        for word in order.iter().map(|&(_, i)| &self.words[i]) {
+        for group in words.chunks(8) {
             if matching
                 .as_ref()
                 .is_some_and(|m| m.iter().all(|&slot| slot == 0))
             {
                 break;
             }
-            let mut bits = vec![0u64; slots];
-            for (term, _) in word {
-                let Some(mut postings) = block_postings(reader, term, IndexRecordOption::Basic)?
-                else {
-                    continue;
-                };
-                while !postings.docs().is_empty() {
-                    for &doc in postings.docs() {
-                        bits[(doc / 64) as usize] |= 1 << (doc % 64);
-                    }
-                    postings.advance();
-                }
-            }
+            let bits = marked(reader, group)?;
             matching = Some(match matching {
                 None => bits,
                 Some(mut all) => {
@@ -483,6 +477,40 @@ impl WordsWeight {
         total: u32,
         boost: Score,
     ) -> tantivy::Result<Vec<Score>> {
+        // A match's place is a popcount, which the x86-64 baseline computes in a dozen
+        // instructions: with the CPU's own (any x86-64 since 2008) scoring took a fifth less.
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU has the instruction, checked just above.
+            return unsafe { self.scores_popcnt(reader, bits, ranks, total, boost) };
+        }
+        self.scores_portable(reader, bits, ranks, total, boost)
+    }
+
+    /// [`Self::scores_portable`] compiled with the `popcnt` instruction.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    unsafe fn scores_popcnt(
+        &self,
+        reader: &SegmentReader,
+        bits: &[u64],
+        ranks: &[u32],
+        total: u32,
+        boost: Score,
+    ) -> tantivy::Result<Vec<Score>> {
+        self.scores_portable(reader, bits, ranks, total, boost)
+    }
+
+    // Inlined into its callers, so that each compiles it with its own instructions.
+    #[inline(always)]
+    fn scores_portable(
+        &self,
+        reader: &SegmentReader,
+        bits: &[u64],
+        ranks: &[u32],
+        total: u32,
+        boost: Score,
+    ) -> tantivy::Result<Vec<Score>> {
         let mut scores = vec![0.0; total as usize];
         let mut hits = [0u8; BLOCK];
         for (term, term_scores) in self.words.iter().flatten() {
@@ -515,6 +543,59 @@ impl WordsWeight {
         }
         Ok(scores)
     }
+}
+
+/// The documents that hold every one of `words` (one to eight; a word: its terms, any of which
+/// will do), as a bitset. Each word's lists mark its bit in one byte per document, then the
+/// bytes with every bit set become the set bits. Setting bits straight into a bitset made each
+/// posting wait for the one before (neighbours share a 64-bit slot, so each update read the
+/// last one's store); the marks of one list never touch a byte twice (pass at 1M articles: 170
+/// -> 120 µs a segment).
+fn marked(
+    reader: &SegmentReader,
+    words: &[&[(Term, Option<TermScores>)]],
+) -> tantivy::Result<Vec<u64>> {
+    let slots = (reader.max_doc() as usize).div_ceil(64);
+    let mut marks = vec![0u8; slots * 64];
+    for (w, word) in words.iter().enumerate() {
+        let bit = 1u8 << w;
+        for (term, _) in word.iter() {
+            let Some(mut postings) = block_postings(reader, term, IndexRecordOption::Basic)? else {
+                continue;
+            };
+            while !postings.docs().is_empty() {
+                for &doc in postings.docs() {
+                    marks[doc as usize] |= bit;
+                }
+                postings.advance();
+            }
+        }
+    }
+    let every = (u16::MAX >> (16 - words.len())) as u8;
+    Ok(marks
+        .chunks_exact(64)
+        .map(|chunk| {
+            chunk
+                .chunks_exact(8)
+                .enumerate()
+                .fold(0u64, |slot, (k, eight)| {
+                    slot | u64::from(bytes_equal(eight, every)) << (8 * k)
+                })
+        })
+        .collect())
+}
+
+/// Bit k set when byte k of `eight` is `value`: eight bytes at once, in a 64-bit word.
+fn bytes_equal(eight: &[u8], value: u8) -> u8 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let mut word = [0u8; 8];
+    word.copy_from_slice(eight);
+    let differ = u64::from_le_bytes(word) ^ (u64::from(value) * 0x0101_0101_0101_0101);
+    // The high bit of each byte that is not zero, without carries between bytes.
+    let nonzero = ((differ & LOW7) + LOW7) | differ;
+    let equal = (!nonzero & !LOW7) >> 7;
+    // Gathers the eight flags (bits 0, 8, .., 56) into the top byte, flag k at bit 56 + k.
+    (equal.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
 }
 
 fn block_postings(
@@ -703,6 +784,8 @@ mod tests {
             "tariff steel Tariff tariff",
             "china ports tariff steel",
             "steel nosuchword",
+            // More words than a byte marks at once: two groups.
+            "tariff steel quotas import china ports filler words here summary",
         ] {
             let (ours, theirs) = both(&index, q);
             let count = searcher.search(ours.as_ref(), &Count).expect("count");
