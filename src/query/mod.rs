@@ -271,6 +271,9 @@ pub fn run_search(
             let ((c, t), f) = searcher.search(main.as_ref(), &(top, shared_collector))?;
             (Some(c), t, f)
         }
+    } else if shared_collector.is_empty() {
+        // Counting alone asks each segment for its count instead of visiting every match.
+        (None, searcher.search(main.as_ref(), &Count)?, Vec::new())
     } else {
         let (t, f) = searcher.search(main.as_ref(), &(Count, shared_collector))?;
         (None, t, f)

@@ -89,6 +89,12 @@ async fn words_must_all_match_and_title_ranks_first() {
     );
     let (_, v) = s.get("/search?q=pact%20stall").await;
     assert_eq!(ids(&v), vec!["a1"]);
+    assert_eq!(v["total"], 1);
+    // Counted without a page, from each segment's own count.
+    let (_, v) = s.get("/search?q=pact%20stall&limit=0").await;
+    assert_eq!(v["total"], 1);
+    let (_, v) = s.get("/search?q=pact&limit=0").await;
+    assert_eq!(v["total"], 2);
     let (_, v) = s.get("/search?q=pacts").await;
     assert_eq!(v["total"], 2, "stemming: pacts matches pact");
 }
