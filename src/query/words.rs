@@ -298,20 +298,13 @@ impl Weight for WordsWeight {
                 callback(doc, score);
             });
         };
-        for (i, &slot) in matches.bits.iter().enumerate() {
-            let first = matches.ranks[i] as usize;
-            let slot_scores = &scores[first..first + slot.count_ones() as usize];
-            if slot_scores.iter().all(|&s| s <= threshold) {
-                continue;
-            }
-            let mut rest = slot;
-            for &score in slot_scores {
-                let doc = i as DocId * 64 + rest.trailing_zeros();
-                rest &= rest - 1;
-                if score > threshold {
-                    threshold = callback(doc, score);
-                }
-            }
+        // Once the page is full, few scores beat the threshold: the scores are scanned in
+        // order and only a winner's document is looked up, from its place.
+        let mut place = 0;
+        while let Some(ahead) = scores[place..].iter().position(|&s| s > threshold) {
+            place += ahead;
+            threshold = callback(matches.doc_at(place as u32), scores[place]);
+            place += 1;
         }
         Ok(())
     }
@@ -334,6 +327,19 @@ impl Weight for WordsWeight {
             callback(&buffer);
         }
         Ok(())
+    }
+}
+
+impl Matches {
+    /// The matching document at `place` (< `total`).
+    fn doc_at(&self, place: u32) -> DocId {
+        // The last slot whose matches start at or before `place`.
+        let i = self.ranks.partition_point(|&r| r <= place) - 1;
+        let mut slot = self.bits[i];
+        for _ in 0..place - self.ranks[i] {
+            slot &= slot - 1;
+        }
+        i as DocId * 64 + slot.trailing_zeros()
     }
 }
 
