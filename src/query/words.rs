@@ -463,24 +463,23 @@ impl WordsWeight {
             total += slot.count_ones();
         }
         ranks.push(total);
-        let scores = (scoring && total > 0)
-            .then(|| self.scores(reader, &bits, &ranks, total, boost))
-            .transpose()?;
-        Ok(Matches {
+        let mut matches = Matches {
             bits,
             ranks,
             total,
-            scores,
-        })
+            scores: None,
+        };
+        if scoring && total > 0 {
+            matches.scores = Some(self.scores(reader, &matches, boost)?);
+        }
+        Ok(matches)
     }
 
     /// The score of each matching document, read list at a time.
     fn scores(
         &self,
         reader: &SegmentReader,
-        bits: &[u64],
-        ranks: &[u32],
-        total: u32,
+        matches: &Matches,
         boost: Score,
     ) -> tantivy::Result<Vec<Score>> {
         // A match's place is a popcount, which the x86-64 baseline computes in a dozen
@@ -488,9 +487,9 @@ impl WordsWeight {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("popcnt") {
             // SAFETY: the CPU has the instruction, checked just above.
-            return unsafe { self.scores_popcnt(reader, bits, ranks, total, boost) };
+            return unsafe { self.scores_popcnt(reader, matches, boost) };
         }
-        self.scores_portable(reader, bits, ranks, total, boost)
+        self.scores_portable(reader, matches, boost)
     }
 
     /// [`Self::scores_portable`] compiled with the `popcnt` instruction.
@@ -499,12 +498,10 @@ impl WordsWeight {
     unsafe fn scores_popcnt(
         &self,
         reader: &SegmentReader,
-        bits: &[u64],
-        ranks: &[u32],
-        total: u32,
+        matches: &Matches,
         boost: Score,
     ) -> tantivy::Result<Vec<Score>> {
-        self.scores_portable(reader, bits, ranks, total, boost)
+        self.scores_portable(reader, matches, boost)
     }
 
     // Inlined into its callers, so that each compiles it with its own instructions.
@@ -512,12 +509,11 @@ impl WordsWeight {
     fn scores_portable(
         &self,
         reader: &SegmentReader,
-        bits: &[u64],
-        ranks: &[u32],
-        total: u32,
+        matches: &Matches,
         boost: Score,
     ) -> tantivy::Result<Vec<Score>> {
-        let mut scores = vec![0.0; total as usize];
+        let (bits, ranks) = (&matches.bits, &matches.ranks);
+        let mut scores = vec![0.0; matches.total as usize];
         let mut hits = [0u8; BLOCK];
         for (term, term_scores) in self.words.iter().flatten() {
             let Some(term_scores) = term_scores else {
