@@ -159,11 +159,12 @@ impl Terms {
 /// Raw counts of one facet: keyword values or days since the epoch.
 #[derive(Debug, Default, Clone)]
 pub struct RawCounts {
-    /// Shared strings: most come from a segment's [`Terms`], so naming and merging them
-    /// allocates nothing per value. Fx rather than SipHash: these maps are filled and merged
-    /// per segment in every search with facets (5% of one with three), and their keys come
-    /// from the index, not the caller.
-    values: FxHashMap<Arc<str>, u64>,
+    /// Values with their counts, sorted by value, each once. The strings are shared: most come
+    /// from a segment's [`Terms`], so naming and merging them allocates nothing per value. A
+    /// segment's counts come in ordinal order, which is the values' order, so the segments'
+    /// lists are merged without hashing (merging hash maps of three facets took 0.2 ms on the
+    /// searching thread, after the segments, at 1M articles).
+    values: Vec<(Arc<str>, u64)>,
     days: FxHashMap<i64, u64>,
 }
 
@@ -290,17 +291,15 @@ impl Collector for FacetsCollector<'_> {
 
     fn merge_fruits(&self, mut segments: Vec<Vec<RawCounts>>) -> tantivy::Result<Vec<RawCounts>> {
         // Merged on the searching thread after the segments: it is on every faceted search's
-        // critical path, so the largest segment's maps are kept and the others added to them.
-        segments.sort_by_key(|seg| Reverse(seg.iter().map(|r| r.values.len()).sum::<usize>()));
+        // critical path, so the largest segment's day maps are kept and the others added.
+        segments.sort_by_key(|seg| Reverse(seg.iter().map(|r| r.days.len()).sum::<usize>()));
         let mut rest = segments.into_iter();
         let mut merged: Vec<RawCounts> = rest
             .next()
             .unwrap_or_else(|| self.specs.iter().map(|_| RawCounts::default()).collect());
         for seg in rest {
             for (into, from) in merged.iter_mut().zip(seg) {
-                for (k, v) in from.values {
-                    *into.values.entry(k).or_default() += v;
-                }
+                into.values = merge_sorted(std::mem::take(&mut into.values), from.values);
                 for (k, v) in from.days {
                     *into.days.entry(k).or_default() += v;
                 }
@@ -359,7 +358,7 @@ impl SegmentCollector for FacetsSegmentCollector {
                     } => {
                         for (i, &n) in counts.iter().enumerate().filter(|(_, &n)| n > 0) {
                             if let Some(value) = terms.0.get(range.start as usize + i) {
-                                raw.values.insert(value.clone(), u64::from(n));
+                                raw.values.push((value.clone(), u64::from(n)));
                             }
                         }
                     }
@@ -382,7 +381,7 @@ impl SegmentCollector for FacetsSegmentCollector {
                             let Some(&ord) = next.next() else { return };
                             if let Ok(value) = std::str::from_utf8(bytes) {
                                 let n = counts[(ord - range.start) as usize];
-                                raw.values.insert(Arc::from(value), u64::from(n));
+                                raw.values.push((Arc::from(value), u64::from(n)));
                             }
                         });
                     }
@@ -438,10 +437,10 @@ pub fn finish(spec: &FacetSpec, raw: RawCounts, limit: usize) -> Vec<FacetValue>
             let mut kept: Vec<(u64, &str, &str)> = raw
                 .values
                 .iter()
-                .filter_map(|(key, &count)| {
+                .filter_map(|(key, count)| {
                     let (t, name) = key.split_once(TYPE_SEPARATOR)?;
                     let wanted_type = wanted.as_deref().is_none_or(|w| w == t);
-                    wanted_type.then_some((count, name, t))
+                    wanted_type.then_some((*count, name, t))
                 })
                 .collect();
             top(&mut kept, limit, |a, b| {
@@ -469,6 +468,28 @@ pub fn finish(spec: &FacetSpec, raw: RawCounts, limit: usize) -> Vec<FacetValue>
                 .collect()
         }
     }
+}
+
+/// Two lists of values sorted by value, as one, the counts of a value in both added.
+fn merge_sorted(a: Vec<(Arc<str>, u64)>, b: Vec<(Arc<str>, u64)>) -> Vec<(Arc<str>, u64)> {
+    if a.is_empty() {
+        return b;
+    }
+    let mut out: Vec<(Arc<str>, u64)> = Vec::with_capacity(a.len().max(b.len()));
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if y.0 < x.0 => b.next(),
+            (Some(_), _) => a.next(),
+            (None, _) => b.next(),
+        };
+        let Some((value, n)) = next else { break };
+        match out.last_mut() {
+            Some((last, m)) if *last == value => *m += n,
+            _ => out.push((value, n)),
+        }
+    }
+    out
 }
 
 /// The first `limit` of `values` in `order`, in that order: a selection, then a
@@ -606,5 +627,32 @@ mod tests {
         assert_eq!(h[0].value, "2024-02-29");
         assert_eq!(h[1].value, "2024-03-01");
         assert_eq!(histogram(HistogramInterval::Year, &days)[0].value, "2024");
+    }
+
+    #[test]
+    fn sorted_counts_merge_into_one_sorted_list() {
+        let list = |v: &[(&str, u64)]| -> Vec<(Arc<str>, u64)> {
+            v.iter().map(|&(k, n)| (Arc::from(k), n)).collect()
+        };
+        let a = list(&[("asia", 2), ("europe", 1), ("world", 5)]);
+        let b = list(&[("africa", 1), ("europe", 3), ("zambia", 1)]);
+        assert_eq!(
+            merge_sorted(a.clone(), b),
+            list(&[
+                ("africa", 1),
+                ("asia", 2),
+                ("europe", 4),
+                ("world", 5),
+                ("zambia", 1)
+            ])
+        );
+        assert_eq!(merge_sorted(Vec::new(), a.clone()), a);
+        assert_eq!(merge_sorted(a.clone(), Vec::new()), a);
+        // A value twice in one list (two dictionary entries that read the same) is added up.
+        let twice = list(&[("asia", 1), ("asia", 1)]);
+        assert_eq!(
+            merge_sorted(twice, a),
+            list(&[("asia", 4), ("europe", 1), ("world", 5)])
+        );
     }
 }
