@@ -529,16 +529,23 @@ fn count_copies(
     fields: &crate::index::Fields,
     keys: &[u64],
 ) -> crate::Result<HashMap<u64, usize>> {
-    if keys.is_empty() {
+    // Most articles have no copy: a key held by one document at most (deleted ones
+    // included) needs no search. Running the query again for the others cost up to 0.3 ms
+    // (a phrase at 1M articles) even when no hit had a copy.
+    let mut shared = Vec::new();
+    for &k in keys {
+        let term = Term::from_field_u64(fields.copy_key, k);
+        if searcher.doc_freq(&term)? > 1 {
+            shared.push(term);
+        }
+    }
+    if shared.is_empty() {
         return Ok(HashMap::new());
     }
-    let any_key: Vec<(Occur, Box<dyn Query>)> = keys
-        .iter()
-        .map(|&k| {
-            let q = TermQuery::new(
-                Term::from_field_u64(fields.copy_key, k),
-                IndexRecordOption::Basic,
-            );
+    let any_key: Vec<(Occur, Box<dyn Query>)> = shared
+        .into_iter()
+        .map(|term| {
+            let q = TermQuery::new(term, IndexRecordOption::Basic);
             (Occur::Should, Box::new(q) as Box<dyn Query>)
         })
         .collect();
