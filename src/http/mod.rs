@@ -192,6 +192,12 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let index = state.index.clone();
     let drain = Duration::from_secs(state.config.limits.request_timeout_secs + 5);
+    // An empty index has nothing to suggest yet: its first articles are then in the
+    // dictionary built by the first request, not left out of one built before them.
+    if state.index.num_articles() > 0 {
+        let warm = state.clone();
+        tokio::task::spawn_blocking(move || warm.suggester.warm(&warm.index));
+    }
     let app = router(state);
     // Small answers must not wait for the client's delayed ACK.
     let listener = listener.tap_io(|tcp| {

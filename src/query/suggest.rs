@@ -244,6 +244,12 @@ impl Suggester {
         Suggester::default()
     }
 
+    /// Builds the dictionary of the index's current commit now, so that the first request does
+    /// not wait for it (0.1 s at 1M articles).
+    pub fn warm(&self, index: &NewsIndex) {
+        let _ = self.dictionary(&index.searcher());
+    }
+
     fn dictionary(&self, searcher: &Searcher) -> Arc<Dictionary> {
         let generation = searcher.generation().generation_id();
         let cached = self.cache.read().ok().and_then(|c| c.clone());
@@ -516,6 +522,20 @@ mod tests {
             mark("A <b> & c", &["zz".to_string()], false),
             "A &lt;b&gt; &amp; c"
         );
+    }
+
+    #[test]
+    fn warming_builds_the_dictionary_of_the_current_commit() {
+        use crate::config::Config;
+        use crate::index::test_support::put;
+        let index = NewsIndex::create_in_ram(&Config::default().writer).expect("index");
+        put(&index, "w1", "Tariffs on steel from China");
+        let suggester = Suggester::new();
+        let built = || suggester.cache.read().expect("cache").clone();
+        assert!(built().is_none());
+        suggester.warm(&index);
+        let generation = index.searcher().generation().generation_id();
+        assert_eq!(built().map(|d| d.generation), Some(generation));
     }
 
     #[test]
