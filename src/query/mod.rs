@@ -1,9 +1,11 @@
 //! Search: a validated [`SearchRequest`] in, a [`SearchResponse`] out. Synchronous and
 //! CPU-bound; the HTTP layer runs it off the async runtime.
 //!
-//! One pass collects the page, the total and every facet whose own dimension is not filtered;
-//! each facet whose dimension *is* filtered gets one more pass with that filter left out, which
-//! makes the counts disjunctive (what a site's facet lists need) in a single request.
+//! One search collects the page, the total and every facet whose own dimension is not
+//! filtered (without facets, plain words and a lone word collect the page with pruning and are
+//! counted apart: see [`rank::top_and_count_collector`]); each facet whose dimension *is*
+//! filtered gets one more pass with that filter left out, which makes the counts disjunctive
+//! (what a site's facet lists need) in a single request.
 
 pub mod cursor;
 pub mod facets;
