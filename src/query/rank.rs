@@ -365,7 +365,7 @@ fn merge_by_id(
 const BROWSE_TOP: usize = 256;
 
 /// The first `n` articles by `key` among all live ones (browsing: no words, no filter), from
-/// each segment's best [`BROWSE_TOP`] remembered in `memo` while the segment is unchanged.
+/// each segment's best 256 (`BROWSE_TOP`) remembered in `memo` while the segment is unchanged.
 /// `None` when that cannot answer: `n` beyond them, or a key that depends on a score or on
 /// the time of the request.
 pub fn browse_top(
