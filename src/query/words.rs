@@ -39,6 +39,10 @@ pub struct WordsQuery {
     /// disjunctive facet with other filters). Scores are kept as the first scoring run
     /// computed them, with its statistics provider (the searcher, in every search).
     memo: Arc<Memo>,
+    /// What the words alone matched in each segment, before any filter, shared with the
+    /// query's filtered variants too: a disjunctive facet's pass leaves one filter out, and
+    /// reading the words' lists again cost it a quarter of its time.
+    found: Arc<Found>,
     /// Filters every match must also pass (they narrow, they do not score).
     filters: Vec<Box<dyn Query>>,
 }
@@ -46,9 +50,18 @@ pub struct WordsQuery {
 #[derive(Default)]
 struct Memo(Mutex<HashMap<(u64, SegmentId), Arc<Matches>>>);
 
+#[derive(Default)]
+struct Found(Mutex<HashMap<SegmentId, Arc<Vec<u64>>>>);
+
 impl std::fmt::Debug for Memo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Memo")
+    }
+}
+
+impl std::fmt::Debug for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Found")
     }
 }
 
@@ -89,6 +102,7 @@ impl WordsQuery {
         (words.len() > 1).then(|| WordsQuery {
             words,
             memo: Arc::default(),
+            found: Arc::default(),
             filters: Vec::new(),
         })
     }
@@ -121,6 +135,7 @@ impl Clone for WordsQuery {
         WordsQuery {
             words: self.words.clone(),
             memo: self.memo.clone(),
+            found: self.found.clone(),
             filters: self.filters.iter().map(|f| f.box_clone()).collect(),
         }
     }
@@ -138,6 +153,7 @@ impl WordsQuery {
             words: self.words.clone(),
             // Other matches than the unfiltered query's: their own memo.
             memo: Arc::default(),
+            found: self.found.clone(),
             filters: self
                 .filters
                 .iter()
@@ -195,6 +211,7 @@ impl Query for WordsQuery {
         Ok(Box::new(WordsWeight {
             words,
             memo: generation.map(|g| (g, self.memo.clone())),
+            found: self.found.clone(),
             filters,
         }))
     }
@@ -211,6 +228,8 @@ struct WordsWeight {
     words: Vec<Vec<(Term, Option<TermScores>)>>,
     /// The searcher's generation and the query's memo; none without a searcher.
     memo: Option<(u64, Arc<Memo>)>,
+    /// What the words alone matched (a segment's lists do not change, so no generation).
+    found: Arc<Found>,
     filters: Vec<Box<dyn Weight>>,
 }
 
@@ -402,6 +421,56 @@ impl WordsWeight {
         boost: Score,
     ) -> tantivy::Result<Matches> {
         let slots = (reader.max_doc() as usize).div_ceil(64);
+        let mut bits: Vec<u64> = self.found_in(reader)?.as_ref().clone();
+        for filter in &self.filters {
+            let mut passing = filter.scorer(reader, 1.0)?;
+            for (i, slot) in bits.iter_mut().enumerate() {
+                let mut rest = *slot;
+                while rest != 0 {
+                    let bit = rest.trailing_zeros();
+                    // Strictly increasing targets, as seek_danger requires.
+                    if passing.seek_danger(i as DocId * 64 + bit) != SeekDangerResult::Found {
+                        *slot &= !(1 << bit);
+                    }
+                    rest &= rest - 1;
+                }
+            }
+        }
+        let mut ranks = Vec::with_capacity(slots + 1);
+        let mut total = 0u32;
+        for slot in &bits {
+            ranks.push(total);
+            total += slot.count_ones();
+        }
+        ranks.push(total);
+        let mut matches = Matches {
+            bits,
+            ranks,
+            total,
+            scores: None,
+        };
+        if scoring && total > 0 {
+            matches.scores = Some(self.scores(reader, &matches, boost)?);
+        }
+        Ok(matches)
+    }
+
+    /// What the words alone match in the segment, from the shared memo when a variant of the
+    /// query already read it.
+    fn found_in(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Vec<u64>>> {
+        let key = reader.segment_id();
+        if let Some(bits) = self.found.0.lock().ok().and_then(|f| f.get(&key).cloned()) {
+            return Ok(bits);
+        }
+        let bits = Arc::new(self.words_bits(reader)?);
+        if let Ok(mut f) = self.found.0.lock() {
+            f.insert(key, bits.clone());
+        }
+        Ok(bits)
+    }
+
+    /// The documents that hold every word, read from the lists.
+    fn words_bits(&self, reader: &SegmentReader) -> tantivy::Result<Vec<u64>> {
         // Rarest word first, and none at all when a word is absent from the segment: a typo
         // (`oil prcies`) made the exact tier read every list of `oil` for nothing.
         let mut order = Vec::with_capacity(self.words.len());
@@ -441,38 +510,7 @@ impl WordsWeight {
                 }
             });
         }
-        let mut bits = matching.unwrap_or_default();
-        for filter in &self.filters {
-            let mut passing = filter.scorer(reader, 1.0)?;
-            for (i, slot) in bits.iter_mut().enumerate() {
-                let mut rest = *slot;
-                while rest != 0 {
-                    let bit = rest.trailing_zeros();
-                    // Strictly increasing targets, as seek_danger requires.
-                    if passing.seek_danger(i as DocId * 64 + bit) != SeekDangerResult::Found {
-                        *slot &= !(1 << bit);
-                    }
-                    rest &= rest - 1;
-                }
-            }
-        }
-        let mut ranks = Vec::with_capacity(slots + 1);
-        let mut total = 0u32;
-        for slot in &bits {
-            ranks.push(total);
-            total += slot.count_ones();
-        }
-        ranks.push(total);
-        let mut matches = Matches {
-            bits,
-            ranks,
-            total,
-            scores: None,
-        };
-        if scoring && total > 0 {
-            matches.scores = Some(self.scores(reader, &matches, boost)?);
-        }
-        Ok(matches)
+        Ok(matching.unwrap_or_default())
     }
 
     /// The score of each matching document, read list at a time.
@@ -870,12 +908,19 @@ mod tests {
             },
         ];
         for q in ["tariff steel", "china ports tariff steel"] {
+            // One query for all the cases, searched unfiltered first: its filtered variants
+            // share what the words matched, and none may see another's filters.
+            let (words, parsed) = both(&index, q);
+            let unfiltered = searcher.search(words.as_ref(), &Count).expect("count");
+            assert_eq!(
+                unfiltered,
+                searcher.search(parsed.as_ref(), &Count).expect("count")
+            );
             for filters in &cases {
-                let (words, parsed) = both(&index, q);
                 let clauses = || filters.clauses(index.fields(), None);
-                let ours = with_filters(words, clauses());
+                let ours = with_filters(words.box_clone(), clauses());
                 assert!(ours.as_any().downcast_ref::<WordsQuery>().is_some());
-                let theirs = with_filters(parsed, clauses());
+                let theirs = with_filters(parsed.box_clone(), clauses());
                 let label = format!("{q} {filters:?}");
                 let count = searcher.search(ours.as_ref(), &Count).expect("count");
                 assert_eq!(
