@@ -47,21 +47,37 @@ pub struct WordsQuery {
     filters: Vec<Box<dyn Query>>,
 }
 
-#[derive(Default)]
-struct Memo(Mutex<HashMap<(u64, SegmentId), Arc<Matches>>>);
+/// Per-segment results shared by the clones of a query.
+struct Kept<K, V>(Mutex<HashMap<K, Arc<V>>>);
 
-#[derive(Default)]
-struct Found(Mutex<HashMap<SegmentId, Arc<Vec<u64>>>>);
+/// What each segment matched, by searcher generation and segment (scores depend on the
+/// commit's statistics).
+type Memo = Kept<(u64, SegmentId), Matches>;
 
-impl std::fmt::Debug for Memo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Memo")
+/// What the words alone matched, by segment (a segment's lists never change).
+type Found = Kept<SegmentId, Vec<u64>>;
+
+impl<K: Eq + std::hash::Hash, V> Kept<K, V> {
+    fn get(&self, key: &K) -> Option<Arc<V>> {
+        self.0.lock().ok()?.get(key).cloned()
+    }
+
+    fn insert(&self, key: K, value: Arc<V>) {
+        if let Ok(mut kept) = self.0.lock() {
+            kept.insert(key, value);
+        }
     }
 }
 
-impl std::fmt::Debug for Found {
+impl<K, V> Default for Kept<K, V> {
+    fn default() -> Self {
+        Kept(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<K, V> std::fmt::Debug for Kept<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Found")
+        f.write_str("Kept")
     }
 }
 
@@ -401,15 +417,13 @@ impl WordsWeight {
             .memo
             .as_ref()
             .map(|(generation, memo)| ((*generation, reader.segment_id()), memo));
-        let known = memo.and_then(|(key, memo)| memo.0.lock().ok()?.get(&key).cloned());
+        let known = memo.and_then(|(key, memo)| memo.get(&key));
         if let Some(m) = known.filter(|m| !scoring || (m.scores.is_some() && boost == 1.0)) {
             return Ok(m);
         }
         let m = Arc::new(self.matches(reader, scoring, boost)?);
         if let Some((key, memo)) = memo.filter(|_| boost == 1.0) {
-            if let Ok(mut memo) = memo.0.lock() {
-                memo.insert(key, m.clone());
-            }
+            memo.insert(key, m.clone());
         }
         Ok(m)
     }
@@ -459,13 +473,11 @@ impl WordsWeight {
     /// query already read it.
     fn found_in(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Vec<u64>>> {
         let key = reader.segment_id();
-        if let Some(bits) = self.found.0.lock().ok().and_then(|f| f.get(&key).cloned()) {
+        if let Some(bits) = self.found.get(&key) {
             return Ok(bits);
         }
         let bits = Arc::new(self.words_bits(reader)?);
-        if let Ok(mut f) = self.found.0.lock() {
-            f.insert(key, bits.clone());
-        }
+        self.found.insert(key, bits.clone());
         Ok(bits)
     }
 
