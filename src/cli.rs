@@ -144,6 +144,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 no_demo,
             };
             let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
+            crate::analysis::set_default_language(config.default_language);
             serve(config)
         }
         Command::Ingest {
@@ -164,6 +165,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 ..Overrides::default()
             };
             let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
+            crate::analysis::set_default_language(config.default_language);
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             ingest_offline(&files, format, &config.index_dir, threads, heap_mb, quiet)
@@ -178,6 +180,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 ..Overrides::default()
             };
             let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
+            crate::analysis::set_default_language(config.default_language);
             search(&config, &query, limit)
         }
     }

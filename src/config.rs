@@ -32,6 +32,9 @@ pub struct Config {
     pub related: crate::query::related::RelatedConfig,
     /// Keys and CORS.
     pub auth: AuthConfig,
+    /// Language of articles whose language is neither sent, nor on their page, nor detected
+    /// with confidence (`[analysis] default_language`).
+    pub default_language: crate::analysis::Lang,
 }
 
 /// Index writer settings.
@@ -138,6 +141,7 @@ impl Default for Config {
             },
             related: crate::query::related::RelatedConfig::default(),
             auth: AuthConfig::default(),
+            default_language: crate::analysis::Lang::ENGLISH,
         }
     }
 }
@@ -154,6 +158,13 @@ pub struct RawConfig {
     search: Option<RawSearch>,
     related: Option<RawRelated>,
     auth: Option<RawAuth>,
+    analysis: Option<RawAnalysis>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnalysis {
+    default_language: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -291,6 +302,14 @@ impl Config {
             );
             set(&mut c.search.recency_weight, s.recency_weight);
             set(&mut c.search.popularity_weight, s.popularity_weight);
+        }
+        if let Some(a) = raw.analysis {
+            if let Some(tag) = a.default_language {
+                c.default_language = crate::analysis::Lang::from_tag(&tag).with_context(|| {
+                    format!("analysis.default_language: no analysis for the language `{tag}`; expected one of {}",
+                        crate::analysis::Lang::all().map(|l| l.code()).collect::<Vec<_>>().join(", "))
+                })?;
+            }
         }
         if let Some(r) = raw.related {
             set(&mut c.related.half_life_days, r.half_life_days);

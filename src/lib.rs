@@ -38,6 +38,7 @@
 //! the total and the facets not filtered on, one more pass per filtered facet (disjunctive
 //! counts), then snippets and hydration from the stored article.
 
+pub mod analysis;
 pub mod article;
 pub mod cli;
 pub mod config;

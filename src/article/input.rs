@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::date::{parse_datetime, truncate_for_message, DayEdge};
-use super::{Article, EntitiesSource, Entity, MAX_ID_CHARS};
+use super::{Article, EntitiesSource, Entity, LanguageSource, MAX_ID_CHARS};
 use crate::Error;
 
 /// Longest entity type word.
@@ -46,6 +46,9 @@ pub struct ArticleInput {
     pub entities_source: Option<EntitiesSource>,
     /// Language code.
     pub language: Option<String>,
+    /// Where `language` came from; accepted back from a GET answer, set by the page and feed
+    /// readers.
+    pub language_source: Option<LanguageSource>,
     /// Page views.
     pub views: Option<u64>,
     /// Publisher or wire.
@@ -151,6 +154,20 @@ impl ArticleInput {
                 }
             })
             .transpose()?;
+        let (language, language_source) = match language {
+            Some(l) => (l, self.language_source.unwrap_or(LanguageSource::Given)),
+            None => match crate::analysis::detect(
+                &title,
+                summary.as_deref().unwrap_or(""),
+                body.as_deref().unwrap_or(""),
+            ) {
+                Some((code, _)) => (code.to_string(), LanguageSource::Detected),
+                None => (
+                    crate::analysis::default_language().code().to_string(),
+                    LanguageSource::Default,
+                ),
+            },
+        };
         let source = non_empty("source", self.source)?;
         let dateline = non_empty("dateline", self.dateline)?;
 
@@ -189,7 +206,8 @@ impl ArticleInput {
             tags,
             entities,
             entities_source,
-            language,
+            language: Some(language),
+            language_source: Some(language_source),
             views: self.views,
             source,
             dateline,

@@ -52,9 +52,13 @@ pub struct Article {
     pub entities: Vec<Entity>,
     /// Whether the entities were sent or extracted by the server.
     pub entities_source: EntitiesSource,
-    /// Language code (`en`, `pt-br`), lowercase.
+    /// Language code (`en`, `pt-br`), lowercase: as sent, else from the page or feed, else
+    /// detected from the text, else the configured default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// Where `language` came from (absent in articles stored before languages were resolved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language_source: Option<LanguageSource>,
     /// Page views, a popularity signal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub views: Option<u64>,
@@ -84,6 +88,21 @@ impl Entity {
             entity_type: entity_type.into(),
         }
     }
+}
+
+/// Where an article's language came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LanguageSource {
+    /// Sent by the client (`language`).
+    Given,
+    /// Declared by the HTML page (`<html lang>`, JSON-LD `inLanguage`, `og:locale`) or the
+    /// feed (`<language>`).
+    Page,
+    /// Detected from the text.
+    Detected,
+    /// None of the above: `[analysis] default_language`.
+    Default,
 }
 
 /// Where an article's entities came from.

@@ -119,6 +119,10 @@ fn entry(feed: &Feed, e: &Entry) -> Result<ArticleInput, String> {
                 && l.len() <= 35
                 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
+    input.language_source = input
+        .language
+        .as_ref()
+        .map(|_| crate::article::LanguageSource::Page);
     input.source = feed.title.as_ref().map(text_inline).and_then(non_blank);
     Ok(input)
 }

@@ -173,6 +173,10 @@ pub fn convert(html: &str, hints: &Hints) -> Result<ArticleInput, String> {
                 && !l.is_empty()
                 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
+    input.language_source = input
+        .language
+        .as_ref()
+        .map(|_| crate::article::LanguageSource::Page);
     input.source = ld
         .as_ref()
         .and_then(|a| a.get("publisher"))

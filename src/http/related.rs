@@ -72,6 +72,9 @@ pub struct RelatedDraft {
     /// Hits wanted.
     #[serde(default)]
     pub limit: Option<usize>,
+    /// Language of the draft (BCP 47, `zh`); detected from its text when absent.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// An entity of a draft: a bare name or an article-style object.
@@ -104,7 +107,14 @@ pub async fn related_post(
     }
     let limit = draft.limit.unwrap_or(crate::query::params::DEFAULT_LIMIT);
     check_limit(limit, &state)?;
+    let language = crate::analysis::language_of(
+        draft.language.as_deref(),
+        &title,
+        "",
+        body.as_deref().unwrap_or(""),
+    );
     let source = Source {
+        language,
         id: None,
         title,
         summary: None,

@@ -6,6 +6,7 @@ use tantivy::schema::Value;
 use tantivy::TantivyDocument;
 
 use super::schema::{Fields, TYPE_SEPARATOR};
+use crate::analysis::{tagged, Lang};
 use crate::article::Article;
 use crate::Error;
 
@@ -13,16 +14,18 @@ use crate::Error;
 pub fn to_document(article: &Article, f: &Fields) -> crate::Result<TantivyDocument> {
     let mut doc = TantivyDocument::default();
     doc.add_text(f.id, &article.id);
-    doc.add_text(f.title, &article.title);
-    doc.add_text(f.title_words, &article.title);
+    // Text fields are analysed by the article's language, named in front of the text.
+    let lang = analysis_language(article);
+    doc.add_text(f.title, tagged(lang, &article.title));
+    doc.add_text(f.title_words, tagged(lang, &article.title));
     if let Some(s) = &article.summary {
-        doc.add_text(f.summary, s);
+        doc.add_text(f.summary, tagged(lang, s));
     }
     if let Some(b) = &article.body {
-        doc.add_text(f.body, b);
+        doc.add_text(f.body, tagged(lang, b));
     }
     let signals = text_signals(article);
-    doc.add_text(f.words, signals.distinct_words);
+    doc.add_text(f.words, tagged(lang, &signals.distinct_words));
     for a in &article.authors {
         doc.add_text(f.author, a);
     }
@@ -63,6 +66,14 @@ pub fn to_document(article: &Article, f: &Fields) -> crate::Result<TantivyDocume
     let json = serde_json::to_string(article).map_err(|e| Error::Internal(e.to_string()))?;
     doc.add_text(f.stored, json);
     Ok(doc)
+}
+
+/// The rules an article's text is analysed by: its language's, or the default language's.
+pub fn analysis_language(article: &Article) -> Lang {
+    article
+        .language
+        .as_deref()
+        .map_or_else(crate::analysis::default_language, Lang::of_tag)
 }
 
 /// Reads the stored article back.
@@ -125,7 +136,7 @@ mod tests {
     use super::*;
 
     fn word_set(texts: &[&str]) -> std::collections::BTreeSet<String> {
-        let mut analyzer = super::super::schema::words_analyzer();
+        let mut analyzer = super::super::schema::words_analyzer(Lang::ENGLISH);
         let mut out = std::collections::BTreeSet::new();
         for text in texts {
             let mut stream = analyzer.token_stream(text);

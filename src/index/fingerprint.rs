@@ -57,7 +57,13 @@ pub fn signals(title: &str, summary: Option<&str>, body: Option<&str>) -> TextSi
                 copy_key = folded.iter().chain(b" ").fold(copy_key, fnv_byte);
             }
             let h = mix(folded.iter().fold(FNV_OFFSET, fnv_byte));
-            counter.add(h);
+            if word.chars().any(crate::analysis::tokenizer::is_cjk) {
+                // A run of Chinese or Japanese is a whole sentence, not a word: its character
+                // pairs are what near-duplicates share.
+                add_pairs(std::str::from_utf8(folded).unwrap_or(word), &mut counter);
+            } else {
+                counter.add(h);
+            }
             // Keyed by the lowercased word's hash: spellings that differ only in case meet in
             // the index anyway.
             if seen.insert(h) {
@@ -72,6 +78,20 @@ pub fn signals(title: &str, summary: Option<&str>, body: Option<&str>) -> TextSi
         copy_key,
         simhash: counter.simhash(),
         distinct_words,
+    }
+}
+
+/// Adds the hash of each pair of adjacent characters of `run` (a lone character alone).
+fn add_pairs(run: &str, counter: &mut BitCounter) {
+    let mut chars = run.char_indices().peekable();
+    if run.chars().nth(1).is_none() {
+        counter.add(mix(run.as_bytes().iter().fold(FNV_OFFSET, fnv_byte)));
+        return;
+    }
+    while let Some((i, _)) = chars.next() {
+        let Some(&(j, c)) = chars.peek() else { break };
+        let pair = &run.as_bytes()[i..j + c.len_utf8()];
+        counter.add(mix(pair.iter().fold(FNV_OFFSET, fnv_byte)));
     }
 }
 

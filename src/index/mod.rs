@@ -11,7 +11,6 @@ pub mod fingerprint;
 pub mod memo;
 pub mod schema;
 pub mod stats;
-pub mod stemmer;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod writer;

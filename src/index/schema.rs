@@ -1,7 +1,9 @@
 //! The tantivy schema of an article and the analyzers it needs.
 //!
-//! Text fields use `news_en`: words, lowercased, folded to ASCII (so `Pyŏngyang` matches
-//! `pyongyang`) and stemmed (so `pacts` matches `pact`), with positions for phrases. Keyword
+//! Text fields use `news`: each article's text analysed by its language's rules
+//! ([`crate::analysis`]; English: words, lowercased, folded to ASCII so that `Pyŏngyang` matches
+//! `pyongyang`, and stemmed so that `pacts` matches `pact`), with positions for phrases. The
+//! text reaches the field behind a marker naming its language ([`crate::analysis::tagged`]). Keyword
 //! fields (`author`, `tag`, `entity`, …) are indexed lowercased for case-insensitive filters and
 //! `field:value` queries, and kept as fast columns in their original case for facet counts. The
 //! whole article is stored once as JSON, so that GET returns exactly what was stored.
@@ -10,17 +12,18 @@ use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
     TextFieldIndexing, TextOptions, STORED,
 };
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
-};
+use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer, TokenizerManager};
 use tantivy::Index;
 
+use crate::analysis::{self, Dispatch, Lang, Mode};
+
 /// Analyzer of the text fields.
-pub const TEXT_ANALYZER: &str = "news_en";
+pub const TEXT_ANALYZER: &str = "news";
 /// Analyzer of the keyword fields: the whole value, lowercased.
 pub const KEYWORD_ANALYZER: &str = "keyword_lower";
 /// Analyzer of the unstemmed word fields (typo tolerance, suggestions): words, lowercased,
-/// folded to ASCII, not stemmed, so edit distances are taken between real spellings.
+/// folded where the language folds, not stemmed, so edit distances are taken between real
+/// spellings.
 pub const WORDS_ANALYZER: &str = "news_words";
 
 /// Separator of type and name in the `entity_typed` column (`place\u{1f}China`).
@@ -165,35 +168,44 @@ pub fn build_schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
-/// The text analyzer; also used by features that tokenize outside the index.
-pub fn text_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(super::stemmer::CachedEnglishStemmer)
-        .build()
+/// The text analyzer of `lang`'s documents; also used by features that tokenize outside the
+/// index (snippets, related drafts).
+pub fn text_analyzer(lang: Lang) -> TextAnalyzer {
+    analysis::analyzer(lang, Mode::Index)
 }
 
-/// The unstemmed words analyzer.
-pub fn words_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
+/// The unstemmed words analyzer of `lang`.
+pub fn words_analyzer(lang: Lang) -> TextAnalyzer {
+    analysis::analyzer(lang, Mode::Words)
+}
+
+fn keyword_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(RawTokenizer::default())
         .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
         .build()
 }
 
 /// Registers our analyzers; tantivy does not persist them, so every open must call this.
 pub fn register_analyzers(index: &Index) {
-    index.tokenizers().register(TEXT_ANALYZER, text_analyzer());
+    index.tokenizers().register(
+        TEXT_ANALYZER,
+        TextAnalyzer::from(Dispatch::new(Mode::Index)),
+    );
+    index.tokenizers().register(
+        WORDS_ANALYZER,
+        TextAnalyzer::from(Dispatch::new(Mode::Words)),
+    );
     index
         .tokenizers()
-        .register(WORDS_ANALYZER, words_analyzer());
-    index.tokenizers().register(
-        KEYWORD_ANALYZER,
-        TextAnalyzer::builder(RawTokenizer::default())
-            .filter(LowerCaser)
-            .build(),
-    );
+        .register(KEYWORD_ANALYZER, keyword_analyzer());
+}
+
+/// The analyzers a query in `lang` is parsed with: the text fields' analysis of `lang` for
+/// queries (a CJK run is its character pairs, a phrase), its word lists' analysis, keywords.
+pub fn query_tokenizers(lang: Lang) -> TokenizerManager {
+    let manager = TokenizerManager::default();
+    manager.register(TEXT_ANALYZER, analysis::analyzer(lang, Mode::Query));
+    manager.register(WORDS_ANALYZER, analysis::analyzer(lang, Mode::Words));
+    manager.register(KEYWORD_ANALYZER, keyword_analyzer());
+    manager
 }

@@ -10,7 +10,9 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{Score, Searcher, Term};
 
 use super::typo::{within_edits, TypoWord};
+use crate::analysis::Lang;
 use crate::article::Article;
+use crate::index::document::analysis_language;
 use crate::index::schema::{text_analyzer, words_analyzer};
 use crate::index::Fields;
 
@@ -22,7 +24,10 @@ const BODY_SNIPPET_CHARS: usize = 200;
 /// The terms to mark are the query's own (stems, so `pacts` marks `pact`) plus, per article,
 /// the words of its text that matched a query word through a typo: tantivy's generator only
 /// knows the terms of term queries, not what a fuzzy query matched, so those are found here.
+/// The generators read the text by the rules of the query's first language; an article in
+/// another language gets generators of its own.
 pub struct Highlighter {
+    lang: Lang,
     title_terms: BTreeMap<String, Score>,
     body_terms: BTreeMap<String, Score>,
     title: SnippetGenerator,
@@ -47,12 +52,14 @@ impl Highlighter {
         query: &dyn Query,
         fields: &Fields,
         typos: Vec<TypoWord>,
+        lang: Lang,
     ) -> Highlighter {
         let title_terms = query_terms(searcher, query, fields.title);
         let body_terms = query_terms(searcher, query, fields.body);
         Highlighter {
-            title: generator(title_terms.clone(), fields.title, TITLE_CHARS),
-            body: generator(body_terms.clone(), fields.body, BODY_SNIPPET_CHARS),
+            lang,
+            title: generator(title_terms.clone(), fields.title, TITLE_CHARS, lang),
+            body: generator(body_terms.clone(), fields.body, BODY_SNIPPET_CHARS, lang),
             title_terms,
             body_terms,
             fields: *fields,
@@ -67,19 +74,22 @@ impl Highlighter {
             .as_deref()
             .or(article.summary.as_deref())
             .unwrap_or("");
-        let typo_gens = (!self.typos.is_empty()).then(|| {
+        let lang = analysis_language(article);
+        let typo_gens = (!self.typos.is_empty() || lang != self.lang).then(|| {
             (
                 self.with_typos(
                     &self.title_terms,
                     &article.title,
                     self.fields.title,
                     TITLE_CHARS,
+                    lang,
                 ),
                 self.with_typos(
                     &self.body_terms,
                     body_text,
                     self.fields.body,
                     BODY_SNIPPET_CHARS,
+                    lang,
                 ),
             )
         });
@@ -108,17 +118,22 @@ impl Highlighter {
         Snippets { title, body }
     }
 
-    /// A generator that also marks the words of `text` that matched a typo word.
+    /// A generator for an article in `lang` that also marks the words of `text` that matched
+    /// a typo word.
     fn with_typos(
         &self,
         base: &BTreeMap<String, Score>,
         text: &str,
         field: Field,
         chars: usize,
+        lang: Lang,
     ) -> SnippetGenerator {
         let mut terms = base.clone();
-        let mut words = words_analyzer();
-        let mut stemmer = text_analyzer();
+        if self.typos.is_empty() {
+            return generator(terms, field, chars, lang);
+        }
+        let mut words = words_analyzer(lang);
+        let mut stemmer = text_analyzer(lang);
         let mut stream = words.token_stream(text);
         while stream.advance() {
             let token = &stream.token().text;
@@ -133,15 +148,20 @@ impl Highlighter {
                 }
             }
         }
-        generator(terms, field, chars)
+        generator(terms, field, chars, lang)
     }
 }
 
 /// Longest title snippet, in characters (titles are shown whole).
 const TITLE_CHARS: usize = 1_000;
 
-fn generator(terms: BTreeMap<String, Score>, field: Field, chars: usize) -> SnippetGenerator {
-    SnippetGenerator::new(terms, text_analyzer(), field, chars)
+fn generator(
+    terms: BTreeMap<String, Score>,
+    field: Field,
+    chars: usize,
+    lang: Lang,
+) -> SnippetGenerator {
+    SnippetGenerator::new(terms, text_analyzer(lang), field, chars)
 }
 
 /// The query's terms on `field`, weighted by rarity so the best passage is the one with the

@@ -180,12 +180,16 @@ pub fn run_search(
     let started = Instant::now();
     let searcher = index.searcher();
     let fields = index.fields();
-    let text = text::text_query(index.index(), fields, cfg, &req.q);
-    let typo = if req.typos {
-        let parser = text::parser(index.index(), fields, cfg);
-        typo::typo_query(&searcher, fields, &parser, &req.q)
-    } else {
-        None
+    let langs = text::languages_of(&searcher, fields, &req.q, &req.filters.language);
+    let text = text::text_query(index.index(), fields, cfg, &req.q, &langs);
+    // Typos are tolerated in one language's words (the first, the default one when it
+    // applies), never in scripts without spaces.
+    let typo = match langs.first() {
+        Some(&lang) if req.typos && !lang.is_cjk() && langs.iter().all(|l| !l.is_cjk()) => {
+            let parser = text::parser(index.index(), fields, cfg, lang);
+            typo::typo_query(&searcher, fields, &parser, &req.q, lang)
+        }
+        _ => None,
     };
     // What matches (and is counted): the typo-tolerant query when there is one.
     let matching = typo
@@ -263,7 +267,9 @@ pub fn run_search(
         // and that counts fast without scores. Anything else (a phrase, a conjunction with
         // filters) would be run twice for little pruning: every match is visited once.
         let count_apart = main.downcast_ref::<words::WordsQuery>().is_some()
-            || (req.filters == Filters::default() && text::is_one_word(index.index(), &req.q));
+            || (req.filters == Filters::default()
+                && langs.len() == 1
+                && text::is_one_word(&req.q, langs[0]));
         let top = rank::top_and_count_collector(first_fetch, key, count_apart);
         // Without facets, no second collector to call for every match.
         if shared_collector.is_empty() {
@@ -321,9 +327,13 @@ pub fn run_search(
     }
 
     let typo_words = typo.map(|(_, words)| words).unwrap_or_default();
-    let highlighter = req
-        .highlight
-        .then(|| highlight::Highlighter::new(&searcher, text.as_ref(), fields, typo_words));
+    let highlighter = req.highlight.then(|| {
+        let lang = langs
+            .first()
+            .copied()
+            .unwrap_or(crate::analysis::Lang::ENGLISH);
+        highlight::Highlighter::new(&searcher, text.as_ref(), fields, typo_words, lang)
+    });
     let keys: Vec<u64> = page.iter().map(|p| p.2).collect();
     let copies = count_copies(&searcher, main.as_ref(), fields, &keys)?;
     let mut hits = Vec::with_capacity(page.len());

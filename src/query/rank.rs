@@ -895,7 +895,13 @@ mod tests {
         cfg.popularity_weight = 0.2;
         let popular = RankKey::new(Sort::Relevance, &cfg, &searcher);
         for q in ["tariff steel", "tariff", "\"steel quota\"", "tariff -steel"] {
-            let query = crate::query::text::text_query(index.index(), index.fields(), &cfg, q);
+            let query = crate::query::text::text_query(
+                index.index(),
+                index.fields(),
+                &cfg,
+                q,
+                &[crate::analysis::Lang::ENGLISH],
+            );
             for key in [pure, recent, popular, RankKey::Newest] {
                 for n in [1, 3, 10, 300] {
                     // A tuple of collectors visits every match: the reference.

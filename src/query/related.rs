@@ -45,6 +45,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, Searcher, TantivyDocument, Term};
 
 use super::Filters;
+use crate::analysis::Lang;
 use crate::article::Article;
 use crate::index::fingerprint::{self, TextSignals};
 use crate::index::stats::CachedStats;
@@ -171,6 +172,8 @@ pub struct Source {
     pub tags: Vec<String>,
     /// Publication time, for the time decay.
     pub published_at: Option<DateTime<Utc>>,
+    /// The language its text is analysed in.
+    pub language: Lang,
 }
 
 impl Source {
@@ -184,6 +187,7 @@ impl Source {
             entities: a.entities.iter().map(|e| e.name.clone()).collect(),
             tags: a.tags.clone(),
             published_at: a.published_at,
+            language: document::analysis_language(a),
         }
     }
 
@@ -390,7 +394,7 @@ impl Profile {
 
         let mut tf: HashMap<String, f32> = HashMap::new();
         let mut add = |text: &str, w: f32| {
-            for t in tokens(text) {
+            for t in tokens(text, source.language) {
                 if usable(&t) {
                     *tf.entry(t).or_default() += w;
                 }
@@ -471,6 +475,7 @@ impl Profile {
             .map(str::to_lowercase)
             .collect();
         let source_tokens = text_tokens(
+            source.language,
             &source.title,
             source.summary.as_deref(),
             source.body.as_deref(),
@@ -731,6 +736,7 @@ fn select(
             continue;
         }
         let toks = text_tokens(
+            document::analysis_language(&article),
             &article.title,
             article.summary.as_deref(),
             article.body.as_deref(),
@@ -803,9 +809,9 @@ fn explain(
     }
 }
 
-/// The index's analyzer over one text.
-fn tokens(text: &str) -> Vec<String> {
-    let mut analyzer = crate::index::schema::text_analyzer();
+/// The index's analyzer of `lang` over one text.
+fn tokens(text: &str, lang: Lang) -> Vec<String> {
+    let mut analyzer = crate::index::schema::text_analyzer(lang);
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
     while let Some(t) = stream.next() {
@@ -815,10 +821,10 @@ fn tokens(text: &str) -> Vec<String> {
 }
 
 /// The tokens of title, summary and body, in order.
-fn text_tokens(title: &str, summary: Option<&str>, body: Option<&str>) -> Vec<String> {
-    let mut out = tokens(title);
+fn text_tokens(lang: Lang, title: &str, summary: Option<&str>, body: Option<&str>) -> Vec<String> {
+    let mut out = tokens(title, lang);
     for t in [summary, body].into_iter().flatten() {
-        out.extend(tokens(t));
+        out.extend(tokens(t, lang));
     }
     out
 }
@@ -835,7 +841,7 @@ mod tests {
 
     fn fingerprint(text: &str, cfg: &RelatedConfig) -> Option<Fingerprint> {
         let simhash = fingerprint::signals(text, None, None).simhash;
-        Fingerprint::of(&tokens(text), simhash, cfg)
+        Fingerprint::of(&tokens(text, Lang::ENGLISH), simhash, cfg)
     }
 
     #[test]

@@ -113,7 +113,7 @@ struct Dictionary {
 /// Folds text the way the `title_words` field does: words lowercased and folded to ASCII,
 /// with their byte ranges in the original.
 fn fold_words(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
-    let mut analyzer = words_analyzer();
+    let mut analyzer = words_analyzer(crate::analysis::default_language());
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
     while stream.advance() {

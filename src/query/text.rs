@@ -5,25 +5,100 @@
 //! Plain words take a faster path with the same matches and scores ([`super::words`]).
 //! Input the grammar rejects is still searched: the lenient parser keeps what it can read, and
 //! a query it reduces to nothing is searched again as plain words.
+//!
+//! A query is analysed by the rules of each language it may be in
+//! ([`crate::analysis::query_languages`]): one language gives one query; several (an index of
+//! English and German articles, a query in Latin letters) give the best-scoring of their
+//! queries for each article (a disjunction-max). Vietnamese words are often several syllables,
+//! so plain Vietnamese words also score as a phrase: articles with the syllables together rank
+//! first.
 
-use tantivy::query::{AllQuery, EmptyQuery, EnableScoring, Query, QueryParser};
-use tantivy::Index;
+use std::sync::OnceLock;
 
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EmptyQuery, EnableScoring, Occur,
+    Query, QueryParser,
+};
+use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
+use tantivy::{Index, Searcher};
+
+use crate::analysis::languages::Segmentation;
+use crate::analysis::{Lang, Mode};
 use crate::config::SearchConfig;
 use crate::index::Fields;
 
-/// Builds the text query for `q`; an empty `q` matches everything.
-pub fn text_query(index: &Index, fields: &Fields, cfg: &SearchConfig, q: &str) -> Box<dyn Query> {
+/// Weight of a Vietnamese query's syllables as a phrase, beside the same syllables anywhere.
+const VIETNAMESE_PHRASE_BOOST: f32 = 2.0;
+
+/// Builds the text query for `q` in the languages `langs` (at least one); an empty `q` matches
+/// everything.
+pub fn text_query(
+    index: &Index,
+    fields: &Fields,
+    cfg: &SearchConfig,
+    q: &str,
+    langs: &[Lang],
+) -> Box<dyn Query> {
     if q.trim().is_empty() {
         return Box::new(AllQuery);
     }
-    let analyzer = index.tokenizers().get(crate::index::schema::TEXT_ANALYZER);
-    if let Some(words) =
-        analyzer.and_then(|mut a| super::words::WordsQuery::parse(q, &mut a, fields, cfg))
+    let mut queries: Vec<Box<dyn Query>> = langs
+        .iter()
+        .map(|&lang| one_language(index, fields, cfg, q, lang))
+        .collect();
+    match queries.len() {
+        0 => one_language(index, fields, cfg, q, crate::analysis::default_language()),
+        1 => queries.pop().expect("one query"),
+        _ => Box::new(DisjunctionMaxQuery::new(queries)),
+    }
+}
+
+/// The query analyser of `lang`.
+pub fn query_analyzer(lang: Lang) -> TextAnalyzer {
+    crate::analysis::analyzer(lang, Mode::Query)
+}
+
+fn one_language(
+    index: &Index,
+    fields: &Fields,
+    cfg: &SearchConfig,
+    q: &str,
+    lang: Lang,
+) -> Box<dyn Query> {
+    let query = parsed(index, fields, cfg, q, lang);
+    if lang.rules().segmentation != Segmentation::Vietnamese {
+        return query;
+    }
+    let Some(words) = super::typo::plain_words(q).filter(|w| w.len() > 1) else {
+        return query;
+    };
+    let phrase = parser(index, fields, cfg, lang)
+        .parse_query(&format!("\"{}\"", words.join(" ")))
+        .ok();
+    match phrase {
+        Some(phrase) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, query),
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(phrase, VIETNAMESE_PHRASE_BOOST)),
+            ),
+        ])),
+        None => query,
+    }
+}
+
+fn parsed(
+    index: &Index,
+    fields: &Fields,
+    cfg: &SearchConfig,
+    q: &str,
+    lang: Lang,
+) -> Box<dyn Query> {
+    if let Some(words) = super::words::WordsQuery::parse(q, &mut query_analyzer(lang), fields, cfg)
     {
         return Box::new(words);
     }
-    let parser = parser(index, fields, cfg);
+    let parser = parser(index, fields, cfg, lang);
     let (query, errors) = parser.parse_query_lenient(q);
     // The lenient parser lets through queries that fail only when searched, such as
     // `nosuchfield:*` (an exists-query on a field the schema lacks): those are searched as
@@ -45,22 +120,69 @@ pub fn text_query(index: &Index, fields: &Fields, cfg: &SearchConfig, q: &str) -
     parser.parse_query_lenient(&words).0
 }
 
-/// Whether `q` is one plain word, which the parser makes a union of its term in the text
-/// fields.
-pub fn is_one_word(index: &Index, q: &str) -> bool {
-    index
-        .tokenizers()
-        .get(crate::index::schema::TEXT_ANALYZER)
-        .is_some_and(|mut a| super::words::is_one_word(q, &mut a))
+/// Whether `q` is one plain word in `lang`, which the parser makes a union of its term in the
+/// text fields.
+pub fn is_one_word(q: &str, lang: Lang) -> bool {
+    super::words::is_one_word(q, &mut query_analyzer(lang))
 }
 
-pub fn parser(index: &Index, fields: &Fields, cfg: &SearchConfig) -> QueryParser {
-    let mut parser = QueryParser::for_index(index, vec![fields.title, fields.summary, fields.body]);
+/// The query parser of `lang`: its analysis of the text fields and word lists.
+pub fn parser(index: &Index, fields: &Fields, cfg: &SearchConfig, lang: Lang) -> QueryParser {
+    let mut parser = QueryParser::new(
+        index.schema(),
+        vec![fields.title, fields.summary, fields.body],
+        query_tokenizers(lang),
+    );
     parser.set_conjunction_by_default();
     parser.set_field_boost(fields.title, cfg.title_boost);
     parser.set_field_boost(fields.summary, cfg.summary_boost);
     parser.set_field_boost(fields.body, cfg.body_boost);
     parser
+}
+
+fn query_tokenizers(lang: Lang) -> TokenizerManager {
+    static MANAGERS: OnceLock<Vec<TokenizerManager>> = OnceLock::new();
+    MANAGERS.get_or_init(|| {
+        std::iter::once(Lang::GENERIC)
+            .chain(Lang::all())
+            .map(crate::index::schema::query_tokenizers)
+            .collect()
+    })[lang.index()]
+    .clone()
+}
+
+/// The languages of the articles in the index (the values of their `language` field).
+pub fn present_languages(searcher: &Searcher, fields: &Fields) -> Vec<Lang> {
+    let mut out: Vec<Lang> = Vec::new();
+    for segment in searcher.segment_readers() {
+        let Ok(inverted) = segment.inverted_index(fields.language) else {
+            continue;
+        };
+        let Ok(mut terms) = inverted.terms().stream() else {
+            continue;
+        };
+        while terms.advance() {
+            if let Ok(tag) = std::str::from_utf8(terms.key()) {
+                let lang = Lang::of_tag(tag);
+                if !out.contains(&lang) {
+                    out.push(lang);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The languages `q` is analysed in: those of the `language` filter when it has any, else
+/// by its script among the index's languages.
+pub fn languages_of(searcher: &Searcher, fields: &Fields, q: &str, asked: &[String]) -> Vec<Lang> {
+    let asked: Vec<Lang> = asked.iter().map(|t| Lang::of_tag(t)).collect();
+    let present = if asked.is_empty() {
+        present_languages(searcher, fields)
+    } else {
+        Vec::new()
+    };
+    crate::analysis::query_languages(q, &asked, &present)
 }
 
 fn is_empty_query(q: &dyn Query) -> bool {

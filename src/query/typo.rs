@@ -12,7 +12,8 @@ use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, Que
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, Term};
 
-use crate::index::schema::{text_analyzer, words_analyzer};
+use crate::analysis::Lang;
+use crate::index::schema::words_analyzer;
 use crate::index::Fields;
 
 /// Weight of a typo match relative to the word's exact match.
@@ -78,10 +79,11 @@ pub fn typo_query(
     fields: &Fields,
     parser: &QueryParser,
     q: &str,
+    lang: Lang,
 ) -> Option<(Box<dyn Query>, Vec<TypoWord>)> {
     let words = plain_words(q)?;
-    let mut stemmer = text_analyzer();
-    let mut folder = words_analyzer();
+    let mut stemmer = super::text::query_analyzer(lang);
+    let mut folder = words_analyzer(lang);
     let num_docs = searcher.num_docs();
     // "Rare": at most 0.05% of the articles (10 at least), e.g. a misspelling that a few
     // articles share; such a word also matches its close spellings, ranked below it.

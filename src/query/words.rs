@@ -802,12 +802,23 @@ mod tests {
 
     fn both(index: &NewsIndex, q: &str) -> (Box<dyn Query>, Box<dyn Query>) {
         let cfg = Config::default().search;
-        let ours = text::text_query(index.index(), index.fields(), &cfg, q);
+        let ours = text::text_query(
+            index.index(),
+            index.fields(),
+            &cfg,
+            q,
+            &[crate::analysis::Lang::ENGLISH],
+        );
         assert!(
             ours.as_any().downcast_ref::<WordsQuery>().is_some(),
             "{q} takes the fast path"
         );
-        let parser = text::parser(index.index(), index.fields(), &cfg);
+        let parser = text::parser(
+            index.index(),
+            index.fields(),
+            &cfg,
+            crate::analysis::Lang::ENGLISH,
+        );
         (ours, parser.parse_query_lenient(q).0)
     }
 
@@ -971,7 +982,13 @@ mod tests {
         };
         // Plain words (the words path) and a phrase (the parser's path).
         for q in ["tariff steel", "\"tariff steel\""] {
-            let text = text::text_query(index.index(), index.fields(), &cfg, q);
+            let text = text::text_query(
+                index.index(),
+                index.fields(),
+                &cfg,
+                q,
+                &[crate::analysis::Lang::ENGLISH],
+            );
             let all = scored(&searcher, text.as_ref());
             let narrowed = with_filters(text, filters.clauses(index.fields(), None));
             let some = scored(&searcher, narrowed.as_ref());
@@ -1008,7 +1025,7 @@ mod tests {
     fn only_plain_words_take_the_fast_path() {
         let index = index();
         let cfg = Config::default().search;
-        let mut analyzer = crate::index::schema::text_analyzer();
+        let mut analyzer = crate::index::schema::text_analyzer(crate::analysis::Lang::ENGLISH);
         let parse = |q: &str, a: &mut _| WordsQuery::parse(q, a, index.fields(), &cfg).is_some();
         for q in ["oil prices", "Öl Preise", "oil 1987", "  oil   prices "] {
             assert!(parse(q, &mut analyzer), "{q}");

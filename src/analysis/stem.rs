@@ -1,10 +1,11 @@
-//! The English stemmer of tantivy's analyzer, with the stems it has computed remembered.
+//! Snowball stemming (the implementation tantivy's own `Stemmer` wraps, `frostem`), with the
+//! stems it has computed remembered.
 //!
 //! A news corpus repeats the same few thousand words, and Snowball stemming is the dearest
 //! step of the analyzer: a sixth of tantivy's indexing threads on a bulk load. Each analyzer
 //! instance (tantivy keeps one per field and indexing thread) keeps a bounded map from word
-//! to stem; the stems are those of `tantivy::tokenizer::Stemmer`, from the same Snowball
-//! implementation (`frostem`), so the index does not change.
+//! to stem; the stems are those of `tantivy::tokenizer::Stemmer`, so the index does not
+//! change.
 
 use std::collections::HashMap;
 
@@ -14,16 +15,18 @@ use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 /// working vocabulary of news text.
 const MAX_CACHED: usize = 30_000;
 
-/// English stemming with a cache; a drop-in for `Stemmer::new(Language::English)`.
-#[derive(Clone, Default)]
-pub struct CachedEnglishStemmer;
+/// Stemming with a cache; `CachedStemmer(Algorithm::English)` is a drop-in for
+/// `Stemmer::new(Language::English)`.
+#[derive(Clone)]
+pub struct CachedStemmer(pub frostem::Algorithm);
 
-impl TokenFilter for CachedEnglishStemmer {
+impl TokenFilter for CachedStemmer {
     type Tokenizer<T: Tokenizer> = CachedStemmerFilter<T>;
 
     fn transform<T: Tokenizer>(self, tokenizer: T) -> CachedStemmerFilter<T> {
         CachedStemmerFilter {
             inner: tokenizer,
+            algorithm: self.0,
             cache: HashMap::new(),
         }
     }
@@ -33,6 +36,7 @@ impl TokenFilter for CachedEnglishStemmer {
 #[derive(Clone)]
 pub struct CachedStemmerFilter<T> {
     inner: T,
+    algorithm: frostem::Algorithm,
     cache: HashMap<String, String>,
 }
 
@@ -43,7 +47,7 @@ impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
         CachedStemmerStream {
             tail: self.inner.token_stream(text),
             cache: &mut self.cache,
-            stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
+            stemmer: frostem::Stemmer::new(self.algorithm),
         }
     }
 }
@@ -105,7 +109,7 @@ mod tests {
                     Generously generous generalization, organizations organized.";
         let mut cached = TextAnalyzer::builder(SimpleTokenizer::default())
             .filter(LowerCaser)
-            .filter(CachedEnglishStemmer)
+            .filter(CachedStemmer(frostem::Algorithm::English))
             .build();
         let mut plain = TextAnalyzer::builder(SimpleTokenizer::default())
             .filter(LowerCaser)
