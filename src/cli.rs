@@ -97,6 +97,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Rebuild an index from its stored articles with this version's schema and analysis
+    /// (done at start when the schema changed; run it after changing
+    /// `[analysis] default_language`). The index must not be open in a server.
+    Reindex {
+        /// Index directory.
+        #[arg(long)]
+        index: Option<PathBuf>,
+        /// Indexing threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Indexing memory, MB.
+        #[arg(long, default_value_t = 512)]
+        heap_mb: usize,
+    },
     /// Search an index and print a table.
     Search {
         /// The query.
@@ -169,6 +183,28 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             ingest_offline(&files, format, &config.index_dir, threads, heap_mb, quiet)
+        }
+        Command::Reindex {
+            index,
+            threads,
+            heap_mb,
+        } => {
+            let overrides = Overrides {
+                index_dir: index,
+                ..Overrides::default()
+            };
+            let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
+            crate::analysis::set_default_language(config.default_language);
+            let threads = threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            let started = std::time::Instant::now();
+            let n = crate::index::reindex::reindex(&config.index_dir, threads, heap_mb)?;
+            eprintln!(
+                "reindexed {n} articles in `{}` in {:.1} s",
+                config.index_dir.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
         }
         Command::Search {
             query,

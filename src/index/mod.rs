@@ -9,6 +9,7 @@ pub mod directory;
 pub mod document;
 pub mod fingerprint;
 pub mod memo;
+pub mod reindex;
 pub mod schema;
 pub mod stats;
 #[cfg(test)]
@@ -67,6 +68,7 @@ pub struct IndexStats {
 impl NewsIndex {
     /// Opens the index in `dir`, creating it if needed, and starts its writer.
     pub fn open(dir: &Path, config: &WriterConfig) -> crate::Result<NewsIndex> {
+        reindex::migrate_if_needed(dir)?;
         let index = open_or_create(dir)?;
         NewsIndex::start(index, Some(dir.to_path_buf()), config)
     }
@@ -280,7 +282,8 @@ pub fn open_or_create(dir: &Path) -> crate::Result<Index> {
         .map_err(|e| Error::Internal(format!("cannot open `{}`: {e}", dir.display())))?;
     let index = Index::open_or_create(directory, schema).map_err(|e| match e {
         tantivy::TantivyError::SchemaError(_) => Error::Internal(format!(
-            "the index in `{}` was built by another version of newsindex: move it away and ingest again",
+            "the index in `{}` was built by another version of newsindex: run `newsindex reindex --index {}` (or start the server on it) to rebuild it from its stored articles",
+            dir.display(),
             dir.display()
         )),
         other => other.into(),
@@ -323,6 +326,7 @@ pub struct BulkIndexer {
 impl BulkIndexer {
     /// Opens `dir` for bulk loading with `threads` indexing threads and `heap_mb` of memory.
     pub fn open(dir: &Path, threads: usize, heap_mb: usize) -> crate::Result<BulkIndexer> {
+        reindex::migrate_if_needed(dir)?;
         let index = open_or_create(dir)?;
         let (_, fields) = schema::build_schema();
         let writer = index
