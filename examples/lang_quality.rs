@@ -561,6 +561,11 @@ struct Scores {
     recall: f64,
     p10: f64,
     success: f64,
+    /// success@10 of a ranking that shows 10 of the relevant documents, chosen without
+    /// preference: 1 with at most 10 of them, else 10/relevant. The relevance judgement gives
+    /// no reason to rank the query's own document above the others that contain its word, so
+    /// this is what a perfect ranking can be expected to reach.
+    ceiling: f64,
 }
 
 impl Scores {
@@ -568,6 +573,7 @@ impl Scores {
         self.recall += o.recall;
         self.p10 += o.p10;
         self.success += o.success;
+        self.ceiling += o.ceiling;
     }
 
     fn mean(&self, n: usize) -> Scores {
@@ -576,6 +582,7 @@ impl Scores {
             recall: self.recall / n,
             p10: self.p10 / n,
             success: self.success / n,
+            ceiling: self.ceiling / n,
         }
     }
 }
@@ -663,6 +670,7 @@ impl Outcome {
                 self.shown_relevant as f64 / self.shown as f64
             },
             success: f64::from(u8::from(self.found)),
+            ceiling: (K as f64 / self.relevant.max(1) as f64).min(1.0),
         }
     }
 }
@@ -758,8 +766,10 @@ fn print_detail(code: &str, query: &Query, docs: &[Doc], o: &Outcome) {
 fn print_results(reports: &[LanguageReport]) {
     println!("Mean over queries, then over seeds (min–max over seeds). language: the query's language given as filter, or none.");
     println!();
-    println!("| lang | language | typos | recall | P@10 | success@10 |");
-    println!("|---|---|---|---|---|---|");
+    println!("success ceiling: what a ranking that shows any 10 of the relevant documents reaches (1, or 10/relevant when more are relevant).");
+    println!();
+    println!("| lang | language | typos | recall | P@10 | success@10 | success ceiling |");
+    println!("|---|---|---|---|---|---|---|");
     for r in reports {
         for (m, mode) in MODES.iter().enumerate() {
             let (given, typos) = mode_name(*mode);
@@ -768,11 +778,12 @@ fn print_results(reports: &[LanguageReport]) {
                 format!("{mean:.3} ({min:.3}–{max:.3})")
             };
             println!(
-                "| {} | {given} | {typos} | {} | {} | {} |",
+                "| {} | {given} | {typos} | {} | {} | {} | {} |",
                 LANGUAGES[r.lang].code,
                 cell(|s| s.recall),
                 cell(|s| s.p10),
-                cell(|s| s.success)
+                cell(|s| s.success),
+                cell(|s| s.ceiling)
             );
         }
     }
@@ -804,6 +815,7 @@ fn to_json(opts: &Options, reports: &[LanguageReport]) -> serde_json::Value {
                         "recall": stat(seeds.iter().map(|s| s.recall).collect()),
                         "p_at_10": stat(seeds.iter().map(|s| s.p10).collect()),
                         "success_at_10": stat(seeds.iter().map(|s| s.success).collect()),
+                        "success_ceiling": stat(seeds.iter().map(|s| s.ceiling).collect()),
                     })
                 })
                 .collect();

@@ -115,7 +115,7 @@ const ALL: [Dimension; 7] = [
     Dimension::Date,
 ];
 
-fn any_of(field: Field, values: &[String]) -> Box<dyn Query> {
+pub(crate) fn any_of(field: Field, values: &[String]) -> Box<dyn Query> {
     let term = |v: &String| -> Box<dyn Query> {
         Box::new(TermQuery::new(
             Term::from_field_text(field, v),

@@ -180,8 +180,9 @@ pub fn run_search(
     let started = Instant::now();
     let searcher = index.searcher();
     let fields = index.fields();
-    let langs = text::languages_of(&searcher, fields, &req.q, &req.filters.language);
-    let text = text::text_query(index.index(), fields, cfg, &req.q, &langs);
+    let parts = text::languages_of(&searcher, fields, &req.q, &req.filters.language);
+    let langs: Vec<crate::analysis::Lang> = parts.iter().map(|p| p.lang).collect();
+    let text = text::text_query_in(index.index(), fields, cfg, &req.q, &parts);
     // Typos are tolerated in one language's words (the first, the default one when it
     // applies), never in scripts without spaces.
     let typo = match langs.first() {
@@ -191,10 +192,16 @@ pub fn run_search(
         }
         _ => None,
     };
-    // What matches (and is counted): the typo-tolerant query when there is one.
-    let matching = typo
-        .as_ref()
-        .map_or_else(|| text.box_clone(), |(q, _)| q.box_clone());
+    // What matches (and is counted): the typo-tolerant query when there is one; with several
+    // languages it covers the first one's words only, so the others' exact matches join it.
+    let matching = match &typo {
+        None => text.box_clone(),
+        Some((q, _)) if langs.len() == 1 => q.box_clone(),
+        Some((q, _)) => Box::new(BooleanQuery::new(vec![
+            (Occur::Should, text.box_clone()),
+            (Occur::Should, q.box_clone()),
+        ])),
+    };
     let main = with_filters(matching.box_clone(), req.filters.clauses(fields, None));
     // The order: exact matches first, then those that needed a typo.
     let tiers: Vec<Box<dyn Query>> = match &typo {

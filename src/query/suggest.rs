@@ -459,6 +459,11 @@ fn mark(value: &str, typed: &[String], complete: bool) -> String {
     let mut out = String::with_capacity(value.len() + 16);
     let mut pos = 0;
     for (word, range) in fold_words(value) {
+        // Chinese word lists also hold the words inside a longer word (`外交` in `外交部`):
+        // one marked already covers them.
+        if range.start < pos {
+            continue;
+        }
         let original = &value[range.clone()];
         // Bytes of the original word that a typed prefix of `chars` characters covers: exact
         // when folding kept one character per character (`ŏ` → `o`), else the whole word.

@@ -16,8 +16,8 @@
 use std::sync::OnceLock;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EmptyQuery, EnableScoring, Occur,
-    Query, QueryParser,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery,
+    EnableScoring, Occur, Query, QueryParser,
 };
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 use tantivy::{Index, Searcher};
@@ -30,8 +30,7 @@ use crate::index::Fields;
 /// Weight of a Vietnamese query's syllables as a phrase, beside the same syllables anywhere.
 const VIETNAMESE_PHRASE_BOOST: f32 = 2.0;
 
-/// Builds the text query for `q` in the languages `langs` (at least one); an empty `q` matches
-/// everything.
+/// Builds the text query for `q` in the languages `langs`; an empty `q` matches everything.
 pub fn text_query(
     index: &Index,
     fields: &Fields,
@@ -39,12 +38,42 @@ pub fn text_query(
     q: &str,
     langs: &[Lang],
 ) -> Box<dyn Query> {
+    let parts: Vec<LanguagePart> = langs
+        .iter()
+        .map(|&lang| LanguagePart { lang, only: None })
+        .collect();
+    text_query_in(index, fields, cfg, q, &parts)
+}
+
+/// Builds the text query for `q` analysed as `parts` say; an empty `q` matches everything.
+pub fn text_query_in(
+    index: &Index,
+    fields: &Fields,
+    cfg: &SearchConfig,
+    q: &str,
+    parts: &[LanguagePart],
+) -> Box<dyn Query> {
     if q.trim().is_empty() {
         return Box::new(AllQuery);
     }
-    let mut queries: Vec<Box<dyn Query>> = langs
+    let mut queries: Vec<Box<dyn Query>> = parts
         .iter()
-        .map(|&lang| one_language(index, fields, cfg, q, lang))
+        .map(|part| {
+            let query = one_language(index, fields, cfg, q, part.lang);
+            match &part.only {
+                None => query,
+                Some(tags) => super::with_filters(
+                    query,
+                    vec![(
+                        Occur::Must,
+                        Box::new(ConstScoreQuery::new(
+                            super::filter::any_of(fields.language, tags),
+                            0.0,
+                        )) as Box<dyn Query>,
+                    )],
+                ),
+            }
+        })
         .collect();
     match queries.len() {
         0 => one_language(index, fields, cfg, q, crate::analysis::default_language()),
@@ -151,9 +180,9 @@ fn query_tokenizers(lang: Lang) -> TokenizerManager {
     .clone()
 }
 
-/// The languages of the articles in the index (the values of their `language` field).
-pub fn present_languages(searcher: &Searcher, fields: &Fields) -> Vec<Lang> {
-    let mut out: Vec<Lang> = Vec::new();
+/// The language tags of the articles in the index (the values of their `language` field).
+pub fn present_tags(searcher: &Searcher, fields: &Fields) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
     for segment in searcher.segment_readers() {
         let Ok(inverted) = segment.inverted_index(fields.language) else {
             continue;
@@ -163,9 +192,8 @@ pub fn present_languages(searcher: &Searcher, fields: &Fields) -> Vec<Lang> {
         };
         while terms.advance() {
             if let Ok(tag) = std::str::from_utf8(terms.key()) {
-                let lang = Lang::of_tag(tag);
-                if !out.contains(&lang) {
-                    out.push(lang);
+                if !out.iter().any(|t| t == tag) {
+                    out.push(tag.to_string());
                 }
             }
         }
@@ -173,16 +201,73 @@ pub fn present_languages(searcher: &Searcher, fields: &Fields) -> Vec<Lang> {
     out
 }
 
-/// The languages `q` is analysed in: those of the `language` filter when it has any, else
-/// by its script among the index's languages.
-pub fn languages_of(searcher: &Searcher, fields: &Fields, q: &str, asked: &[String]) -> Vec<Lang> {
-    let asked: Vec<Lang> = asked.iter().map(|t| Lang::of_tag(t)).collect();
-    let present = if asked.is_empty() {
-        present_languages(searcher, fields)
-    } else {
-        Vec::new()
-    };
-    crate::analysis::query_languages(q, &asked, &present)
+/// One language a query is analysed in, and the articles that analysis searches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LanguagePart {
+    /// The rules the query is analysed by.
+    pub lang: Lang,
+    /// Only articles with one of these language tags; `None`: every article.
+    pub only: Option<Vec<String>>,
+}
+
+/// The languages `q` is analysed in. With a `language` filter: those languages (the filter
+/// already narrows the articles). Else the index's languages of the query's script, each on
+/// its own articles, so that a Vietnamese syllable folded by French rules does not match
+/// French words; articles in the index's other languages are searched with the generic
+/// rules (a Latin name or a number in a Chinese article is still found).
+pub fn languages_of(
+    searcher: &Searcher,
+    fields: &Fields,
+    q: &str,
+    asked: &[String],
+) -> Vec<LanguagePart> {
+    let all = |lang| LanguagePart { lang, only: None };
+    if !asked.is_empty() {
+        let asked: Vec<Lang> = asked.iter().map(|t| Lang::of_tag(t)).collect();
+        return crate::analysis::query_languages(q, &asked, &[])
+            .into_iter()
+            .map(all)
+            .collect();
+    }
+    let tags = present_tags(searcher, fields);
+    let present: Vec<Lang> = tags.iter().map(|t| Lang::of_tag(t)).collect();
+    let chosen = crate::analysis::query_languages(q, &[], &present);
+    let mut parts: Vec<LanguagePart> = chosen
+        .iter()
+        .map(|&lang| LanguagePart {
+            lang,
+            only: Some(
+                tags.iter()
+                    .filter(|t| Lang::of_tag(t).query_key() == lang.query_key())
+                    .cloned()
+                    .collect(),
+            ),
+        })
+        .collect();
+    let others: Vec<String> = tags
+        .iter()
+        .filter(|t| {
+            !chosen
+                .iter()
+                .any(|l| l.query_key() == Lang::of_tag(t).query_key())
+        })
+        .cloned()
+        .collect();
+    if !others.is_empty() {
+        parts.push(LanguagePart {
+            lang: Lang::GENERIC,
+            only: Some(others),
+        });
+    }
+    // One analysis for every article needs no restriction.
+    if parts.len() == 1 {
+        parts[0].only = None;
+    }
+    parts.retain(|p| p.only.as_ref().is_none_or(|t| !t.is_empty()));
+    if parts.is_empty() {
+        parts = chosen.into_iter().map(all).collect();
+    }
+    parts
 }
 
 fn is_empty_query(q: &dyn Query) -> bool {

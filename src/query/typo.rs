@@ -111,9 +111,13 @@ pub fn typo_query(
             clauses.push((Occur::Must, exact));
             continue;
         }
-        fuzzy_words += 1;
         let fuzzy =
             FuzzyTermQuery::new(Term::from_field_text(fields.words, &folded), distance, true);
+        if df > 0 && !looks_misspelled(searcher, fields, &fuzzy, &stem, df, &mut stemmer) {
+            clauses.push((Occur::Must, exact));
+            continue;
+        }
+        fuzzy_words += 1;
         let either = BooleanQuery::new(vec![
             (Occur::Should, exact),
             (
@@ -135,6 +139,50 @@ pub fn typo_query(
             typos,
         )
     })
+}
+
+/// How many times more articles the other words near a rare word must have before the rare
+/// word is taken for their misspelling.
+const MISSPELLING_RATIO: u64 = 10;
+
+/// Whether a word found in `df` articles looks like a misspelling: the words within its edit
+/// distance, other than its own inflections (same stem), are in at least
+/// [`MISSPELLING_RATIO`] times as many articles. A rare word that is simply rare (a name, an
+/// inflected form in a language with many) keeps its exact matches alone, so typo tolerance
+/// does not fill a page with unrelated words.
+fn looks_misspelled(
+    searcher: &Searcher,
+    fields: &Fields,
+    fuzzy: &FuzzyTermQuery,
+    stem: &str,
+    df: u64,
+    stemmer: &mut TextAnalyzer,
+) -> bool {
+    let Ok(automaton) = fuzzy.automaton() else {
+        return false;
+    };
+    let mut others: u64 = 0;
+    for segment in searcher.segment_readers() {
+        let Ok(inverted) = segment.inverted_index(fields.words) else {
+            continue;
+        };
+        let Ok(mut stream) = inverted.terms().search(&automaton).into_stream() else {
+            continue;
+        };
+        while stream.advance() {
+            let Ok(word) = std::str::from_utf8(stream.key()) else {
+                continue;
+            };
+            if single_token(stemmer, word).as_deref() == Some(stem) {
+                continue;
+            }
+            others += u64::from(stream.value().doc_freq);
+            if others >= df * MISSPELLING_RATIO {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Whether `a` is within `max` edits of `b` (optimal string alignment: insertions, deletions,

@@ -10,6 +10,7 @@ mod durability;
 mod extraction;
 mod formats;
 mod garbage;
+mod languages;
 mod limits;
 mod metrics;
 mod openapi;

@@ -391,19 +391,31 @@ async fn typos_match_close_spellings_below_exact_matches() {
     let (_, v) = s.get("/search?q=defense%20pcat%20xylophone").await;
     assert_eq!(v["total"], 0, "every word stays required");
 
-    // A rare exact spelling also matches its close spellings, always below the exact match.
-    s.post_json(
-        "/articles",
-        &json!([
-            {"id": "t1", "title": "Cocoa harvest begins", "body": "Cocoa farmers began the harvest."},
-            {"id": "t2", "title": "Cocao harvest begins", "body": "A misspelt headline."},
-        ]),
-    )
-    .await;
+    // A rare exact spelling of a common word (a misspelling a few articles share) also
+    // matches its close spellings, always below the exact match.
+    let mut docs = vec![
+        json!({"id": "t2", "title": "Cocao harvest begins", "body": "A misspelt headline."}),
+        json!({"id": "t3", "title": "Marlow harvest begins", "body": "A rare name."}),
+    ];
+    for i in 0..10 {
+        docs.push(json!({"id": format!("t1-{i}"), "title": "Cocoa harvest begins", "body": "Cocoa farmers began the harvest."}));
+    }
+    s.post_json("/articles", &json!(docs)).await;
     let (_, v) = s.get("/search?q=cocao%20harvest").await;
-    assert_eq!(ids(&v), vec!["t2", "t1"], "{v}");
+    // The ten cocoa articles are wire copies of one: shown once, counted in the total.
+    assert_eq!(ids(&v), vec!["t2", "t1-0"], "{v}");
+    assert_eq!(v["total"], 11, "{v}");
     let (_, v) = s.get("/search?q=cocao%20harvest&typos=false").await;
     assert_eq!(ids(&v), vec!["t2"]);
+    // A rare word that is no misspelling of a more common one keeps its exact matches alone:
+    // `marlow` is not taken for `marlon`, which as few articles have.
+    s.post_json(
+        "/articles",
+        &json!([{"id": "t4", "title": "Marlon harvest begins", "body": "Another rare name."}]),
+    )
+    .await;
+    let (_, v) = s.get("/search?q=marlow%20harvest").await;
+    assert_eq!(ids(&v), vec!["t3"], "{v}");
     // Syntax is taken literally.
     let (_, v) = s.get("/search?q=%22pcat%22").await;
     assert_eq!(v["total"], 0);
