@@ -74,7 +74,7 @@ fn bench(c: &mut Criterion) {
         ("typo_prefix", "goverment bud"),
     ] {
         group.bench_function(name, |b| {
-            b.iter(|| suggester.suggest(&index, q, 8).expect("suggest"))
+            b.iter(|| suggester.suggest(&index, q, 8, None).expect("suggest"))
         });
     }
     group.finish();

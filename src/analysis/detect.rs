@@ -167,13 +167,13 @@ const FUNCTION_WORDS: &[(&str, &[&str])] = &[
         "vi",
         &[
             "và", "của", "là", "có", "được", "trong", "cho", "những", "một", "các", "người",
-            "không",
+            "không", "với", "tại", "đã", "này", "về", "từ", "theo", "khi",
         ],
     ),
 ];
 
-/// Whether `text` has at least two of the function words of `code` (for the Latin-script
-/// languages that have a list; others pass). whatlang's trigrams take tables of figures and
+/// Whether `text` has at least two of the function words of `code` (one in a text of fewer
+/// than 15 words), for the Latin-script languages that have a list; others pass. whatlang's trigrams take tables of figures and
 /// abbreviations (`Shr loss 14 cts vs loss 21 cts`) for French or Catalan with full
 /// confidence: 2% of Reuters-21578's English articles, none of which has two French
 /// function words.
@@ -182,8 +182,13 @@ fn has_function_words(code: &str, text: &str) -> bool {
         return true;
     };
     let mut found = 0;
+    let mut total = 0;
     for w in text.split(|c: char| !c.is_alphanumeric()) {
-        if w.is_empty() || w.len() > 8 {
+        if w.is_empty() {
+            continue;
+        }
+        total += 1;
+        if w.len() > 8 {
             continue;
         }
         let lower = w.to_lowercase();
@@ -194,7 +199,7 @@ fn has_function_words(code: &str, text: &str) -> bool {
             }
         }
     }
-    false
+    found >= 1 && total < 15
 }
 
 /// whatlang limited to the languages with rules of their own, and Ukrainian: among the
@@ -337,6 +342,15 @@ mod tests {
             code("Cocoa prices rise", "Cocoa prices rose in London on Monday as traders said supplies from the Ivory Coast were short."),
             Some("en")
         );
+    }
+
+    #[test]
+    fn vietnamese_news_is_detected() {
+        let t = "Hội nghị kéo dài ba ngày";
+        let b = "Hội nghị quốc tế tại Hà Nội kéo dài ba ngày với sự tham gia của nhiều đại biểu.";
+        let info = detector().detect(&format!("{t}\n\n{b}"));
+        assert!(has_function_words("vi", b), "{info:?}");
+        assert_eq!(detect(t, "", b).map(|d| d.0), Some("vi"), "{info:?}");
     }
 
     #[test]

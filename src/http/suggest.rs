@@ -13,7 +13,7 @@ use crate::query::suggest::{SuggestResponse, DEFAULT_LIMIT, MAX_CHARS, MAX_LIMIT
 
 /// `GET /suggest`
 #[utoipa::path(get, path = "/suggest", tag = "search",
-    params(("q" = String, Query, description = "What the user has typed"), ("limit" = Option<u32>, Query, description = "Suggestions wanted")),
+    params(("q" = String, Query, description = "What the user has typed"), ("limit" = Option<u32>, Query, description = "Suggestions wanted"), ("language" = Option<String>, Query, description = "Only titles of articles in this language (BCP 47 tag, `zh`), the prefix read by its rules")),
     responses((status = 200, description = "Completions, best first", body = SuggestResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn suggest_get(
     State(state): State<AppState>,
@@ -21,9 +21,29 @@ pub async fn suggest_get(
 ) -> Result<Json<SuggestResponse>, ApiError> {
     let mut q = String::new();
     let mut limit = DEFAULT_LIMIT;
+    let mut language: Option<String> = None;
     for (name, value) in pairs {
         match name.as_str() {
             "q" => q = value,
+            "language" => {
+                let tag = value.trim().to_lowercase();
+                if tag.is_empty()
+                    || tag.len() > 35
+                    || !tag
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    return Err(Error::param(
+                        "language",
+                        format!(
+                            "expected a language code such as `zh`, got `{}`",
+                            truncate_for_message(&value)
+                        ),
+                    )
+                    .into());
+                }
+                language = Some(tag);
+            }
             "limit" => {
                 limit = value
                     .trim()
@@ -43,7 +63,7 @@ pub async fn suggest_get(
             other => {
                 return Err(Error::param(
                     truncate_for_message(other),
-                    "unknown parameter; expected q or limit",
+                    "unknown parameter; expected q, limit or language",
                 )
                 .into())
             }
@@ -58,7 +78,9 @@ pub async fn suggest_get(
         .into());
     }
     let resp = run_blocking(&state, move |state| {
-        state.suggester.suggest(&state.index, &q, limit)
+        state
+            .suggester
+            .suggest(&state.index, &q, limit, language.as_deref())
     })
     .await?;
     Ok(Json(resp))

@@ -23,6 +23,7 @@ use tantivy::{Searcher, TantivyDocument, Term};
 use super::highlight::escape;
 use super::rank::RankKey;
 use super::typo::{allowed_edits, prefix_within_edits, within_edits, MAX_TYPO_WORDS};
+use crate::analysis::Lang;
 use crate::article::date::format_datetime;
 use crate::index::document::from_document;
 use crate::index::schema::{words_analyzer, TYPE_SEPARATOR};
@@ -113,7 +114,12 @@ struct Dictionary {
 /// Folds text the way the `title_words` field does: words lowercased and folded to ASCII,
 /// with their byte ranges in the original.
 fn fold_words(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
-    let mut analyzer = words_analyzer(crate::analysis::default_language());
+    fold_words_in(text, crate::analysis::default_language())
+}
+
+/// [`fold_words`] by the word-list rules of `lang` (how its titles' words were listed).
+fn fold_words_in(text: &str, lang: Lang) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut analyzer = words_analyzer(lang);
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
     while stream.advance() {
@@ -282,16 +288,19 @@ impl Suggester {
         }
     }
 
-    /// Completions for `q`.
+    /// Completions for `q`; with `language` (a tag, `zh`), titles of articles in that
+    /// language only, and `q` read by its rules.
     pub fn suggest(
         &self,
         index: &NewsIndex,
         q: &str,
         limit: usize,
+        language: Option<&str>,
     ) -> crate::Result<SuggestResponse> {
         let started = Instant::now();
         let searcher = index.searcher();
-        let words: Vec<String> = fold_words(q).into_iter().map(|(w, _)| w).collect();
+        let lang = language.map_or_else(crate::analysis::default_language, Lang::of_tag);
+        let words: Vec<String> = fold_words_in(q, lang).into_iter().map(|(w, _)| w).collect();
         let ends_with_space = q.ends_with(char::is_whitespace);
         if words.is_empty() || limit == 0 {
             return Ok(SuggestResponse {
@@ -317,7 +326,7 @@ impl Suggester {
                         .cmp(&dict.entries[b.0 as usize].value)
                 })
         });
-        let titles = self.titles(index, &searcher, &words, ends_with_space, limit)?;
+        let titles = self.titles(index, &searcher, &words, ends_with_space, limit, language)?;
 
         // Completions first (they narrow the search), then titles; either fills the other's gap.
         let dict_quota = if titles.is_empty() {
@@ -365,6 +374,7 @@ impl Suggester {
         words: &[String],
         complete: bool,
         limit: usize,
+        language: Option<&str>,
     ) -> crate::Result<Vec<Suggestion>> {
         let field = index.fields().title_words;
         let exact = title_query(searcher, field, words, complete, false)?;
@@ -375,6 +385,21 @@ impl Suggester {
                 (Occur::Must, fuzzy),
                 (Occur::MustNot, exact),
             ])));
+        }
+        if let Some(tag) = language {
+            let only = Term::from_field_text(index.fields().language, &tag.to_lowercase());
+            tiers = tiers
+                .into_iter()
+                .map(|q| -> Box<dyn Query> {
+                    Box::new(BooleanQuery::new(vec![
+                        (Occur::Must, q),
+                        (
+                            Occur::Must,
+                            Box::new(TermQuery::new(only.clone(), IndexRecordOption::Basic)),
+                        ),
+                    ]))
+                })
+                .collect();
         }
         let key = RankKey::new(super::Sort::Relevance, &title_rank(), searcher);
         let top = super::ranked_page(searcher, &tiers, key, limit, None)?;

@@ -277,5 +277,25 @@ async fn suggestions_complete_cjk_and_vietnamese_prefixes() {
             .collect();
         assert!(titles.contains(&id), "{prefix}: {v}");
     }
+    // `language` keeps titles of that language.
+    let titles = |v: &Value| -> Vec<String> {
+        v["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["kind"] == "title")
+            .map(|x| x["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, v) = s
+        .get(&format!("/suggest?q={}&language=zh", urlencode("外交")))
+        .await;
+    assert!(titles(&v).contains(&"zh-pact".to_string()), "{v}");
+    let (_, v) = s
+        .get(&format!("/suggest?q={}&language=ja", urlencode("外交")))
+        .await;
+    assert!(titles(&v).is_empty(), "{v}");
+    let (status, v) = s.get("/suggest?q=x&language=%3Cb%3E").await;
+    assert_eq!(status, 400, "{v}");
     s.stop().await;
 }
