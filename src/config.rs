@@ -491,6 +491,19 @@ mod tests {
         assert_eq!(format!("{:?}", c.writer), format!("{:?}", d.writer));
         assert_eq!(format!("{:?}", c.search), format!("{:?}", d.search));
         assert_eq!(c.related, d.related);
+        assert_eq!(c.default_language, d.default_language);
+    }
+
+    #[test]
+    fn the_default_language_is_read_and_checked() {
+        let raw: RawConfig = toml::from_str("[analysis]\ndefault_language = \"pt-BR\"\n").unwrap();
+        assert_eq!(Config::from_raw(raw).unwrap().default_language.code(), "pt");
+        let raw: RawConfig = toml::from_str("[analysis]\ndefault_language = \"xx\"\n").unwrap();
+        let err = Config::from_raw(raw).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("analysis.default_language"),
+            "{err:#}"
+        );
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! # Layout
 //!
 //! - [`article`]: the validated [`Article`] and its wire form; the one date parser.
+//! - [`analysis`]: languages: each article's language (sent, from its page, detected), and how
+//!   text and queries of each language are cut into terms (tokenizers, normalization,
+//!   stemming).
 //! - [`extract`]: entities from an article's text, for articles sent without any.
 //! - [`index`]: [`NewsIndex`], sole owner of the tantivy index, its reader and its writer thread
 //!   (group commit; a write is acknowledged once durable and visible); [`index::BulkIndexer`]
