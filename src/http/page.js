@@ -5,16 +5,17 @@
 
   var PAGE_SIZE = 10;
   var MAX_OFFSET = 10000;
-  var LISTS = ['author', 'tag', 'entity'];
+  var LISTS = ['author', 'tag', 'entity', 'language'];
   var KEY_STORE = 'newsindex.key';
   var FACETS = [
     { key: 'tags', param: 'tag', label: 'Tags', tree: true },
     { key: 'authors', param: 'author', label: 'Authors' },
     { key: 'entities.place', param: 'entity', label: 'Places' },
     { key: 'entities.person', param: 'entity', label: 'People' },
-    { key: 'entities.org', param: 'entity', label: 'Organisations' }
+    { key: 'entities.org', param: 'entity', label: 'Organisations' },
+    { key: 'languages', param: 'language', label: 'Languages' }
   ];
-  var KIND_LABEL = { author: 'Author', tag: 'Tag', entity: 'Entity' };
+  var KIND_LABEL = { author: 'Author', tag: 'Tag', entity: 'Entity', language: 'Language' };
 
   function $(id) { return document.getElementById(id); }
 
@@ -136,7 +137,7 @@
 
   // ---- state <-> URL -----------------------------------------------------------------------
   function emptyState() {
-    return { q: '', author: [], tag: [], entity: [], from: '', to: '', sort: 'relevance', page: 1, article: '' };
+    return { q: '', author: [], tag: [], entity: [], language: [], from: '', to: '', sort: 'relevance', page: 1, article: '' };
   }
   function validDate(s) { return s && /^\d{4}-\d{2}-\d{2}$/.test(s) && !isNaN(Date.parse(s)) ? s : ''; }
   function readUrl() {
@@ -332,7 +333,9 @@
         'aria-controls': relId, 'data-id': h.id }, 'Related');
       var relBox = el('div', { class: 'related', id: relId, hidden: true, 'aria-live': 'polite' });
       relBtn.addEventListener('click', function () { toggleRelated(h.id, relBtn, relBox); });
-      ol.appendChild(el('li', { class: 'hit', 'data-id': h.id },
+      // The article's language on its hit, so that the browser picks fonts and line breaking
+      // for it (Chinese and Japanese share characters, not glyphs).
+      ol.appendChild(el('li', { class: 'hit', 'data-id': h.id, lang: h.language || null },
         el('h3', null, title), meta, snippet, tags, el('div', { class: 'hit-actions' }, relBtn), relBox));
     });
     if (!(res.hits || []).length) {

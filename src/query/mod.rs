@@ -116,6 +116,9 @@ pub struct Hit {
     /// Publisher.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Language tag (`zh`, `pt-br`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     /// Relevance score (absent when sorted by date).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f32>,
@@ -148,6 +151,7 @@ impl Hit {
             tags: a.tags,
             entities: a.entities,
             source: a.source,
+            language: a.language,
             score,
             snippets: None,
             copies: 0,

@@ -171,6 +171,15 @@ async fn shot(c: &Client, name: &str) -> PathBuf {
     path
 }
 
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn param(url: &str, name: &str) -> Vec<String> {
     let query = url.split_once('?').map_or("", |(_, q)| q);
     serde_urlencoded::from_str::<Vec<(String, String)>>(query)
@@ -477,7 +486,44 @@ async fn drive(c: &Client, server: &TestServer) -> Result<(), fantoccini::error:
     assert_eq!(s["total"], 1, "{s}");
     assert_eq!(s["chips"], json!(["tag=world/asia"]), "{s}");
 
-    // 12. Phone-sized: facets below results.
+    // 12. Chinese and Russian articles: found by their words, marked, faceted by language.
+    let (status, v) = server
+        .post_json(
+            "/articles",
+            &json!([
+                {"id": "page-zh", "title": "中国外交部回应俄朝防务协定",
+                 "body": "中国外交部发言人在记者会上表示，中方注意到俄罗斯与朝鲜签署防务协定的报道。",
+                 "published_at": "1987-03-02"},
+                {"id": "page-ru", "title": "Президенту представили новый доклад",
+                 "body": "Доклад президенту подготовило правительство. В докладе говорится о мерах поддержки экономики.",
+                 "published_at": "1987-03-02"}
+            ]),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    for (q, id, lang, marked) in [
+        ("外交部", "page-zh", "zh", "外交部"),
+        ("президент", "page-ru", "ru", "Президенту"),
+    ] {
+        c.goto(&server.url(&format!("/?q={}", urlencode(q))))
+            .await?;
+        let s = settled(c, "").await;
+        assert_eq!(s["hits"], json!([id]), "{q}: {s}");
+        let hit = c
+            .find(Locator::Css(&format!("#hits li.hit[data-id='{id}']")))
+            .await?;
+        assert_eq!(hit.attr("lang").await?.as_deref(), Some(lang));
+        let mark = hit.find(Locator::Css("h3 mark")).await?.text().await?;
+        assert_eq!(mark, marked, "{q}");
+        let langs = c
+            .find_all(Locator::Css("#facets [data-facet='languages'] button.fv"))
+            .await?;
+        assert_eq!(langs.len(), 1, "{q}");
+        assert_eq!(langs[0].attr("data-value").await?.as_deref(), Some(lang));
+        shot(c, &format!("9-{lang}")).await;
+    }
+
+    // 13. Phone-sized: facets below results.
     c.set_window_size(400, 900).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let layout = c
@@ -494,6 +540,6 @@ async fn drive(c: &Client, server: &TestServer) -> Result<(), fantoccini::error:
         "{layout}"
     );
     assert_eq!(layout["overflow"], false, "{layout}");
-    shot(c, "9-phone").await;
+    shot(c, "10-phone").await;
     Ok(())
 }
