@@ -1,23 +1,37 @@
 //! Quality of related articles on Reuters-21578: precision@10 of plain tantivy more-like-this
 //! against our scoring ([`newsindex::query::related`]).
 //!
-//! The corpus is indexed into a temporary directory *without* its topic tags (entities are
-//! kept), so neither scorer can see the answer; a hit counts as relevant when it shares at
-//! least one Reuters topic with the article, looked up in the original file. The sample is
-//! every k-th topic-tagged article, 300 in all, with an even NEWID (`--split even`, the
-//! reporting split) or an odd one (`--split odd`, the split to tune on).
+//! - Index: the whole corpus, once per run, in a temporary directory *without* its topic tags
+//!   (entities are kept), so neither scorer can see the answer.
+//! - Relevant: a hit that shares at least one Reuters topic with the article, looked up in the
+//!   original file. P@10 is relevant hits over 10 (fewer than 10 hits count as misses).
+//! - Eligible: the topic-tagged articles of the split. `--split report` (the default) takes even
+//!   NEWIDs, `--split tune` odd ones (`even` and `odd` are kept as aliases); tune on one, report
+//!   on the other: the two never share an article.
+//! - Sample: per seed of `--seeds` (default 1,2,3,4,5), `--n` articles (default 300) drawn at
+//!   random without replacement from the eligible ones (splitmix64, in this file); `--all`
+//!   measures every eligible article instead, once. Only the queries change per seed: the
+//!   index, and so the candidates, are the whole corpus. An article drawn by several seeds is
+//!   measured once.
+//! - Printed: the split, seeds, sample size and number of eligible articles; per scorer the
+//!   mean P@10 over seeds, its min–max over seeds and the per-seed values (and the same for
+//!   ours minus more-like-this, per seed on the same articles); the latency of ours over every
+//!   distinct article measured.
 //!
 //! ```text
-//! cargo run --release --example related_quality -- [--split even|odd] [--n 300]
-//!     [--max-terms N] [--title-weight W] [--entity-weight W] [--half-life DAYS]
-//!     [--floor F] [--min-shared N] [--max-df R] [--candidate-terms N] [--candidates N]
+//! cargo run --release --example related_quality -- [--split tune|report] [--n 300]
+//!     [--seeds 1,2,3,4,5] [--all]
+//!     [--max-terms N] [--title-weight W] [--title-boost B] [--entity-weight W]
+//!     [--half-life DAYS] [--floor F] [--min-shared N] [--min-share S] [--idf-power P]
+//!     [--max-df R] [--max-keyword-df R] [--candidate-terms N] [--candidates N]
+//!     [--candidate-max-postings N] [--keyword-max-postings N] [--min-candidate-terms N]
 //! ```
 
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::{bail, ensure, Context};
 use newsindex::index::{document, BulkIndexer};
 use newsindex::query::related::{related_to_id, RelatedConfig};
 use newsindex::query::Filters;
@@ -29,40 +43,36 @@ use tantivy::{TantivyDocument, Term};
 
 const K: usize = 10;
 
+/// The scorers compared, in the order of [`Measured::p10`].
+const SCORERS: [&str; 3] = [
+    "more-like-this (defaults)",
+    "more-like-this (min_term_frequency 1)",
+    "related (ours)",
+];
+
+struct Options {
+    /// `tune` or `report`.
+    split: &'static str,
+    /// NEWID parity of the split's articles.
+    parity: u64,
+    n: usize,
+    seeds: Vec<u64>,
+    all: bool,
+    cfg: RelatedConfig,
+}
+
+/// One article's figures.
+#[derive(Clone, Copy)]
+struct Measured {
+    p10: [f64; 3],
+    /// Time of our related query, in ms.
+    latency_ms: f64,
+}
+
 fn main() -> anyhow::Result<()> {
-    let mut split = "even".to_string();
-    let mut n = 300usize;
-    let mut cfg = RelatedConfig::default();
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--split" => split = value()?,
-            "--n" => n = value()?.parse()?,
-            "--max-terms" => cfg.max_terms = value()?.parse()?,
-            "--title-weight" => cfg.title_weight = value()?.parse()?,
-            "--title-boost" => cfg.title_boost = value()?.parse()?,
-            "--entity-weight" => cfg.entity_weight = value()?.parse()?,
-            "--half-life" => cfg.half_life_days = value()?.parse()?,
-            "--floor" => cfg.time_floor = value()?.parse()?,
-            "--min-shared" => cfg.min_shared_terms = value()?.parse()?,
-            "--min-share" => cfg.min_shared_share = value()?.parse()?,
-            "--idf-power" => cfg.boost_idf_power = value()?.parse()?,
-            "--max-df" => cfg.max_df_ratio = value()?.parse()?,
-            "--max-keyword-df" => cfg.max_keyword_df_ratio = value()?.parse()?,
-            "--candidate-terms" => cfg.candidate_terms = value()?.parse()?,
-            "--candidates" => cfg.candidates = value()?.parse()?,
-            "--candidate-max-postings" => cfg.candidate_max_postings = value()?.parse()?,
-            "--keyword-max-postings" => cfg.keyword_max_postings = value()?.parse()?,
-            "--min-candidate-terms" => cfg.min_candidate_terms = value()?.parse()?,
-            other => bail!("unknown flag {other}"),
-        }
-    }
-    let parity = match split.as_str() {
-        "even" => 0,
-        "odd" => 1,
-        other => bail!("--split must be even or odd, got {other}"),
-    };
+    let run_started = Instant::now();
+    let opts = parse_args()?;
+    let cfg = &opts.cfg;
 
     // Read the corpus; keep every article's topics aside, index it without them.
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/reuters21578.ndjson.gz");
@@ -101,20 +111,42 @@ fn main() -> anyhow::Result<()> {
     }
     let count = bulk.finish()?;
     let index = NewsIndex::open_read_only(&dir)?;
-    eprintln!(
-        "indexed {count} articles in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    let index_secs = started.elapsed().as_secs_f64();
 
-    // Every k-th tagged article of the split, in NEWID order.
+    // The eligible articles: tagged, of the split, in NEWID order (so that a seed draws the
+    // same articles from run to run).
     indexed.sort();
     let pool: Vec<&String> = indexed
         .iter()
-        .filter(|(newid, id)| newid % 2 == parity && !topics[id].is_empty())
+        .filter(|(newid, id)| newid % 2 == opts.parity && !topics[id].is_empty())
         .map(|(_, id)| id)
         .collect();
-    let step = (pool.len() / n).max(1);
-    let sample: Vec<&String> = pool.iter().step_by(step).take(n).copied().collect();
+    ensure!(!pool.is_empty(), "no eligible article in the split");
+    let samples: Vec<Vec<usize>> = if opts.all {
+        vec![(0..pool.len()).collect()]
+    } else {
+        opts.seeds
+            .iter()
+            .map(|&seed| draw(pool.len(), opts.n, seed))
+            .collect()
+    };
+
+    let sampling = if opts.all {
+        "--all: every eligible article, once".to_string()
+    } else {
+        format!(
+            "seeds {}, {} articles per seed",
+            join(&opts.seeds),
+            samples[0].len()
+        )
+    };
+    println!(
+        "related_quality: split {} ({} NEWIDs), {sampling}, {} eligible (topic-tagged articles of the split)",
+        opts.split,
+        if opts.parity == 0 { "even" } else { "odd" },
+        pool.len(),
+    );
+    println!("indexed {count} articles (the whole corpus, without topics) in {index_secs:.1} s");
 
     let relevant = |source: &str, hits: &[String]| -> f64 {
         let want = &topics[source];
@@ -127,9 +159,14 @@ fn main() -> anyhow::Result<()> {
 
     let searcher = index.searcher();
     let f = *index.fields();
-    let (mut p_mlt, mut p_mlt1, mut p_ours) = (0.0, 0.0, 0.0);
-    let mut latencies = Vec::with_capacity(sample.len());
-    for id in &sample {
+    // Seeds draw overlapping samples: each article is measured once.
+    let mut measured: Vec<Option<Measured>> = vec![None; pool.len()];
+    for &p in samples.iter().flatten() {
+        if measured[p].is_some() {
+            continue;
+        }
+        let id = pool[p];
+        let mut p10 = [0.0; 3];
         // (a) plain more-like-this over title and body. Our text fields are not stored (the
         // article is stored once as JSON), so the fields are given from the stored article.
         let top = searcher.search(
@@ -145,7 +182,7 @@ fn main() -> anyhow::Result<()> {
         }
         // Tantivy's defaults, and a variant that also takes words seen once (Reuters stories
         // are short, so the default minimum term frequency of 2 leaves few words).
-        for (min_tf, sum) in [(2, &mut p_mlt), (1, &mut p_mlt1)] {
+        for (s, min_tf) in [(0, 2), (1, 1)] {
             let mlt = MoreLikeThisQuery::builder()
                 .with_min_term_frequency(min_tf)
                 .with_document_fields(fields.clone());
@@ -154,41 +191,187 @@ fn main() -> anyhow::Result<()> {
             for (_, a) in hits {
                 let d: TantivyDocument = searcher.doc(a)?;
                 let other = document::from_document(&d, &f)?;
-                if other.id != **id {
+                if other.id != *id {
                     mlt_ids.push(other.id);
                 }
             }
             mlt_ids.truncate(K);
-            *sum += relevant(id, &mlt_ids);
+            p10[s] = relevant(id, &mlt_ids);
         }
 
         // (b) ours.
         let t = Instant::now();
-        let resp = related_to_id(&index, &cfg, id, &Filters::default(), K)?;
-        latencies.push(t.elapsed().as_secs_f64() * 1e3);
+        let resp = related_to_id(&index, cfg, id, &Filters::default(), K)?;
+        let latency_ms = t.elapsed().as_secs_f64() * 1e3;
         let ours: Vec<String> = resp.hits.into_iter().map(|h| h.id).collect();
-        p_ours += relevant(id, &ours);
+        p10[2] = relevant(id, &ours);
+        measured[p] = Some(Measured { p10, latency_ms });
     }
-    let m = sample.len().max(1) as f64;
+
+    // Per scorer, per seed: the mean over the seed's sample.
+    let per_seed = |value: &dyn Fn(&Measured) -> f64| -> Vec<f64> {
+        samples
+            .iter()
+            .map(|sample| {
+                let sum: f64 = sample
+                    .iter()
+                    .map(|&p| value(measured[p].as_ref().expect("measured")))
+                    .sum();
+                sum / sample.len() as f64
+            })
+            .collect()
+    };
+    println!(
+        "distinct articles measured: {}",
+        measured.iter().flatten().count()
+    );
+    println!();
+    println!(
+        "precision@{K}: mean over seeds (min–max over seeds); per seed in the order of the seeds"
+    );
+    println!();
+    println!("| scorer | P@{K} | per seed |");
+    println!("|---|---|---|");
+    for (s, name) in SCORERS.iter().enumerate() {
+        print_row(name, &per_seed(&|m: &Measured| m.p10[s]));
+    }
+    print_row(
+        "ours − more-like-this (defaults)",
+        &per_seed(&|m: &Measured| m.p10[2] - m.p10[0]),
+    );
+    print_row(
+        "ours − more-like-this (min_term_frequency 1)",
+        &per_seed(&|m: &Measured| m.p10[2] - m.p10[1]),
+    );
+    println!();
+
+    let mut latencies: Vec<f64> = measured.iter().flatten().map(|m| m.latency_ms).collect();
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
     println!(
-        "split={split} sample={} (every {step}th of {} tagged)",
-        sample.len(),
-        pool.len()
-    );
-    println!("precision@{K} more-like-this (defaults): {:.3}", p_mlt / m);
-    println!(
-        "precision@{K} more-like-this (min_term_frequency 1): {:.3}",
-        p_mlt1 / m
-    );
-    println!("precision@{K} related (ours): {:.3}", p_ours / m);
-    println!(
-        "latency of ours: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        "latency of ours ({} distinct articles): p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        latencies.len(),
         pct(0.5),
         pct(0.95),
         pct(1.0)
     );
     println!("config: {cfg:?}");
+    println!(
+        "took {:.1} s ({index_secs:.1} s reading and indexing)",
+        run_started.elapsed().as_secs_f64()
+    );
     Ok(())
+}
+
+fn parse_args() -> anyhow::Result<Options> {
+    let mut opts = Options {
+        split: "report",
+        parity: 0,
+        n: 300,
+        seeds: vec![1, 2, 3, 4, 5],
+        all: false,
+        cfg: RelatedConfig::default(),
+    };
+    let cfg = &mut opts.cfg;
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--split" => {
+                (opts.split, opts.parity) = match value()?.as_str() {
+                    "report" | "even" => ("report", 0),
+                    "tune" | "odd" => ("tune", 1),
+                    other => bail!("--split must be tune or report (odd or even), got {other}"),
+                }
+            }
+            "--n" => opts.n = value()?.parse()?,
+            "--seeds" => opts.seeds = parse_seeds(&value()?)?,
+            "--all" => opts.all = true,
+            "--max-terms" => cfg.max_terms = value()?.parse()?,
+            "--title-weight" => cfg.title_weight = value()?.parse()?,
+            "--title-boost" => cfg.title_boost = value()?.parse()?,
+            "--entity-weight" => cfg.entity_weight = value()?.parse()?,
+            "--half-life" => cfg.half_life_days = value()?.parse()?,
+            "--floor" => cfg.time_floor = value()?.parse()?,
+            "--min-shared" => cfg.min_shared_terms = value()?.parse()?,
+            "--min-share" => cfg.min_shared_share = value()?.parse()?,
+            "--idf-power" => cfg.boost_idf_power = value()?.parse()?,
+            "--max-df" => cfg.max_df_ratio = value()?.parse()?,
+            "--max-keyword-df" => cfg.max_keyword_df_ratio = value()?.parse()?,
+            "--candidate-terms" => cfg.candidate_terms = value()?.parse()?,
+            "--candidates" => cfg.candidates = value()?.parse()?,
+            "--candidate-max-postings" => cfg.candidate_max_postings = value()?.parse()?,
+            "--keyword-max-postings" => cfg.keyword_max_postings = value()?.parse()?,
+            "--min-candidate-terms" => cfg.min_candidate_terms = value()?.parse()?,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    ensure!(opts.n > 0, "--n must be at least 1");
+    Ok(opts)
+}
+
+fn parse_seeds(list: &str) -> anyhow::Result<Vec<u64>> {
+    let seeds: Vec<u64> = list
+        .split(',')
+        .map(|s| s.trim().parse())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("--seeds: not a list of integers: {list:?}"))?;
+    ensure!(!seeds.is_empty(), "--seeds needs at least one seed");
+    Ok(seeds)
+}
+
+fn join(values: &[u64]) -> String {
+    values
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// splitmix64: enough randomness for sampling, and no dependency.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (Lemire's multiply-shift; its bias is far below the sampling noise).
+    fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next()) * n as u128) >> 64) as usize
+    }
+}
+
+/// `n` positions of `0..len` drawn without replacement (a partial Fisher–Yates shuffle).
+fn draw(len: usize, n: usize, seed: u64) -> Vec<usize> {
+    let mut rng = SplitMix64(seed);
+    let mut order: Vec<usize> = (0..len).collect();
+    let n = n.min(len);
+    for i in 0..n {
+        let j = i + rng.below(len - i);
+        order.swap(i, j);
+    }
+    order.truncate(n);
+    order
+}
+
+/// Mean, min and max over seeds.
+fn spread(values: &[f64]) -> (f64, f64, f64) {
+    let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (mean, min, max)
+}
+
+fn print_row(name: &str, values: &[f64]) {
+    let (mean, min, max) = spread(values);
+    let each: Vec<String> = values.iter().map(|v| format!("{v:.3}")).collect();
+    println!(
+        "| {name} | {mean:.3} ({min:.3}–{max:.3}) | {} |",
+        each.join(" ")
+    );
 }

@@ -1,49 +1,62 @@
 //! Known-item search with typos on Reuters-21578: how often an article (or a wire copy of it)
 //! is in the top 10 when its title is searched with one transposed letter in a long word.
 //!
-//! 300 articles are taken deterministically (every k-th article whose title has a word of 5
-//! letters or more; `--split even|odd` picks even or odd NEWIDs: tune on odd, report on even).
-//! The query is up to 5 words of the title (letters and digits only), with two adjacent letters
-//! of its longest word swapped in the middle (`PRICES` → `PRCIES`). Every word stays required:
-//! the engine's AND semantics are not relaxed. The score is reported with typo tolerance on and
-//! off (`typos=false`).
+//! - Index: the whole corpus, once per run, in a temporary directory.
+//! - Query: up to 5 words of the title (letters and digits only), with two adjacent letters of
+//!   its longest word (5 letters or more) swapped in the middle (`PRICES` → `PRCIES`). Every
+//!   word stays required: the engine's AND semantics are not relaxed. Each query runs with typo
+//!   tolerance on and off (`typos=false`); found means the article or a wire copy of it (same
+//!   copy key) is among the first 10 hits.
+//! - Eligible: the articles of the split whose title gives such a query. `--split report` (the
+//!   default) takes even NEWIDs, `--split tune` odd ones (`even` and `odd` are kept as
+//!   aliases); tune on one, report on the other: the two never share an article.
+//! - Sample: per seed of `--seeds` (default 1,2,3,4,5), `--n` articles (default 300) drawn at
+//!   random without replacement from the eligible ones (splitmix64, in this file); `--all`
+//!   runs every eligible article instead, once. Only the queries change per seed; an article
+//!   drawn by several seeds is searched once.
+//! - Printed: the split, seeds, sample size and number of eligible articles; per setting the
+//!   share found, as mean over seeds, min–max over seeds and per-seed values. `--misses` lists
+//!   the queries that typo tolerance did not find (each distinct article once).
 //!
 //! ```text
-//! cargo run --release --example typo_quality -- [--split even|odd] [--n 300] [CORPUS]
+//! cargo run --release --example typo_quality -- [--split tune|report] [--n 300]
+//!     [--seeds 1,2,3,4,5] [--all] [--misses] [CORPUS]
 //! ```
+//!
+//! CORPUS defaults to `data/reuters21578.ndjson.gz` of this repository.
 
 use std::collections::HashMap;
 use std::io::BufRead;
+use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::{bail, ensure, Context};
 use newsindex::config::Config;
 use newsindex::index::{document, BulkIndexer};
 use newsindex::query::{run_search, SearchRequest};
 use newsindex::{Article, NewsIndex};
 
+/// Typo tolerance on, then off.
+const SETTINGS: [(&str, bool); 2] = [("on (default)", true), ("off (typos=false)", false)];
+
+struct Options {
+    /// `tune` or `report`.
+    split: &'static str,
+    /// NEWID parity of the split's articles.
+    parity: u64,
+    n: usize,
+    seeds: Vec<u64>,
+    all: bool,
+    misses: bool,
+    corpus: String,
+}
+
 fn main() -> anyhow::Result<()> {
-    let mut split = "even".to_string();
-    let mut n = 300usize;
-    let mut corpus = "data/reuters21578.ndjson.gz".to_string();
-    let mut misses = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--split" => split = args.next().context("--split needs a value")?,
-            "--n" => n = args.next().context("--n needs a value")?.parse()?,
-            "--misses" => misses = true,
-            other if !other.starts_with("--") => corpus = other.to_string(),
-            other => bail!("unknown flag {other}"),
-        }
-    }
-    let parity = match split.as_str() {
-        "even" => 0,
-        "odd" => 1,
-        other => bail!("--split must be even or odd, got {other}"),
-    };
+    let run_started = Instant::now();
+    let opts = parse_args()?;
 
     let mut articles: Vec<Article> = Vec::new();
-    let file = std::fs::File::open(&corpus).with_context(|| format!("cannot open {corpus}"))?;
+    let file = std::fs::File::open(&opts.corpus)
+        .with_context(|| format!("cannot open {}", opts.corpus))?;
     let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
     for line in reader.lines() {
         let line = line?;
@@ -59,23 +72,59 @@ fn main() -> anyhow::Result<()> {
     bulk.finish()?;
     let config = Config::default();
     let index = NewsIndex::open(tmp.path(), &config.writer)?;
+    let index_secs = run_started.elapsed().as_secs_f64();
 
     let keys: HashMap<&str, u64> = articles
         .iter()
         .map(|a| (a.id.as_str(), document::copy_key(a)))
         .collect();
+    // In corpus order, so that a seed draws the same articles from run to run.
     let eligible: Vec<(&Article, String)> = articles
         .iter()
-        .filter(|a| newid(&a.id) % 2 == parity)
+        .filter(|a| newid(&a.id) % 2 == opts.parity)
         .filter_map(|a| typo_query(&a.title).map(|q| (a, q)))
         .collect();
-    let step = (eligible.len() / n).max(1);
-    let sample: Vec<&(&Article, String)> = eligible.iter().step_by(step).take(n).collect();
+    ensure!(!eligible.is_empty(), "no eligible article in the split");
+    let samples: Vec<Vec<usize>> = if opts.all {
+        vec![(0..eligible.len()).collect()]
+    } else {
+        opts.seeds
+            .iter()
+            .map(|&seed| draw(eligible.len(), opts.n, seed))
+            .collect()
+    };
 
-    let mut found = [0usize; 2];
-    for (article, q) in &sample {
+    let sampling = if opts.all {
+        "--all: every eligible article, once".to_string()
+    } else {
+        format!(
+            "seeds {}, {} queries per seed",
+            join(&opts.seeds),
+            samples[0].len()
+        )
+    };
+    println!(
+        "typo_quality: known-item search with one transposition, {}, split {} ({} NEWIDs), {sampling}, {} eligible (articles of the split whose title gives a query)",
+        opts.corpus,
+        opts.split,
+        if opts.parity == 0 { "even" } else { "odd" },
+        eligible.len(),
+    );
+    println!(
+        "indexed {} articles (the whole corpus) in {index_secs:.1} s",
+        articles.len()
+    );
+
+    // Seeds draw overlapping samples: each article is searched once.
+    let mut found: Vec<Option<[bool; 2]>> = vec![None; eligible.len()];
+    for &e in samples.iter().flatten() {
+        if found[e].is_some() {
+            continue;
+        }
+        let (article, q) = &eligible[e];
         let want = document::copy_key(article);
-        for (i, typos) in [true, false].into_iter().enumerate() {
+        let mut hit = [false; 2];
+        for (i, (_, typos)) in SETTINGS.into_iter().enumerate() {
             let req = SearchRequest {
                 q: q.clone(),
                 limit: 10,
@@ -83,13 +132,11 @@ fn main() -> anyhow::Result<()> {
                 ..SearchRequest::default()
             };
             let resp = run_search(&index, &config.search, &req)?;
-            if resp
+            hit[i] = resp
                 .hits
                 .iter()
-                .any(|h| keys.get(h.id.as_str()) == Some(&want))
-            {
-                found[i] += 1;
-            } else if misses && typos {
+                .any(|h| keys.get(h.id.as_str()) == Some(&want));
+            if !hit[i] && opts.misses && typos {
                 let top: Vec<&str> = resp.hits.iter().take(3).map(|h| h.title.as_str()).collect();
                 println!(
                     "miss: {q:?} for {:?} ({} hits): {top:?}",
@@ -97,18 +144,135 @@ fn main() -> anyhow::Result<()> {
                 );
             }
         }
+        found[e] = Some(hit);
     }
-    let total = sample.len() as f64;
+
+    println!("distinct queries run: {}", found.iter().flatten().count());
+    println!();
     println!(
-        "known-item search with one transposition, Reuters-21578, {split} NEWIDs, {} queries",
-        sample.len()
+        "found in top 10: mean over seeds (min–max over seeds); per seed in the order of the seeds"
     );
-    println!("| typo tolerance | found in top 10 |");
-    println!("|---|---|");
-    println!("| on (default) | {:.3} |", found[0] as f64 / total);
-    println!("| off (typos=false) | {:.3} |", found[1] as f64 / total);
+    println!();
+    println!("| typo tolerance | found in top 10 | per seed |");
+    println!("|---|---|---|");
+    for (i, (name, _)) in SETTINGS.iter().enumerate() {
+        let per_seed: Vec<f64> = samples
+            .iter()
+            .map(|sample| {
+                let n = sample
+                    .iter()
+                    .filter(|&&e| found[e].expect("searched")[i])
+                    .count();
+                n as f64 / sample.len() as f64
+            })
+            .collect();
+        print_row(name, &per_seed);
+    }
+    println!(
+        "took {:.1} s ({index_secs:.1} s reading and indexing)",
+        run_started.elapsed().as_secs_f64()
+    );
     index.shutdown_blocking()?;
     Ok(())
+}
+
+fn parse_args() -> anyhow::Result<Options> {
+    let mut opts = Options {
+        split: "report",
+        parity: 0,
+        n: 300,
+        seeds: vec![1, 2, 3, 4, 5],
+        all: false,
+        misses: false,
+        corpus: concat!(env!("CARGO_MANIFEST_DIR"), "/data/reuters21578.ndjson.gz").to_string(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--split" => {
+                (opts.split, opts.parity) = match value()?.as_str() {
+                    "report" | "even" => ("report", 0),
+                    "tune" | "odd" => ("tune", 1),
+                    other => bail!("--split must be tune or report (odd or even), got {other}"),
+                }
+            }
+            "--n" => opts.n = value()?.parse()?,
+            "--seeds" => opts.seeds = parse_seeds(&value()?)?,
+            "--all" => opts.all = true,
+            "--misses" => opts.misses = true,
+            other if !other.starts_with("--") => opts.corpus = other.to_string(),
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    ensure!(opts.n > 0, "--n must be at least 1");
+    Ok(opts)
+}
+
+fn parse_seeds(list: &str) -> anyhow::Result<Vec<u64>> {
+    let seeds: Vec<u64> = list
+        .split(',')
+        .map(|s| s.trim().parse())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("--seeds: not a list of integers: {list:?}"))?;
+    ensure!(!seeds.is_empty(), "--seeds needs at least one seed");
+    Ok(seeds)
+}
+
+fn join(values: &[u64]) -> String {
+    values
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// splitmix64: enough randomness for sampling, and no dependency.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (Lemire's multiply-shift; its bias is far below the sampling noise).
+    fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next()) * n as u128) >> 64) as usize
+    }
+}
+
+/// `n` positions of `0..len` drawn without replacement (a partial Fisher–Yates shuffle).
+fn draw(len: usize, n: usize, seed: u64) -> Vec<usize> {
+    let mut rng = SplitMix64(seed);
+    let mut order: Vec<usize> = (0..len).collect();
+    let n = n.min(len);
+    for i in 0..n {
+        let j = i + rng.below(len - i);
+        order.swap(i, j);
+    }
+    order.truncate(n);
+    order
+}
+
+/// Mean, min and max over seeds.
+fn spread(values: &[f64]) -> (f64, f64, f64) {
+    let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (mean, min, max)
+}
+
+fn print_row(name: &str, values: &[f64]) {
+    let (mean, min, max) = spread(values);
+    let each: Vec<String> = values.iter().map(|v| format!("{v:.3}")).collect();
+    println!(
+        "| {name} | {mean:.3} ({min:.3}–{max:.3}) | {} |",
+        each.join(" ")
+    );
 }
 
 fn newid(id: &str) -> u64 {
