@@ -212,9 +212,10 @@ pub struct LanguagePart {
 
 /// The languages `q` is analysed in. With a `language` filter: those languages (the filter
 /// already narrows the articles). Else the index's languages of the query's script, each on
-/// its own articles, so that a Vietnamese syllable folded by French rules does not match
-/// French words; articles in the index's other languages are searched with the generic
-/// rules (a Latin name or a number in a Chinese article is still found).
+/// its own articles (the default language's on every article), so that a Vietnamese
+/// syllable folded by French rules does not match French words; articles in the index's
+/// other languages are searched with the generic rules (a Latin name or a number in a
+/// Chinese article is still found).
 pub fn languages_of(
     searcher: &Searcher,
     fields: &Fields,
@@ -259,8 +260,10 @@ pub fn languages_of(
             only: Some(others),
         });
     }
-    // One analysis for every article needs no restriction.
-    if parts.len() == 1 {
+    // One analysis for every article needs no restriction; nor does the default language's
+    // (the site's own): its query keeps its fast paths, and the other languages' articles,
+    // usually few, are searched by their own rules beside it.
+    if parts.len() == 1 || parts[0].lang == crate::analysis::default_language() {
         parts[0].only = None;
     }
     parts.retain(|p| p.only.as_ref().is_none_or(|t| !t.is_empty()));
