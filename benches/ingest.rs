@@ -9,6 +9,12 @@
 //!   durable commit (`apply_blocking(vec![], true)`). Timed up to the durable acknowledgement;
 //!   the writer's shutdown (merges) is not timed, as a client never waits for it.
 //!
+//! - `ingest_languages/{english,chinese,japanese}`: the offline path over 3,000 articles of the
+//!   same sizes in bytes: the first 3,000 Reuters articles with a body, and as many Chinese and
+//!   Japanese articles, each filled with Universal Dependencies sentences (`data/ud/`) up to
+//!   its English twin's length; no language given, so detection is included. The issue on
+//!   languages asks CJK ingest for at least half of English's articles per second.
+//!
 //! The corpus (`NEWSINDEX_BENCH_CORPUS`, default the Reuters corpus) is read and decompressed
 //! before measuring.
 
@@ -109,5 +115,93 @@ fn count_ids(bytes: &[u8]) -> u64 {
     })
 }
 
-criterion_group!(benches, bench_ingest);
+/// Sentences of a Universal Dependencies file (its `# text = ` lines).
+fn ud_sentences(file: &str) -> Vec<String> {
+    use std::io::BufRead;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/ud")
+        .join(file);
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(&path).expect("a UD file in data/ud"),
+    ));
+    reader
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| l.strip_prefix("# text = ").map(str::to_string))
+        .collect()
+}
+
+/// NDJSON of articles with the byte sizes of `sizes`, their text from `sentences` in turn.
+fn filled(sizes: &[(usize, usize)], sentences: &[String], prefix: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut next = sentences.iter().cycle();
+    let mut fill = |len: usize| {
+        let mut text = String::new();
+        while text.len() < len {
+            text.push_str(next.next().expect("sentences"));
+        }
+        text
+    };
+    for (i, &(title, body)) in sizes.iter().enumerate() {
+        let line = serde_json::json!({"id": format!("{prefix}-{i}"), "title": fill(title), "body": fill(body)});
+        out.extend_from_slice(line.to_string().as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+fn bench_languages(c: &mut Criterion) {
+    const ARTICLES: usize = 3_000;
+    let mut english = Vec::new();
+    let mut sizes = Vec::new();
+    ingest::read_stream(
+        &common::open_corpus_bytes(&common::reuters_path())[..],
+        &mut |item| {
+            if let Ok(a) = item {
+                if sizes.len() < ARTICLES && a.body.is_some() {
+                    let body = a.body.clone().unwrap_or_default();
+                    sizes.push((a.title.len(), body.len()));
+                    let line = serde_json::json!({"id": a.id, "title": a.title, "body": body});
+                    english.extend_from_slice(line.to_string().as_bytes());
+                    english.push(b'\n');
+                }
+            }
+        },
+    )
+    .expect("read Reuters");
+    let chinese = filled(&sizes, &ud_sentences("zh_gsdsimp-ud-dev.conllu.gz"), "zh");
+    let japanese = filled(&sizes, &ud_sentences("ja_gsd-ud-dev.conllu.gz"), "ja");
+    let mut group = c.benchmark_group("ingest_languages");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(5));
+    group.throughput(Throughput::Elements(sizes.len() as u64));
+    for (name, bytes) in [
+        ("english", &english),
+        ("chinese", &chinese),
+        ("japanese", &japanese),
+    ] {
+        eprintln!(
+            "{name}: {} articles, {:.1} MB",
+            sizes.len(),
+            bytes.len() as f64 / 1e6
+        );
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let dir = tempfile::tempdir().expect("tempdir");
+                    let started = Instant::now();
+                    let (added, _) = common::bulk_load(dir.path(), bytes);
+                    total += started.elapsed();
+                    assert_eq!(added, sizes.len() as u64);
+                }
+                total
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_ingest, bench_languages);
 criterion_main!(benches);

@@ -22,6 +22,20 @@ pub fn corpus_path() -> PathBuf {
     }
 }
 
+/// The bundled Reuters corpus, whatever `NEWSINDEX_BENCH_CORPUS` says.
+pub fn reuters_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/reuters21578.ndjson.gz")
+}
+
+/// A whole corpus file's bytes, decompressed.
+pub fn open_corpus_bytes(path: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    open_corpus(path)
+        .read_to_end(&mut bytes)
+        .unwrap_or_else(|e| panic!("cannot read corpus `{}`: {e}", path.display()));
+    bytes
+}
+
 /// `NEWSINDEX_BENCH_MAX_ARTICLES`, if set.
 pub fn max_articles() -> Option<usize> {
     std::env::var("NEWSINDEX_BENCH_MAX_ARTICLES")
