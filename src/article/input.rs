@@ -185,14 +185,24 @@ impl ArticleInput {
                     self.entities_source.unwrap_or(EntitiesSource::Given),
                 )
             }
-            None => (
-                extract(
-                    &title,
-                    summary.as_deref().unwrap_or(""),
-                    body.as_deref().unwrap_or(""),
-                ),
-                EntitiesSource::Extracted,
-            ),
+            None => {
+                // The dateline says where the story is from ("LONDON, Feb 26"): the extractor
+                // reads it first, as wire copy prints it, so that its city names the country
+                // the story is about.
+                let body = body.as_deref().unwrap_or("");
+                let datelined;
+                let text = match &dateline {
+                    Some(d) => {
+                        datelined = format!("{d} - {body}");
+                        datelined.as_str()
+                    }
+                    None => body,
+                };
+                (
+                    extract(&title, summary.as_deref().unwrap_or(""), text),
+                    EntitiesSource::Extracted,
+                )
+            }
         };
 
         Ok(Article {

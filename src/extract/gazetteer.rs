@@ -4,7 +4,8 @@
 //! Canonical policy (also in `data/gazetteer/README.md`): every alias and
 //! demonym of a country maps to the country's canonical short name ("U.S.",
 //! "US", "America", "American" -> "United States"); a capital or city is a
-//! place of its own ("Washington" stays "Washington"). Organisation acronyms
+//! place of its own ("Washington" stays "Washington", and also implies the
+//! United States). Organisation acronyms
 //! map to a canonical long or customary name ("U.N. Security Council" ->
 //! "UN Security Council").
 
@@ -61,7 +62,7 @@ impl Gazetteer {
         let mut patterns: Vec<String> = Vec::new();
         let mut pattern_entry = Vec::new();
         let mut seen: HashMap<String, u32> = HashMap::new();
-        // (org entry, canonical name of its country), resolved once all entries exist.
+        // (org or place entry, canonical name of its country), resolved once all entries exist.
         let mut org_country: Vec<(u32, &str)> = Vec::new();
         for source in SOURCES {
             for line in source.lines() {
@@ -80,10 +81,8 @@ impl Gazetteer {
                 let aliases = cols.next().unwrap_or("");
                 let country = cols.next().map(str::trim).filter(|c| !c.is_empty());
                 let id = u32::try_from(entries.len()).expect("fewer than 2^32 entries");
-                if kind == Kind::Org {
-                    if let Some(country) = country {
-                        org_country.push((id, country));
-                    }
+                if let Some(country) = country {
+                    org_country.push((id, country));
                 }
                 entries.push(Entry { name, kind });
                 let forms = std::iter::once(name)
@@ -140,13 +139,15 @@ impl Gazetteer {
             .map(|&(org, country)| {
                 let place = *by_name
                     .get(country)
-                    .unwrap_or_else(|| panic!("orgs.tsv names unknown country {country:?}"));
+                    .unwrap_or_else(|| panic!("the gazetteer names unknown country {country:?}"));
                 (org, place)
             })
             .collect();
         // An organisation named after a place, or a national institution, is
         // news about that place too: "Bank of Japan", "Swiss National Bank",
-        // "Bundesbank", "U.S. Treasury".
+        // "Bundesbank", "U.S. Treasury". A city or a province is news about its
+        // country, as news indexers label it: a story from London is about the
+        // United Kingdom.
         let mut implied = Vec::with_capacity(patterns.len());
         let mut inner = Vec::new();
         for (pid, pattern) in patterns.iter().enumerate() {
@@ -176,7 +177,8 @@ impl Gazetteer {
         g
     }
 
-    /// Places named inside the matched alias of an organisation.
+    /// Places named inside the matched alias of an organisation, and the country of a
+    /// national institution, a city or a province.
     pub fn implied_places(&self, m: &GazMatch) -> &[u32] {
         &self.implied[m.pattern as usize]
     }

@@ -11,7 +11,8 @@
 //!    to one canonical name, so "U.S.", "US" and "American" are all "United
 //!    States", and "Beijing's" is "Beijing". An organisation named after a
 //!    place, or a national institution ("Bank of Japan", "Bundesbank"), also
-//!    counts as a mention of its country.
+//!    counts as a mention of its country, and so does a city or a province
+//!    ("London" is news about the United Kingdom).
 //! 3. **Capitalised phrases** (`candidates.rs`): runs of capitalised words, with
 //!    connectors inside organisation names, broken at gazetteer matches (so
 //!    "Russia-North Korea" is two places). Sentence-initial common words are
