@@ -16,8 +16,10 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use super::Kind;
 
-const SOURCES: [&str; 5] = [
+const SOURCES: [&str; 6] = [
     include_str!("../../data/gazetteer/countries.tsv"),
+    // The same countries' names in 17 other languages, from the Unicode CLDR.
+    include_str!("../../data/gazetteer/countries-i18n.tsv"),
     include_str!("../../data/gazetteer/cities.tsv"),
     include_str!("../../data/gazetteer/subdivisions.tsv"),
     include_str!("../../data/gazetteer/regions.tsv"),
@@ -95,6 +97,7 @@ impl Gazetteer {
                     if alias.ends_with("an") || alias.ends_with('i') {
                         variants.push(format!("{alias}s"));
                     }
+                    variants.extend(russian_cases(alias));
                     for v in variants {
                         // First entry wins; the data test checks there are no clashes.
                         if let std::collections::hash_map::Entry::Vacant(slot) = seen.entry(v) {
@@ -243,21 +246,69 @@ impl Gazetteer {
     }
 }
 
+/// The oblique cases of a one-word Russian place name, which Russian text uses more often
+/// than the nominative: Россия → России, Россию, Россией; Китай → Китая, Китаю, Китаем, Китае;
+/// Казахстан → Казахстана, … (names of several words or in capitals are left as they are).
+fn russian_cases(name: &str) -> Vec<String> {
+    let cyrillic = name.chars().all(|c| ('\u{0400}'..='\u{04FF}').contains(&c));
+    if !cyrillic || name.chars().count() < 3 || name.chars().all(char::is_uppercase) {
+        return Vec::new();
+    }
+    let stem = |n: usize| {
+        name.chars()
+            .take(name.chars().count() - n)
+            .collect::<String>()
+    };
+    let with = |stem: String, endings: &[&str]| -> Vec<String> {
+        endings.iter().map(|e| format!("{stem}{e}")).collect()
+    };
+    if name.ends_with("ия") {
+        with(stem(1), &["и", "ю", "ей"])
+    } else if name.ends_with('а') {
+        with(stem(1), &["ы", "е", "у", "ой"])
+    } else if name.ends_with('я') {
+        with(stem(1), &["и", "е", "ю", "ей"])
+    } else if name.ends_with('й') {
+        with(stem(1), &["я", "ю", "ем", "е"])
+    } else if name
+        .chars()
+        .last()
+        .is_some_and(|c| !"аеёиоуыэюяьъ".contains(c))
+    {
+        with(stem(0), &["а", "у", "ом", "е"])
+    } else {
+        Vec::new()
+    }
+}
+
 fn is_boundary(text: &str, start: usize, end: usize) -> bool {
-    let before_ok = text[..start]
+    // Chinese and Japanese put no space around a name (中国外交部): a name written in those
+    // scripts is bounded by the script itself.
+    let cjk = |s: &str| {
+        s.chars()
+            .next()
+            .is_some_and(crate::analysis::tokenizer::is_cjk)
+    };
+    let before_ok = cjk(&text[start..end])
+        || text[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric() && c != '.');
+    let after = text[end..].chars().next();
+    let last_cjk = text[..end]
         .chars()
         .next_back()
-        .is_none_or(|c| !c.is_alphanumeric() && c != '.');
-    let after = text[end..].chars().next();
-    let after_ok = match after {
-        None => true,
-        // "U.S" must not stop short of "U.S.".
-        Some('.') => !text[end + 1..]
-            .chars()
-            .next()
-            .is_some_and(char::is_alphanumeric),
-        Some(c) => !c.is_alphanumeric(),
-    };
+        .is_some_and(crate::analysis::tokenizer::is_cjk);
+    let after_ok = last_cjk
+        || match after {
+            None => true,
+            // "U.S" must not stop short of "U.S.".
+            Some('.') => !text[end + 1..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphanumeric),
+            Some(c) => !c.is_alphanumeric(),
+        };
     before_ok && after_ok
 }
 

@@ -321,7 +321,7 @@ fn non_english_text_gives_no_junk() {
         "",
         "Die Regierung in Berlin hat heute mit Russland gesprochen.",
     );
-    assert_eq!(names(&found), ["Berlin", "Germany"], "{found:?}");
+    assert_eq!(names(&found), ["Berlin", "Germany", "Russia"], "{found:?}");
 }
 
 #[test]
@@ -347,4 +347,27 @@ fn output_is_deterministic() {
     let a = extract_entities(title, "", body);
     let b = extract_entities(title, "", body);
     assert_eq!(a, b);
+}
+
+#[test]
+fn country_names_in_other_languages_are_one_canonical_name() {
+    for text in [
+        "中国外交部发言人在记者会上表示，中方注意到有关报道。",
+        "Bộ Ngoại giao Trung Quốc cho biết hôm thứ Hai.",
+        "Le ministère chinois a répondu, selon la Chine.",
+        "Министр иностранных дел Китая заявил журналистам.",
+        "中国と日本の首脳が会談した。",
+    ] {
+        let found = run("", "", text);
+        assert!(has(&found, "China", "place"), "{text}: {found:?}");
+    }
+    let found = run(
+        "",
+        "",
+        "Die Regierung in Berlin hat heute mit Russland gesprochen.",
+    );
+    assert!(has(&found, "Russia", "place"), "{found:?}");
+    let found = run("", "", "Президент России встретился с послом США.");
+    assert!(has(&found, "Russia", "place"), "{found:?}");
+    assert!(has(&found, "United States", "place"), "{found:?}");
 }

@@ -97,6 +97,25 @@ pub(crate) fn tokenize<'a>(text: &'a str, out: &mut Vec<Token<'a>>) {
             i += c.len_utf8();
             continue;
         }
+        if crate::analysis::tokenizer::is_cjk(c) {
+            // Chinese and Japanese write words without spaces: each character is a token,
+            // so that a name inside a sentence (俄罗斯 in 注意到俄罗斯与朝鲜) starts on one.
+            let (start, end) = (i, i + c.len_utf8());
+            let (gap, mut sentence_start) = classify_gap(&text[prev_end..start], prev_word);
+            if prev_word.is_none() {
+                sentence_start = true;
+            }
+            out.push(Token {
+                text: &text[start..end],
+                start,
+                gap,
+                sentence_start,
+            });
+            prev_word = Some(&text[start..end]);
+            prev_end = end;
+            i = end;
+            continue;
+        }
         let start = i;
         let mut end = i;
         let mut possessive_end = None;
@@ -105,7 +124,7 @@ pub(crate) fn tokenize<'a>(text: &'a str, out: &mut Vec<Token<'a>>) {
         let mut j = i;
         while j < text.len() {
             let c = text[j..].chars().next().expect("j is on a char boundary");
-            if is_word_char(c) {
+            if is_word_char(c) && !crate::analysis::tokenizer::is_cjk(c) {
                 j += c.len_utf8();
                 segment_len += 1;
                 end = j;

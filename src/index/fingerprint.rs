@@ -53,11 +53,14 @@ pub fn signals(title: &str, summary: Option<&str>, body: Option<&str>) -> TextSi
             } else {
                 word.as_bytes()
             };
-            if in_copy_key {
+            let cjk = word.chars().any(crate::analysis::tokenizer::is_cjk);
+            if in_copy_key && cjk {
+                copy_key = cjk_copy_key(std::str::from_utf8(folded).unwrap_or(word), copy_key);
+            } else if in_copy_key {
                 copy_key = folded.iter().chain(b" ").fold(copy_key, fnv_byte);
             }
             let h = mix(folded.iter().fold(FNV_OFFSET, fnv_byte));
-            if word.chars().any(crate::analysis::tokenizer::is_cjk) {
+            if cjk {
                 // A run of Chinese or Japanese is a whole sentence, not a word: its character
                 // pairs are what near-duplicates share.
                 add_pairs(std::str::from_utf8(folded).unwrap_or(word), &mut counter);
@@ -79,6 +82,28 @@ pub fn signals(title: &str, summary: Option<&str>, body: Option<&str>) -> TextSi
         simhash: counter.simhash(),
         distinct_words,
     }
+}
+
+/// Folds a word with Chinese, Japanese or Korean characters into the copy key one CJK
+/// character at a time (other runs whole, `G20`), so that a copy with a space between two
+/// words of a sentence written without spaces (`中国外交部 回应`) keeps the key.
+fn cjk_copy_key(word: &str, mut key: u64) -> u64 {
+    let mut run_start: Option<usize> = None;
+    let flush = |key: u64, run: &str| run.bytes().chain(*b" ").fold(key, |h, b| fnv_byte(h, &b));
+    for (i, c) in word.char_indices() {
+        if crate::analysis::tokenizer::is_cjk(c) {
+            if let Some(start) = run_start.take() {
+                key = flush(key, &word[start..i]);
+            }
+            key = flush(key, &word[i..i + c.len_utf8()]);
+        } else if run_start.is_none() {
+            run_start = Some(i);
+        }
+    }
+    if let Some(start) = run_start {
+        key = flush(key, &word[start..]);
+    }
+    key
 }
 
 /// Adds the hash of each pair of adjacent characters of `run` (a lone character alone).

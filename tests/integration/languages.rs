@@ -299,3 +299,57 @@ async fn suggestions_complete_cjk_and_vietnamese_prefixes() {
     assert_eq!(status, 400, "{v}");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn chinese_wire_copies_are_shown_once_and_never_related() {
+    let s = server().await;
+    // The same story again, with other spacing and punctuation: a wire copy.
+    let copy = article(
+        "zh-pact-copy",
+        "中国外交部 回应俄朝防务协定",
+        "中国外交部发言人在记者会上表示, 中方注意到俄罗斯与朝鲜签署防务协定的报道. 外交部强调, 地区和平稳定符合各方利益.",
+    );
+    let (status, v) = s.post_json("/articles", &json!([copy])).await;
+    assert_eq!(status, 200, "{v}");
+    let (_, v) = s.get(&format!("/search?{}", q("协定"))).await;
+    let hits = v["hits"].as_array().unwrap();
+    let pact: Vec<&Value> = hits
+        .iter()
+        .filter(|h| h["id"].as_str().unwrap().starts_with("zh-pact") && h["id"] != "zh-pact-2")
+        .collect();
+    assert_eq!(pact.len(), 1, "{v}");
+    assert_eq!(pact[0]["copies"], 1, "{v}");
+    let (_, v) = s.get("/articles/zh-pact/related?limit=5").await;
+    assert!(!ids(&v).contains(&"zh-pact-copy".to_string()), "{v}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn entities_of_chinese_and_vietnamese_text_have_canonical_names() {
+    let s = server().await;
+    // Sent without entities: the server extracts them.
+    let doc = json!({"id": "zh-extract", "title": "中国外交部回应俄朝防务协定",
+        "body": "中国外交部发言人表示，中方注意到俄罗斯与朝鲜签署防务协定的报道。"});
+    let (status, v) = s.post_json("/articles", &json!([doc])).await;
+    assert_eq!(status, 200, "{v}");
+    let (_, a) = s.get("/articles/zh-extract").await;
+    let places: Vec<&str> = a["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "place")
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    for p in ["China", "Russia", "North Korea"] {
+        assert!(places.contains(&p), "{p}: {a}");
+    }
+    let (_, v) = s.get("/search?entity=China&facets=languages").await;
+    assert!(ids(&v).contains(&"zh-extract".to_string()), "{v}");
+    let doc = json!({"id": "vi-extract", "title": "Trung Quốc phản ứng về hiệp định",
+        "body": "Bộ Ngoại giao Trung Quốc cho biết hôm thứ Hai rằng Bắc Kinh theo dõi sát tình hình."});
+    let (status, v) = s.post_json("/articles", &json!([doc])).await;
+    assert_eq!(status, 200, "{v}");
+    let (_, v) = s.get("/search?entity=China").await;
+    assert!(ids(&v).contains(&"vi-extract".to_string()), "{v}");
+    s.stop().await;
+}
