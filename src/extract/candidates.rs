@@ -465,10 +465,16 @@ impl<'a> Scanner<'_, 'a> {
         let said_before = prev.is_some_and(|t| cues::is_reporting_verb(t.text))
             && all[0].gap == Gap::Space
             && words[0].start == all[0].start;
+        let role_before = prev.is_some_and(|t| {
+            let before = p.start.checked_sub(2).map(|k| self.tokens[k].text);
+            cues::is_lowercase_role(before, t.text)
+        }) && all[0].gap == Gap::Space
+            && words[0].start == all[0].start;
         let said_after =
             next.is_some_and(|t| t.gap == Gap::Space && cues::is_reporting_verb(t.text));
         let is_person = person_cue
             || said_before
+            || role_before
             || said_after
             || cues::is_first_name(words[0].text)
             || self.appositive_follows(p.end);

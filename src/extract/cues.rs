@@ -142,7 +142,70 @@ pub(crate) fn is_role(word: &str) -> bool {
             | "Marshal"
             | "Comrade"
             | "Dictator"
+            // German capitalises every noun, so its roles come before a name like English
+            // titles do: "Bundeskanzler Olaf Scholz", "Frau Merkel".
+            | "Bundeskanzler"
+            | "Bundeskanzlerin"
+            | "Kanzler"
+            | "Kanzlerin"
+            | "Präsident"
+            | "Präsidentin"
+            | "Ministerpräsident"
+            | "Ministerpräsidentin"
+            | "Außenminister"
+            | "Außenministerin"
+            | "Ministerin"
+            | "Bürgermeister"
+            | "Bürgermeisterin"
+            | "Herr"
+            | "Frau"
+            // French "M. Macron", "Mme Borne"; Vietnamese "Ông", "Bà" (Mr, Mrs).
+            | "M"
+            | "Mme"
+            | "Ông"
+            | "Bà"
     )
+}
+
+/// Lower-case roles that precede a name in French, Spanish, Italian, Portuguese, Russian
+/// and Vietnamese ("le président Emmanuel Macron", "el presidente Pedro Sánchez",
+/// "президент Владимир Путин"), with the word before for Vietnamese roles of two syllables
+/// ("Thủ tướng Phạm Minh Chính").
+pub(crate) fn is_lowercase_role(before: Option<&str>, word: &str) -> bool {
+    let single = matches!(
+        word,
+        "président"
+            | "présidente"
+            | "ministre"
+            | "chancelier"
+            | "chancelière"
+            | "presidente"
+            | "presidenta"
+            | "ministro"
+            | "ministra"
+            | "canciller"
+            | "primo"
+            | "президент"
+            | "премьер"
+            | "министр"
+            | "канцлер"
+            | "председатель"
+            | "губернатор"
+            | "мэр"
+            | "глава"
+            | "генсек"
+            | "госсекретарь"
+            | "пресс-секретарь"
+    );
+    let vietnamese = matches!(
+        (before.map(str::to_lowercase).as_deref(), word),
+        (Some("thủ"), "tướng")
+            | (Some("chủ"), "tịch")
+            | (Some("tổng"), "thống")
+            | (Some("bộ"), "trưởng")
+            | (Some("bí"), "thư")
+    );
+    single || vietnamese
 }
 
 /// Honorifics strong enough to make a lone surname a person ("Mr Volcker").
@@ -181,6 +244,18 @@ pub(crate) fn is_honorific(word: &str) -> bool {
             | "Ambassador"
             | "Mayor"
             | "Commissioner"
+            | "Bundeskanzler"
+            | "Bundeskanzlerin"
+            | "Kanzler"
+            | "Kanzlerin"
+            | "Präsident"
+            | "Präsidentin"
+            | "Herr"
+            | "Frau"
+            | "M"
+            | "Mme"
+            | "Ông"
+            | "Bà"
     )
 }
 
@@ -287,6 +362,22 @@ pub(crate) fn is_reporting_verb(word: &str) -> bool {
         "said"
             | "says"
             | "told"
+            // German, Spanish and Russian verbs of saying after a name.
+            | "sagte"
+            | "erklärte"
+            | "betonte"
+            | "dijo"
+            | "afirmó"
+            | "declaró"
+            | "заявил"
+            | "заявила"
+            | "сказал"
+            | "сказала"
+            | "сообщил"
+            | "сообщила"
+            | "отметил"
+            | "отметила"
+            | "подчеркнул"
             | "added"
             | "noted"
             | "argued"

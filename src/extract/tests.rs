@@ -371,3 +371,36 @@ fn country_names_in_other_languages_are_one_canonical_name() {
     assert!(has(&found, "Russia", "place"), "{found:?}");
     assert!(has(&found, "United States", "place"), "{found:?}");
 }
+
+#[test]
+fn people_are_found_by_their_roles_in_other_languages() {
+    for (text, person) in [
+        (
+            "Bundeskanzler Olaf Scholz traf am Montag den Präsidenten.",
+            "Olaf Scholz",
+        ),
+        (
+            "Le président Emmanuel Macron a reçu les syndicats mardi.",
+            "Emmanuel Macron",
+        ),
+        (
+            "El presidente Pedro Sánchez viajó ayer a Bruselas.",
+            "Pedro Sánchez",
+        ),
+        (
+            "В понедельник президент Владимир Путин провёл совещание.",
+            "Владимир Путин",
+        ),
+        (
+            "Hôm nay Thủ tướng Phạm Minh Chính đã tiếp đoàn đại biểu.",
+            "Phạm Minh Chính",
+        ),
+        (
+            "Der Plan sei gescheitert, sagte Friedrich Merz am Abend.",
+            "Friedrich Merz",
+        ),
+    ] {
+        let found = run("", "", text);
+        assert!(has(&found, person, "person"), "{text}: {found:?}");
+    }
+}
