@@ -63,7 +63,7 @@ pub enum Command {
     /// JSON arrays (.ndjson .jsonl .json), HTML article pages (.html .htm), RSS/Atom feeds (.xml
     /// .rss .atom .feed), scraped text (.txt), any of them gzipped (.gz).
     Ingest {
-        /// Files, directories (read recursively) or glob patterns (`*`, `?`, `**`).
+        /// Files, directories (read recursively) or glob patterns (`*`, `?`, `**`, `[a-z]`).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The files' format; `auto` decides by file extension, else by content.

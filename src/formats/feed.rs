@@ -56,11 +56,13 @@ fn entry(feed: &Feed, e: &Entry) -> Result<ArticleInput, String> {
 
     let mut authors = Vec::new();
     for p in e.authors.iter().chain(feed_authors(feed, e)) {
-        if let Some(name) = p.name.as_deref().and_then(non_blank) {
-            // `jane@example.org (Jane Doe)` is parsed by feed-rs; a bare address is not a name.
-            if !name.contains('@') {
-                push_unique(&mut authors, &name);
-            }
+        if let Some(name) = p
+            .name
+            .as_deref()
+            .and_then(non_blank)
+            .and_then(|n| author_name(&n))
+        {
+            push_unique(&mut authors, &name);
         }
     }
     if !authors.is_empty() {
@@ -125,6 +127,21 @@ fn entry(feed: &Feed, e: &Entry) -> Result<ArticleInput, String> {
         .map(|_| crate::article::LanguageSource::Page);
     input.source = feed.title.as_ref().map(text_inline).and_then(non_blank);
     Ok(input)
+}
+
+/// The person in an RSS `<author>`: `desk@wire.example (Min-ji Park)` is Min-ji Park (RSS
+/// 2.0 writes an address and the name in parentheses); a bare address is no name.
+fn author_name(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if let (Some(open), true) = (raw.find('('), raw.ends_with(')')) {
+        let inner = raw[open + 1..raw.len() - 1].trim();
+        if !inner.is_empty() && !inner.contains('@') {
+            return Some(inner.to_string());
+        }
+    }
+    (!raw.contains('@'))
+        .then(|| raw.trim_matches(['(', ')']).trim().to_string())
+        .filter(|n| !n.is_empty())
 }
 
 /// The feed's authors stand for an item's when it names none (Atom inheritance).
@@ -253,5 +270,23 @@ mod tests {
         assert!(items[0].as_ref().is_err_and(|e| e.contains("feed")));
         let items = convert(b"hello", &Hints::default());
         assert!(items[0].is_err());
+    }
+
+    #[test]
+    fn rss_author_names_come_from_the_parentheses() {
+        assert_eq!(
+            author_name("desk@wire.example (Min-ji Park)").as_deref(),
+            Some("Min-ji Park")
+        );
+        assert_eq!(author_name("Jane Doe").as_deref(), Some("Jane Doe"));
+        assert_eq!(author_name("desk@wire.example"), None);
+        assert_eq!(author_name("(Min-ji Park)").as_deref(), Some("Min-ji Park"));
+        assert_eq!(author_name("x@y.z (a@b.c)"), None);
+        let rss = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>W</title><link>https://w.example/</link><description>d</description>
+<item><title>T</title><link>https://w.example/1</link><author>desk@wire.example (Min-ji Park)</author><description>Body.</description></item>
+</channel></rss>"#;
+        let items = convert(rss.as_bytes(), &Hints::default());
+        let a = items[0].as_ref().unwrap();
+        assert_eq!(a.authors, Some(serde_json::json!(["Min-ji Park"])));
     }
 }

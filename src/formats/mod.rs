@@ -296,79 +296,25 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The files matching a glob pattern: `*` and `?` within a name, `**` any number of
-/// directories, `[abc]` a set. Directories are not returned; a matched directory is not
+/// The files matching a glob pattern (the `glob` crate: `*` and `?` within a name, `**` any
+/// number of directories, `[a-z]` and `[!x]` sets), sorted; names starting with a dot only
+/// when the pattern says the dot. Directories are not returned; a matched directory is not
 /// walked (write `dir/**` for that).
 fn glob(pattern: &str) -> Vec<PathBuf> {
-    let parts: Vec<&str> = pattern.split('/').collect();
-    // The literal prefix: the directories before the first wildcard.
-    let literal = parts.iter().take_while(|p| !is_glob(p)).count();
-    let base: PathBuf = if pattern.starts_with('/') {
-        PathBuf::from("/").join(parts[..literal].join("/"))
-    } else if literal == 0 {
-        PathBuf::from(".")
-    } else {
-        PathBuf::from(parts[..literal].join("/"))
+    let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: true,
     };
-    let rest: Vec<&str> = parts[literal..]
-        .iter()
-        .copied()
-        .filter(|p| !p.is_empty())
+    let Ok(paths) = glob::glob_with(pattern, options) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = paths
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
         .collect();
-    let mut files = Vec::new();
-    walk(&base, &mut files);
+    files.sort();
     files
-        .into_iter()
-        .filter(|f| {
-            let Ok(rel) = f.strip_prefix(&base) else {
-                return false;
-            };
-            let names: Vec<String> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            match_components(&rest, &names)
-        })
-        .map(|f| {
-            if literal == 0 && !pattern.starts_with("./") {
-                f.strip_prefix(".").map(Path::to_path_buf).unwrap_or(f)
-            } else {
-                f
-            }
-        })
-        .collect()
-}
-
-fn match_components(pattern: &[&str], names: &[&str]) -> bool {
-    match (pattern.first(), names.first()) {
-        (None, None) => true,
-        (Some(&"**"), _) => {
-            match_components(&pattern[1..], names)
-                || (!names.is_empty() && match_components(pattern, &names[1..]))
-        }
-        (Some(p), Some(n)) => {
-            wildcard(p.as_bytes(), n.as_bytes()) && match_components(&pattern[1..], &names[1..])
-        }
-        _ => false,
-    }
-}
-
-/// `*`, `?` and `[set]` matching of one name.
-fn wildcard(p: &[u8], n: &[u8]) -> bool {
-    match p.first() {
-        None => n.is_empty(),
-        Some(b'*') => (0..=n.len()).any(|k| wildcard(&p[1..], &n[k..])),
-        Some(b'?') => !n.is_empty() && wildcard(&p[1..], &n[1..]),
-        Some(b'[') => {
-            let Some(close) = p.iter().position(|&b| b == b']') else {
-                return n.first() == Some(&b'[') && wildcard(&p[1..], &n[1..]);
-            };
-            let set = &p[1..close];
-            !n.is_empty() && set.contains(&n[0]) && wildcard(&p[close + 1..], &n[1..])
-        }
-        Some(&c) => n.first() == Some(&c) && wildcard(&p[1..], &n[1..]),
-    }
 }
 
 /// Bytes as text: UTF-8 (a BOM dropped), invalid sequences replaced.
@@ -435,30 +381,22 @@ pub fn slug(s: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
-/// Resolves a link against the page's URL: absolute stays, `//host/x` takes the base's
-/// scheme, `/x` the base's origin, `x` the base's directory. Without a usable base, only
-/// absolute links are kept.
+/// Resolves a link against the page's URL as a browser does (`url::Url::join`: `../`, `./`,
+/// `//host`, `/path`, queries). Without a usable base, only absolute links are kept; only
+/// http and https links are returned.
 pub(crate) fn resolve_url(link: &str, base: Option<&str>) -> Option<String> {
     let link = link.trim();
     if link.is_empty() {
         return None;
     }
-    if link.contains("://") {
-        return Some(link.to_string());
-    }
-    let base = base?.trim();
-    let (scheme, rest) = base.split_once("://")?;
-    if let Some(l) = link.strip_prefix("//") {
-        return Some(format!("{scheme}://{l}"));
-    }
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if link.starts_with('/') {
-        return Some(format!("{scheme}://{host}{link}"));
-    }
-    let path = &rest[host.len()..];
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
-    Some(format!("{scheme}://{host}{dir}/{link}"))
+    let url = match url::Url::parse(link) {
+        Ok(absolute) => absolute,
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            url::Url::parse(base?.trim()).ok()?.join(link).ok()?
+        }
+        Err(_) => return None,
+    };
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
 }
 
 /// A date as published, in any of the usual shapes, as RFC 3339 UTC: RFC 3339 and ISO 8601
@@ -654,11 +592,70 @@ mod tests {
 
     #[test]
     fn globs() {
-        assert!(wildcard(b"*.html", b"page.html"));
-        assert!(!wildcard(b"*.html", b"page.htm"));
-        assert!(wildcard(b"p?ge.[hx]tml", b"page.html"));
-        assert!(match_components(&["**", "*.xml"], &["a", "b", "f.xml"]));
-        assert!(match_components(&["**", "*.xml"], &["f.xml"]));
-        assert!(!match_components(&["*.xml"], &["a", "f.xml"]));
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("feeds/sub")).unwrap();
+        for f in [
+            "a.xml",
+            "b.xml",
+            "m.xml",
+            "z.xml",
+            "-.xml",
+            "B.xml",
+            ".hidden.xml",
+            "page.html",
+            "sub/deep.xml",
+        ] {
+            std::fs::write(root.join("feeds").join(f), "x").unwrap();
+        }
+        let names = |pattern: &str| -> Vec<String> {
+            glob(&format!("{}/{pattern}", root.display()))
+                .iter()
+                .map(|p| p.strip_prefix(root).unwrap().display().to_string())
+                .collect()
+        };
+        // `[a-z]` is every lower-case letter, not the three characters a, -, z.
+        assert_eq!(
+            names("feeds/[a-z].xml"),
+            ["feeds/a.xml", "feeds/b.xml", "feeds/m.xml", "feeds/z.xml"]
+        );
+        assert_eq!(names("feeds/p?ge.[hx]tml"), ["feeds/page.html"]);
+        assert_eq!(
+            names("feeds/**/*.xml").len(),
+            7,
+            "{:?}",
+            names("feeds/**/*.xml")
+        );
+        assert!(names("feeds/*.xml")
+            .iter()
+            .all(|n| !n.contains("hidden") && !n.contains("sub")));
+        assert!(names("nothing/*.xml").is_empty());
+    }
+
+    #[test]
+    fn links_resolve_as_a_browser_resolves_them() {
+        let base = Some("https://example.org/world/asia/story.html?x=1");
+        assert_eq!(
+            resolve_url("../europe/a.html", base).as_deref(),
+            Some("https://example.org/world/europe/a.html")
+        );
+        assert_eq!(
+            resolve_url("./b.html", base).as_deref(),
+            Some("https://example.org/world/asia/b.html")
+        );
+        assert_eq!(
+            resolve_url("/c", base).as_deref(),
+            Some("https://example.org/c")
+        );
+        assert_eq!(
+            resolve_url("//cdn.example.org/d", base).as_deref(),
+            Some("https://cdn.example.org/d")
+        );
+        assert_eq!(
+            resolve_url("https://other.example/e", None).as_deref(),
+            Some("https://other.example/e")
+        );
+        assert_eq!(resolve_url("f.html", None), None);
+        assert_eq!(resolve_url("javascript:alert(1)", base), None);
     }
 }
