@@ -159,6 +159,7 @@ pub async fn articles_post(
     );
     if !ndjson {
         check_json_content_type(req.headers())?;
+        return articles_post_json(state, req).await;
     }
     let mut batch = Batch::new(state.clone());
     let mut stream = req.into_body().into_data_stream();
@@ -232,7 +233,56 @@ pub async fn articles_post(
             let last = std::mem::take(&mut buf);
             batch.push_line(line_no, &last, max_line).await?;
         }
-        _ => {}
+        Some(false) => {}
+        None => return Err(empty_body()),
+    }
+    Ok(Json(batch.finish().await?))
+}
+
+fn empty_body() -> ApiError {
+    ApiError::bad_request(
+        "the request body is empty: send a JSON array of articles, one JSON article, or NDJSON with Content-Type application/x-ndjson",
+    )
+}
+
+/// `POST /articles` with a JSON body: one JSON value, a JSON array of articles or one article,
+/// read whole under `limits.max_batch_bytes`. A body that is not JSON is a 400 saying where
+/// it breaks (NDJSON says so with its own content type).
+async fn articles_post_json(state: AppState, req: Request) -> Result<Json<BatchResult>, ApiError> {
+    let max = state.config.limits.max_batch_bytes;
+    let mut stream = req.into_body().into_data_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(frame) = stream.next().await {
+        let data = frame
+            .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+        if buf.len() + data.len() > max {
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("JSON body is larger than `limits.max_batch_bytes` ({max} bytes); send NDJSON to stream larger batches"),
+            ));
+        }
+        buf.extend_from_slice(&data);
+    }
+    if buf.iter().all(u8::is_ascii_whitespace) {
+        return Err(empty_body());
+    }
+    let mut batch = Batch::new(state);
+    if ingest::looks_like_json_array(&buf) {
+        let items = ingest::split_json_array(&buf).map_err(ApiError::bad_request)?;
+        for (i, item) in items.iter().enumerate() {
+            batch
+                .push_item(i + 1, item.get().as_bytes().to_vec())
+                .await?;
+        }
+    } else {
+        serde_json::from_slice::<serde::de::IgnoredAny>(&buf).map_err(|e| {
+            ApiError::bad_request(format!(
+                "the body is not one JSON value (line {}, column {}: {e}); send a JSON array of articles, one article, or NDJSON with Content-Type application/x-ndjson",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        batch.push_item(1, buf).await?;
     }
     Ok(Json(batch.finish().await?))
 }

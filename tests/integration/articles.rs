@@ -332,3 +332,42 @@ async fn health_and_stats() {
     assert_eq!(v["articles"], 1);
     assert!(v["last_commit"].as_str().unwrap().ends_with('Z'));
 }
+
+#[tokio::test]
+async fn a_malformed_or_empty_batch_is_a_400() {
+    let s = TestServer::start().await;
+    let post = |ct: &'static str, body: &'static str| {
+        let req = s
+            .client
+            .post(s.url("/articles"))
+            .header("content-type", ct)
+            .body(body);
+        async move { crate::common::status_json(req.send().await.expect("send")).await }
+    };
+    let (status, v) = post("application/json", r#"{"id": "a", "title": "#).await;
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("line 1"),
+        "{v}"
+    );
+    for ct in ["application/json", "application/x-ndjson"] {
+        let (status, v) = post(ct, "").await;
+        assert_eq!(status, 400, "{ct}: {v}");
+        let (status, v) = post(ct, "  \n ").await;
+        assert_eq!(status, 400, "{ct}: {v}");
+    }
+    // One article as JSON, and NDJSON with a bad line, still work as before.
+    let (status, v) = post("application/json", r#"{"id": "one", "title": "One"}"#).await;
+    assert_eq!((status, v["indexed"].as_u64()), (200, Some(1)), "{v}");
+    let (status, v) = post(
+        "application/x-ndjson",
+        "{\"id\": \"two\", \"title\": \"Two\"}\n{\"id\": \n",
+    )
+    .await;
+    assert_eq!(
+        (status, v["indexed"].as_u64(), v["failed"].as_u64()),
+        (200, Some(1), Some(1)),
+        "{v}"
+    );
+    s.stop().await;
+}
