@@ -106,6 +106,48 @@ fn cjk_copy_key(word: &str, mut key: u64) -> u64 {
     key
 }
 
+/// Words of the body that make its lead, for [`take_key`]: a wire story's first paragraph.
+const LEAD_WORDS: usize = 30;
+
+/// The headline and lead of a story: its lowercased words of the title and the first
+/// [`LEAD_WORDS`] words of the body (CJK characters one at a time). Takes of one story (a
+/// short and a long version, an update with paragraphs added at the end) share it where
+/// their copy keys differ.
+pub fn take_key(title: &str, body: Option<&str>) -> u64 {
+    let mut key = FNV_OFFSET;
+    let mut lower = String::new();
+    let mut add = |word: &str, key: &mut u64| {
+        lower.clear();
+        lower.extend(word.chars().flat_map(char::to_lowercase));
+        *key = cjk_copy_key(&lower, *key);
+    };
+    for w in title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        add(w, &mut key);
+    }
+    key = fnv_byte(key, &b'|');
+    let mut lead = 0;
+    for w in body
+        .unwrap_or("")
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        // A run of CJK characters is a sentence, not a word: count its characters.
+        lead += w
+            .chars()
+            .filter(|&c| crate::analysis::tokenizer::is_cjk(c))
+            .count()
+            .max(1);
+        add(w, &mut key);
+        if lead >= LEAD_WORDS {
+            break;
+        }
+    }
+    key
+}
+
 /// Adds the hash of each pair of adjacent characters of `run` (a lone character alone).
 fn add_pairs(run: &str, counter: &mut BitCounter) {
     let mut chars = run.char_indices().peekable();

@@ -28,7 +28,8 @@
 //!   SimHash of the words within [`RelatedConfig::near_duplicate_distance`] bits (kept at
 //!   ingest in the `simhash` column, [`crate::index::fingerprint`]), or, for short texts where
 //!   one word flips several bits, word sets overlapping by
-//!   [`RelatedConfig::near_duplicate_jaccard`].
+//!   [`RelatedConfig::near_duplicate_jaccard`]. Another take of the same story (a short and
+//!   a long version: the same headline and lead, [`fingerprint::take_key`]) is a copy too.
 //!
 //! Synchronous and CPU-bound; the HTTP layer runs it off the async runtime.
 
@@ -340,6 +341,8 @@ struct Profile {
     tag_set: HashSet<String>,
     /// SimHash and word set of the source's tokens, if long enough.
     fingerprint: Option<Fingerprint>,
+    /// The source's headline and lead (see [`fingerprint::take_key`]).
+    take_key: u64,
 }
 
 /// An entity name or tag level of the source with its rarity.
@@ -490,6 +493,10 @@ impl Profile {
             entity_set,
             tag_set,
             fingerprint,
+            take_key: fingerprint::take_key(
+                &source.title,
+                source.body.as_deref().or(source.summary.as_deref()),
+            ),
         })
     }
 
@@ -714,6 +721,8 @@ fn select(
 ) -> crate::Result<RelatedResponse> {
     let f = index.fields();
     let mut seen_keys: HashSet<u64> = HashSet::from([source_key]);
+    // Another take of a story (a short and a long version) has its headline and lead.
+    let mut seen_takes: HashSet<u64> = HashSet::from([profile.take_key]);
     // Fingerprints of the hits so far; a candidate near one of them or the source is a copy.
     let mut kept: Vec<Fingerprint> = Vec::new();
     let need = if profile.usable_terms >= cfg.min_terms_for_overlap {
@@ -733,6 +742,13 @@ fn select(
         let doc: TantivyDocument = searcher.doc(c.addr)?;
         let article = document::from_document(&doc, f)?;
         if source_id.is_some_and(|id| id == article.id) {
+            continue;
+        }
+        let take = fingerprint::take_key(
+            &article.title,
+            article.body.as_deref().or(article.summary.as_deref()),
+        );
+        if seen_takes.contains(&take) {
             continue;
         }
         let toks = text_tokens(
@@ -761,6 +777,7 @@ fn select(
         }
         kept.extend(fp);
         seen_keys.insert(c.copy_key.unwrap_or_else(|| document::copy_key(&article)));
+        seen_takes.insert(take);
         hits.push(explain(profile, cfg, article, c.score, shared_terms));
     }
     Ok(RelatedResponse { hits })

@@ -370,3 +370,46 @@ async fn the_time_decay_follows_the_related_config() {
         "decayed {decayed}\noff {flat}"
     );
 }
+
+#[tokio::test]
+async fn another_take_of_the_same_story_is_never_related() {
+    // Reuters-21578 has the same story twice, a long and a short take (reuters-8141 and
+    // reuters-8244): same headline, same lead, the short one cut after the second paragraph.
+    let corpus = crate::common::reuters(25_000);
+    let pick = |id: &str| corpus.iter().find(|a| a["id"] == id).cloned().expect(id);
+    let (long, short) = (pick("reuters-8141"), pick("reuters-8244"));
+    assert_eq!(long["title"], short["title"]);
+    assert_ne!(long["body"], short["body"]);
+    let mut docs = vec![long, short];
+    // Other stories about Japan's economy and trade, so that the takes have neighbours.
+    docs.extend(
+        corpus
+            .iter()
+            .filter(|a| {
+                a["title"].as_str().is_some_and(|t| t.contains("JAPAN"))
+                    && a["id"] != "reuters-8141"
+                    && a["id"] != "reuters-8244"
+            })
+            .take(60)
+            .cloned(),
+    );
+    let s = TestServer::start().await;
+    let (status, v) = s.post_json("/articles", &json!(docs)).await;
+    assert_eq!(status, 200, "{v}");
+    for (source, other) in [
+        ("reuters-8141", "reuters-8244"),
+        ("reuters-8244", "reuters-8141"),
+    ] {
+        let (status, v) = s.get(&format!("/articles/{source}/related?limit=20")).await;
+        assert_eq!(status, 200, "{v}");
+        let hits: Vec<&str> = v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_str().unwrap())
+            .collect();
+        assert!(!hits.is_empty(), "{v}");
+        assert!(!hits.contains(&other), "{source}: {v}");
+    }
+    s.stop().await;
+}
