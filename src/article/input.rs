@@ -11,6 +11,13 @@ use super::date::{parse_datetime, truncate_for_message, DayEdge};
 use super::{Article, EntitiesSource, Entity, LanguageSource, MAX_ID_CHARS};
 use crate::Error;
 
+/// Earliest and latest publication years accepted: news archives reach back to the 19th
+/// century; dates outside are typos (`0001-01-01`, `20244-01-01`) that would skew histograms
+/// and recency.
+pub const MIN_YEAR: i32 = 1800;
+/// See [`MIN_YEAR`].
+pub const MAX_YEAR: i32 = 2200;
+
 /// Longest entity type word.
 const MAX_TYPE_CHARS: usize = 32;
 /// Longest tag, in characters (after normalisation).
@@ -107,7 +114,22 @@ impl ArticleInput {
         let published_at = self
             .published_at
             .map(|s| {
-                parse_datetime(&s, DayEdge::Start).map_err(|e| Error::field("published_at", e))
+                parse_datetime(&s, DayEdge::Start)
+                    .map_err(|e| Error::field("published_at", e))
+                    .and_then(|dt| {
+                        use chrono::Datelike;
+                        if (MIN_YEAR..=MAX_YEAR).contains(&dt.year()) {
+                            Ok(dt)
+                        } else {
+                            Err(Error::field(
+                                "published_at",
+                                format!(
+                                    "must be in the years {MIN_YEAR} to {MAX_YEAR}, got `{}`",
+                                    truncate_for_message(&s)
+                                ),
+                            ))
+                        }
+                    })
             })
             .transpose()?;
 

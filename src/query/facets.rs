@@ -208,6 +208,8 @@ enum Counter {
         column: Column<tantivy::DateTime>,
         min_day: i64,
         counts: Vec<u32>,
+        /// Days past the vector (a segment spanning more than `MAX_DAY_SPAN` days).
+        outside: FxHashMap<i64, u64>,
     },
 }
 
@@ -217,8 +219,8 @@ pub struct FacetsSegmentCollector {
 }
 
 const SECONDS_PER_DAY: i64 = 86_400;
-/// Above this many days in one segment, the day vector would be wasteful; such dates are
-/// bogus for news anyway and are counted through a map.
+/// Above this many days in one segment (550 years), the day vector would be wasteful: days
+/// past it are counted through a map.
 const MAX_DAY_SPAN: i64 = 200_000;
 
 impl Collector for FacetsCollector<'_> {
@@ -249,6 +251,7 @@ impl Collector for FacetsCollector<'_> {
                         column,
                         min_day,
                         counts: vec![0; span],
+                        outside: FxHashMap::default(),
                     }
                 }
                 _ => {
@@ -332,11 +335,13 @@ impl SegmentCollector for FacetsSegmentCollector {
                     column,
                     min_day,
                     counts,
+                    outside,
                 } => {
                     for dt in column.values_for_doc(doc) {
                         let day = dt.into_timestamp_secs().div_euclid(SECONDS_PER_DAY) - *min_day;
-                        if let Some(c) = counts.get_mut(day as usize) {
-                            *c += 1;
+                        match usize::try_from(day).ok().and_then(|d| counts.get_mut(d)) {
+                            Some(c) => *c += 1,
+                            None => *outside.entry(day + *min_day).or_default() += 1,
                         }
                     }
                 }
@@ -387,12 +392,18 @@ impl SegmentCollector for FacetsSegmentCollector {
                     }
                     Counter::Str { column: None, .. } => {}
                     Counter::Days {
-                        min_day, counts, ..
+                        min_day,
+                        counts,
+                        outside,
+                        ..
                     } => {
                         for (i, &n) in counts.iter().enumerate() {
                             if n > 0 {
                                 raw.days.insert(min_day + i as i64, u64::from(n));
                             }
+                        }
+                        for (day, n) in outside {
+                            *raw.days.entry(day).or_default() += n;
                         }
                     }
                 }

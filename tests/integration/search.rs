@@ -633,3 +633,43 @@ async fn agrees_with_collectors(s: &TestServer, v: &Value) {
     let (_, z) = s.get(&format!("/search?limit=0&{facets}")).await;
     assert_eq!((&z["total"], &z["facets"]), (&v["total"], &v["facets"]));
 }
+
+#[tokio::test]
+async fn every_day_is_counted_and_dates_outside_the_range_are_refused() {
+    let s = TestServer::start().await;
+    // One commit, one segment: an article of 1850 beside articles of 2024.
+    let mut docs = vec![json!({"id": "old", "title": "Gold found", "published_at": "1850-06-01"})];
+    for day in 1..=3 {
+        docs.push(json!({"id": format!("new{day}"), "title": "Gold price", "published_at": format!("2024-06-0{day}")}));
+    }
+    let (status, v) = s.post_json("/articles", &json!(docs)).await;
+    assert_eq!((status, v["indexed"].as_u64()), (200, Some(4)), "{v}");
+    let (_, v) = s.get("/search?facets=published_at:year").await;
+    let years = &v["facets"]["published_at"];
+    let count = |year: &str| {
+        years
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["value"] == year)
+            .map(|b| b["count"].as_u64().unwrap())
+    };
+    assert_eq!(count("1850"), Some(1), "{v}");
+    assert_eq!(count("2024"), Some(3), "{v}");
+    let (_, a) = s.get("/articles/old").await;
+    assert_eq!(a["published_at"], "1850-06-01T00:00:00Z", "{a}");
+    for date in ["0001-01-01", "1799-12-31", "2201-01-01"] {
+        let (status, v) = s
+            .put(
+                "/articles/bad",
+                &json!({"title": "T", "published_at": date}),
+            )
+            .await;
+        assert_eq!(status, 422, "{date}: {v}");
+        assert!(
+            error_message(&v, "unprocessable").contains("published_at"),
+            "{date}: {v}"
+        );
+    }
+    s.stop().await;
+}
