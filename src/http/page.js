@@ -759,14 +759,8 @@
   function init() {
     input = $('q');
     listbox = $('suggestions');
-    // ?key= is read once: stored in this browser, then taken out of the address bar.
-    var params = new URLSearchParams(location.search);
-    if (params.has('key')) {
-      setKey(params.get('key') || '');
-      params.delete('key');
-      var rest = params.toString();
-      history.replaceState(null, '', rest ? '/?' + rest : '/');
-    }
+    // A key is never taken from the address: a link could plant one (and addresses end up
+    // in histories and logs). It is typed into the key field and kept in this browser.
     $('key').value = getKey();
     $('key-status').textContent = getKey() ? 'A key is stored.' : 'No key stored.';
     $('key-save').addEventListener('click', function () {

@@ -198,10 +198,23 @@ async fn the_page_in_a_real_browser() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["failed"], 0, "{v}");
 
-    // The page and its assets are served, offline (no external URL anywhere in them).
+    // The page and its assets are served, offline (no external URL anywhere in them), with a
+    // policy that lets only this server's files load and no site frame them.
     for path in ["/", "/assets/page.js", "/assets/page.css"] {
         let r = server.client.get(server.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        let csp = header("content-security-policy");
+        assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
         let text = r.text().await.unwrap();
         assert!(!text.contains("https://"), "{path} refers to the network");
     }
@@ -523,7 +536,21 @@ async fn drive(c: &Client, server: &TestServer) -> Result<(), fantoccini::error:
         shot(c, &format!("9-{lang}")).await;
     }
 
-    // 13. Phone-sized: facets below results.
+    // 13. A key in the address is not taken: a link could plant one.
+    c.goto(&server.url("/?key=planted-by-a-link&q=oil")).await?;
+    settled(c, "").await;
+    let stored = c
+        .execute(
+            "return [document.getElementById('key').value, Object.keys(localStorage).map(k => localStorage.getItem(k))];",
+            vec![],
+        )
+        .await?;
+    assert!(
+        !stored.to_string().contains("planted-by-a-link"),
+        "{stored}"
+    );
+
+    // 14. Phone-sized: facets below results.
     c.set_window_size(400, 900).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let layout = c
