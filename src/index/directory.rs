@@ -8,7 +8,8 @@
 //! files behind (disk space, never a wrong answer), and an unreadable one is treated as
 //! missing (tantivy then starts a new list) rather than failing the open. A process crash loses
 //! nothing either way: the page cache survives it. Segment files, `meta.json` and delete files
-//! keep every fsync tantivy asks for.
+//! keep every fsync tantivy asks for, and the directory is synced after `meta.json` is renamed
+//! (tantivy does not), so that a power cut cannot bring back the previous commit.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,9 @@ impl IndexDirectory {
     }
 }
 
+/// Directory syncs after an atomic write, since the process started (for tests and metrics).
+pub static DIRECTORY_SYNCS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 fn is_managed_list(path: &Path) -> bool {
     path == Path::new(MANAGED_FILE)
 }
@@ -74,7 +78,13 @@ impl Directory for IndexDirectory {
 
     fn atomic_write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
         if !is_managed_list(path) {
-            return self.inner.atomic_write(path, data);
+            // tantivy syncs the new file's data and renames it over the old one, but the
+            // rename lives in the directory: until the directory is synced, a power cut can
+            // bring back the old `meta.json`, and with it lose a commit already acknowledged.
+            self.inner.atomic_write(path, data)?;
+            std::fs::File::open(&self.root)?.sync_all()?;
+            DIRECTORY_SYNCS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(());
         }
         // Still atomic for readers and for a process crash: a whole new file renamed over
         // the old one.
@@ -105,6 +115,17 @@ mod tests {
 
     fn put(index: &NewsIndex, id: &str) {
         test_support::put(index, id, "Steel tariffs");
+    }
+
+    #[test]
+    fn a_commit_syncs_the_directory_after_renaming_meta_json() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let index = NewsIndex::open(dir.path(), &Config::default().writer).expect("open");
+        let before = super::DIRECTORY_SYNCS.load(std::sync::atomic::Ordering::Relaxed);
+        put(&index, "a");
+        let after = super::DIRECTORY_SYNCS.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(after > before, "no directory sync after a commit");
+        index.shutdown_blocking().expect("shutdown");
     }
 
     #[test]
