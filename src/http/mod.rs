@@ -127,16 +127,22 @@ pub fn router(state: AppState) -> Router {
             auth::require_key,
         ));
     if !state.config.auth.cors_origins.is_empty() {
-        let origins: Vec<HeaderValue> = state
-            .config
-            .auth
-            .cors_origins
-            .iter()
-            .filter_map(|o| HeaderValue::from_str(o).ok())
-            .collect();
+        let origins = &state.config.auth.cors_origins;
+        // `*` means any origin (tower-http's list panics on it): a public search API whose
+        // keys, not the browser, decide who may call it.
+        let allow = if origins.iter().any(|o| o.trim() == "*") {
+            AllowOrigin::any()
+        } else {
+            AllowOrigin::list(
+                origins
+                    .iter()
+                    .filter_map(|o| HeaderValue::from_str(o).ok())
+                    .collect::<Vec<HeaderValue>>(),
+            )
+        };
         app = app.layer(
             CorsLayer::new()
-                .allow_origin(AllowOrigin::list(origins))
+                .allow_origin(allow)
                 .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
                 .allow_headers([
                     axum::http::header::AUTHORIZATION,

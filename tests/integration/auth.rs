@@ -241,6 +241,23 @@ async fn cors_preflight_from_an_allowed_origin_is_answered_without_a_key() {
 }
 
 #[tokio::test]
+async fn cors_origins_star_means_any_origin() {
+    // It was a panic at start (tower-http's origin list refuses `*`).
+    let s = TestServer::start_with(|c| c.auth.cors_origins = vec!["*".into()]).await;
+    let r = s
+        .client
+        .request(reqwest::Method::OPTIONS, s.url("/search"))
+        .header("origin", "https://any.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn cors_from_a_disallowed_origin_gets_no_allow_origin() {
     let s = keyed_server().await;
     for origin in [
