@@ -36,6 +36,19 @@ struct Series {
     sum: f64,
 }
 
+/// Requests whose handler panicked (answered with a JSON 500 by [`super::catch_panics`]).
+static PANICS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts a panic caught in a handler.
+pub fn panic_caught() {
+    PANICS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Panics caught since the process started.
+pub fn panics() -> u64 {
+    PANICS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn registry() -> &'static Mutex<BTreeMap<Key, Series>> {
     static REGISTRY: OnceLock<Mutex<BTreeMap<Key, Series>>> = OnceLock::new();
     REGISTRY.get_or_init(Default::default)
@@ -101,6 +114,11 @@ fn label(v: &str) -> String {
 
 /// Appends the request metrics in the Prometheus text format.
 pub fn render(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "# HELP newsindex_panics_total Requests whose handler panicked (answered 500).\n# TYPE newsindex_panics_total counter\nnewsindex_panics_total {}",
+        panics()
+    );
     let reg = registry().lock().unwrap_or_else(|e| e.into_inner());
     out.push_str(
         "# HELP newsindex_http_requests_total HTTP requests by route, method and status.\n",
@@ -224,5 +242,44 @@ mod tests {
             "newsindex_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} 2"
         )));
         assert!(out.contains(&format!("newsindex_http_requests_total{{{labels}}} 2")));
+    }
+}
+
+#[cfg(test)]
+mod panic_tests {
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_json_500_and_is_counted() {
+        let app: axum::Router = axum::Router::new()
+            .route(
+                "/boom",
+                axum::routing::get(|| async {
+                    if true {
+                        panic!("boom");
+                    }
+                    "unreachable"
+                }),
+            )
+            .layer(crate::http::catch_panics());
+        let before = crate::http::metrics::panics();
+        let request = axum::http::Request::builder()
+            .uri("/boom")
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let response = app
+            .oneshot(request)
+            .await
+            .expect("a response, not a dropped connection");
+        assert_eq!(response.status(), 500);
+        let body = axum::body::to_bytes(response.into_body(), 10_000)
+            .await
+            .expect("body");
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(v["error"]["code"], "internal", "{v}");
+        assert!(crate::http::metrics::panics() > before);
+        let mut text = String::new();
+        crate::http::metrics::render(&mut text);
+        assert!(text.contains("newsindex_panics_total "), "{text}");
     }
 }

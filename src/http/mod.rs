@@ -163,8 +163,29 @@ pub fn router(state: AppState) -> Router {
             })
             .on_failure(()),
     )
+    .layer(catch_panics())
     .layer(middleware::from_fn(metrics::track))
     .with_state(state)
+}
+
+/// A handler that panics answers a JSON 500 like any other fault of ours, and is counted in
+/// `newsindex_panics_total` (and, by route, in the request metrics around it), instead of the
+/// connection being dropped.
+pub(crate) fn catch_panics(
+) -> tower_http::catch_panic::CatchPanicLayer<fn(Box<dyn std::any::Any + Send>) -> Response> {
+    tower_http::catch_panic::CatchPanicLayer::custom(panic_response as fn(_) -> Response)
+}
+
+fn panic_response(panic: Box<dyn std::any::Any + Send>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    metrics::panic_caught();
+    axum::response::IntoResponse::into_response(error::ApiError::from(crate::Error::Internal(
+        format!("handler panicked: {what}"),
+    )))
 }
 
 /// Answers 503 when a request outlives `limits.request_timeout_secs`. Uploads are exempt: a
