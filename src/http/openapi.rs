@@ -37,8 +37,11 @@ pub struct WriteResult {
 /// The answer to `GET /health`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`.
+    /// `ok`, or `unavailable` when the index writer has stopped.
     pub status: String,
+    /// Why the server is unavailable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The document.

@@ -12,9 +12,22 @@ use super::state::AppState;
 
 /// `GET /health`
 #[utoipa::path(get, path = "/health", tag = "ops",
-    responses((status = 200, description = "Serving", body = super::openapi::Health)))]
-pub async fn health() -> Json<serde_json::Value> {
-    Json(json!({"status": "ok"}))
+    responses((status = 200, description = "Serving", body = super::openapi::Health), (status = 503, description = "The index writer has stopped: reads are served, writes would fail", body = super::openapi::Health)))]
+pub async fn health(State(state): State<AppState>) -> axum::response::Response {
+    if state.index.writer_alive() {
+        let ok = super::openapi::Health {
+            status: "ok".into(),
+            reason: None,
+        };
+        Json(ok).into_response()
+    } else {
+        // A load balancer should stop sending writes here: nothing would be stored.
+        let down = super::openapi::Health {
+            status: "unavailable".into(),
+            reason: Some("the index writer has stopped".into()),
+        };
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(down)).into_response()
+    }
 }
 
 /// `GET /stats`

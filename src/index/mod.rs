@@ -248,6 +248,14 @@ impl NewsIndex {
     }
 
     /// Blocking form of [`NewsIndex::shutdown`].
+    /// Whether the writer thread is running: false once it has stopped (shut down, or died).
+    pub fn writer_alive(&self) -> bool {
+        self.writer_thread
+            .lock()
+            .map(|t| t.as_ref().is_some_and(|h| !h.is_finished()))
+            .unwrap_or(false)
+    }
+
     pub fn shutdown_blocking(&self) -> crate::Result<()> {
         let result = self.writer.shutdown_blocking();
         let thread = self.writer_thread.lock().ok().and_then(|mut t| t.take());

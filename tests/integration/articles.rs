@@ -371,3 +371,39 @@ async fn a_malformed_or_empty_batch_is_a_400() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn health_is_503_once_the_writer_has_stopped() {
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = crate::common::test_config(dir.path());
+    let index = {
+        let (d, w) = (config.index_dir.clone(), config.writer.clone());
+        tokio::task::spawn_blocking(move || newsindex::NewsIndex::open(&d, &w))
+            .await
+            .unwrap()
+            .expect("open index")
+    };
+    let index = Arc::new(index);
+    let server = newsindex::http::LocalServer::start(index.clone(), Arc::new(config))
+        .await
+        .expect("start server");
+    let url = format!("http://{}/health", server.addr);
+    let get = || async {
+        let r = reqwest::get(&url).await.expect("health");
+        (
+            r.status().as_u16(),
+            r.json::<serde_json::Value>().await.expect("json"),
+        )
+    };
+    assert_eq!(get().await, (200, json!({"status": "ok"})));
+    // The writer thread stops (as when it dies): reads go on, writes could not be stored.
+    let stopping = index.clone();
+    tokio::task::spawn_blocking(move || stopping.shutdown_blocking())
+        .await
+        .unwrap()
+        .expect("writer shutdown");
+    let (status, v) = get().await;
+    assert_eq!(status, 503, "{v}");
+    assert_eq!(v["status"], "unavailable", "{v}");
+}
