@@ -45,6 +45,10 @@ use std::io::{BufRead, BufReader};
 use std::process::ExitCode;
 use std::time::Instant;
 
+#[path = "sampling/mod.rs"]
+mod sampling;
+use sampling::{draw, join, spread};
+
 use flate2::read::GzDecoder;
 use newsindex::extract::extract_entities;
 use serde::Deserialize;
@@ -638,53 +642,6 @@ fn measure(art: &Article, codes: &Codes, with_dateline: bool) -> Measured {
         org.correct += usize::from(label_orgs.iter().any(|c| org_hit(c, o)));
     }
     m
-}
-
-fn join(values: &[u64]) -> String {
-    values
-        .iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// splitmix64: enough randomness for sampling, and no dependency.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (Lemire's multiply-shift; its bias is far below the sampling noise).
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next()) * n as u128) >> 64) as usize
-    }
-}
-
-/// `n` positions of `0..len` drawn without replacement (a partial Fisher–Yates shuffle).
-fn draw(len: usize, n: usize, seed: u64) -> Vec<usize> {
-    let mut rng = SplitMix64(seed);
-    let mut order: Vec<usize> = (0..len).collect();
-    let n = n.min(len);
-    for i in 0..n {
-        let j = i + rng.below(len - i);
-        order.swap(i, j);
-    }
-    order.truncate(n);
-    order
-}
-
-/// Mean, min and max over seeds.
-fn spread(values: &[f64]) -> (f64, f64, f64) {
-    let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
-    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (mean, min, max)
 }
 
 fn print_row(name: &str, figure: &str, values: &[f64], count: bool) {

@@ -40,6 +40,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+#[path = "sampling/mod.rs"]
+mod sampling;
+
 use anyhow::{bail, ensure, Context};
 use newsindex::config::{Config, SearchConfig};
 use newsindex::index::{document, BulkIndexer};
@@ -511,36 +514,10 @@ fn occurs_in(kind: Kind, q: &str, text: &str) -> bool {
     }
 }
 
-/// splitmix64: enough randomness for sampling, and no dependency.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (Lemire's multiply-shift; its bias is far below the sampling noise).
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next()) * n as u128) >> 64) as usize
-    }
-}
-
-/// The positions of `n` pairs drawn without replacement (a partial Fisher–Yates shuffle). Each language has its
-/// own stream, so `--lang de` draws the same German queries as a run over all languages.
+/// The positions of `n` pairs drawn without replacement. Each language has its own stream,
+/// so `--lang de` draws the same German queries as a run over all languages.
 fn draw(pool: &[Query], n: usize, seed: u64, lang: usize) -> Vec<usize> {
-    let mut rng = SplitMix64(seed ^ ((lang as u64 + 1) << 32));
-    let mut order: Vec<usize> = (0..pool.len()).collect();
-    let n = n.min(pool.len());
-    for i in 0..n {
-        let j = i + rng.below(pool.len() - i);
-        order.swap(i, j);
-    }
-    order.truncate(n);
-    order
+    sampling::draw(pool.len(), n, seed ^ ((lang as u64 + 1) << 32))
 }
 
 /// The documents of the query's language that a reader would count as containing it.
@@ -693,12 +670,8 @@ struct LanguageReport {
 }
 
 /// Mean, min and max over seeds.
-fn spread(values: impl Iterator<Item = f64> + Clone) -> (f64, f64, f64) {
-    let n = values.clone().count().max(1) as f64;
-    let mean = values.clone().sum::<f64>() / n;
-    let min = values.clone().fold(f64::INFINITY, f64::min);
-    let max = values.fold(f64::NEG_INFINITY, f64::max);
-    (mean, min, max)
+fn spread(values: impl Iterator<Item = f64>) -> (f64, f64, f64) {
+    sampling::spread(&values.collect::<Vec<f64>>())
 }
 
 fn mode_name(mode: Mode) -> (&'static str, &'static str) {
