@@ -137,6 +137,14 @@ pub fn init_tracing(cli: &Cli) {
     }
 }
 
+/// The run's settings (file < environment < `overrides`), and the default language they name
+/// set for the process's analyzers.
+fn load_config(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
+    let config = Config::load(file, &env_map(), overrides)?;
+    crate::analysis::set_default_language(config.default_language);
+    Ok(config)
+}
+
 fn env_map() -> HashMap<String, String> {
     std::env::vars()
         .filter(|(k, _)| k.starts_with("NEWSINDEX_"))
@@ -157,8 +165,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 index_dir: index,
                 no_demo,
             };
-            let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
-            crate::analysis::set_default_language(config.default_language);
+            let config = load_config(cli.config.as_deref(), &overrides)?;
             serve(config)
         }
         Command::Ingest {
@@ -178,8 +185,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 index_dir: index,
                 ..Overrides::default()
             };
-            let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
-            crate::analysis::set_default_language(config.default_language);
+            let config = load_config(cli.config.as_deref(), &overrides)?;
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             ingest_offline(&files, format, &config.index_dir, threads, heap_mb, quiet)
@@ -193,8 +199,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 index_dir: index,
                 ..Overrides::default()
             };
-            let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
-            crate::analysis::set_default_language(config.default_language);
+            let config = load_config(cli.config.as_deref(), &overrides)?;
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             let started = std::time::Instant::now();
@@ -215,8 +220,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 index_dir: index,
                 ..Overrides::default()
             };
-            let config = Config::load(cli.config.as_deref(), &env_map(), &overrides)?;
-            crate::analysis::set_default_language(config.default_language);
+            let config = load_config(cli.config.as_deref(), &overrides)?;
             search(&config, &query, limit)
         }
     }
