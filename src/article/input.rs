@@ -178,17 +178,7 @@ impl ArticleInput {
             .transpose()?;
         let (language, language_source) = match language {
             Some(l) => (l, self.language_source.unwrap_or(LanguageSource::Given)),
-            None => match crate::analysis::detect(
-                &title,
-                summary.as_deref().unwrap_or(""),
-                body.as_deref().unwrap_or(""),
-            ) {
-                Some((code, _)) => (code.to_string(), LanguageSource::Detected),
-                None => (
-                    crate::analysis::default_language().code().to_string(),
-                    LanguageSource::Default,
-                ),
-            },
+            None => language_of_text(&title, summary.as_deref(), body.as_deref()),
         };
         let source = non_empty("source", self.source)?;
         let dateline = non_empty("dateline", self.dateline)?;
@@ -244,6 +234,22 @@ impl ArticleInput {
             source,
             dateline,
         })
+    }
+}
+
+/// The language of an article that names none: detected from its text, else the default
+/// language; and which of the two it is.
+pub(crate) fn language_of_text(
+    title: &str,
+    summary: Option<&str>,
+    body: Option<&str>,
+) -> (String, LanguageSource) {
+    match crate::analysis::detect(title, summary.unwrap_or(""), body.unwrap_or("")) {
+        Some((code, _)) => (code.to_string(), LanguageSource::Detected),
+        None => (
+            crate::analysis::default_language().code().to_string(),
+            LanguageSource::Default,
+        ),
     }
 }
 

@@ -11,7 +11,7 @@ mod input;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub(crate) use input::normalize_tag;
+pub(crate) use input::{language_of_text, normalize_tag};
 pub use input::{parse_article_json, ArticleInput};
 
 /// Longest accepted id, in characters.

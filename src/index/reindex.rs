@@ -145,19 +145,12 @@ fn resolve_language(article: &mut Article) {
         }
         return;
     }
-    let detected = crate::analysis::detect(
+    let (code, source) = crate::article::language_of_text(
         &article.title,
-        article.summary.as_deref().unwrap_or(""),
-        article.body.as_deref().unwrap_or(""),
+        article.summary.as_deref(),
+        article.body.as_deref(),
     );
-    let (code, source) = match detected {
-        Some((code, _)) => (code, LanguageSource::Detected),
-        None => (
-            crate::analysis::default_language().code(),
-            LanguageSource::Default,
-        ),
-    };
-    article.language = Some(code.to_string());
+    article.language = Some(code);
     article.language_source = Some(source);
 }
 
