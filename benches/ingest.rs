@@ -115,22 +115,6 @@ fn count_ids(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Sentences of a Universal Dependencies file (its `# text = ` lines).
-fn ud_sentences(file: &str) -> Vec<String> {
-    use std::io::BufRead;
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/ud")
-        .join(file);
-    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(
-        std::fs::File::open(&path).expect("a UD file in data/ud"),
-    ));
-    reader
-        .lines()
-        .map_while(Result::ok)
-        .filter_map(|l| l.strip_prefix("# text = ").map(str::to_string))
-        .collect()
-}
-
 /// NDJSON of articles with the byte sizes of `sizes`, their text from `sentences` in turn.
 fn filled(sizes: &[(usize, usize)], sentences: &[String], prefix: &str) -> Vec<u8> {
     let mut out = Vec::new();
@@ -169,8 +153,16 @@ fn bench_languages(c: &mut Criterion) {
         },
     )
     .expect("read Reuters");
-    let chinese = filled(&sizes, &ud_sentences("zh_gsdsimp-ud-dev.conllu.gz"), "zh");
-    let japanese = filled(&sizes, &ud_sentences("ja_gsd-ud-dev.conllu.gz"), "ja");
+    let chinese = filled(
+        &sizes,
+        &common::ud_sentences("zh_gsdsimp-ud-dev.conllu.gz"),
+        "zh",
+    );
+    let japanese = filled(
+        &sizes,
+        &common::ud_sentences("ja_gsd-ud-dev.conllu.gz"),
+        "ja",
+    );
     let mut group = c.benchmark_group("ingest_languages");
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));

@@ -120,7 +120,6 @@ fn bench(c: &mut Criterion) {
 
 /// Adds the UD sentences of seven languages, four to an article, with their language.
 fn add_ud_articles(index: &NewsIndex) {
-    use std::io::BufRead;
     let mut ops = Vec::new();
     for (code, file) in [
         ("de", "de_gsd-ud-dev.conllu.gz"),
@@ -131,17 +130,7 @@ fn add_ud_articles(index: &NewsIndex) {
         ("ko", "ko_gsd-ud-dev.conllu.gz"),
         ("vi", "vi_vtb-ud-dev.conllu.gz"),
     ] {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("data/ud")
-            .join(file);
-        let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(
-            std::fs::File::open(&path).expect("a UD file"),
-        ));
-        let sentences: Vec<String> = reader
-            .lines()
-            .map_while(Result::ok)
-            .filter_map(|l| l.strip_prefix("# text = ").map(str::to_string))
-            .collect();
+        let sentences = common::ud_sentences(file);
         for (i, chunk) in sentences.chunks(4).enumerate() {
             let json = serde_json::json!({
                 "id": format!("ud-{code}-{i}"), "title": chunk[0], "body": chunk[1..].join("\n"),

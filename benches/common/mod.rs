@@ -211,3 +211,18 @@ pub fn rss_mib() -> (f64, f64) {
         _ => (f64::NAN, f64::NAN),
     }
 }
+
+/// Sentences of a Universal Dependencies file (its `# text = ` lines).
+pub fn ud_sentences(file: &str) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/ud")
+        .join(file);
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(&path).expect("a UD file in data/ud"),
+    ));
+    reader
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| l.strip_prefix("# text = ").map(str::to_string))
+        .collect()
+}

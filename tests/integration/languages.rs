@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::TestServer;
+use crate::common::{urlencode, TestServer};
 
 fn article(id: &str, title: &str, body: &str) -> Value {
     json!({"id": id, "title": title, "body": body, "entities": [], "published_at": "2024-06-22T05:03:00Z"})
@@ -89,15 +89,6 @@ async fn search(s: &TestServer, query: &str) -> Vec<String> {
 
 fn q(words: &str) -> String {
     format!("q={}", urlencode(words))
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-use crate::common::{ndjson, reuters, TestServer};
+use crate::common::{ndjson, reuters, urlencode, TestServer};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -169,15 +169,6 @@ async fn shot(c: &Client, name: &str) -> PathBuf {
     let png = c.screenshot().await.expect("screenshot");
     std::fs::write(&path, png).unwrap();
     path
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn param(url: &str, name: &str) -> Vec<String> {

@@ -253,3 +253,13 @@ pub fn tmp_index_dir() -> (TempDir, PathBuf) {
     let p = d.path().join("index");
     (d, p)
 }
+
+/// `s` percent-encoded for a query string (every byte but unreserved ASCII).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
