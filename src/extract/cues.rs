@@ -68,55 +68,26 @@ pub(crate) fn is_name_particle(word: &str) -> bool {
 
 /// Capitalised titles and roles that precede a person's name.
 pub(crate) fn is_role(word: &str) -> bool {
-    matches!(
-        word,
-        "Mr" | "Mrs"
-            | "Ms"
-            | "Miss"
-            | "Dr"
-            | "Prof"
-            | "Professor"
-            | "Sir"
-            | "Dame"
-            | "Lord"
+    // Every honorific is a role too; these are the roles that are not honorifics.
+    is_honorific(word)
+        || matches!(
+            word,
+            "Professor"
             | "Lady"
-            | "President"
             | "Vice"
-            | "Premier"
-            | "Minister"
-            | "Chancellor"
-            | "Secretary"
-            | "Chairman"
             | "Chairwoman"
             | "Chair"
-            | "Senator"
-            | "Sen"
-            | "Rep"
             | "Representative"
             | "Congressman"
             | "Congresswoman"
-            | "Governor"
-            | "Gov"
-            | "Mayor"
-            | "King"
-            | "Queen"
-            | "Prince"
             | "Princess"
-            | "Sheikh"
-            | "Sheik"
             | "Emir"
             | "Sultan"
-            | "Pope"
-            | "General"
-            | "Gen"
             | "Col"
             | "Colonel"
             | "Admiral"
             | "Lt"
-            | "Judge"
             | "Justice"
-            | "Ambassador"
-            | "Commissioner"
             | "Director"
             | "Spokesman"
             | "Spokeswoman"
@@ -133,7 +104,6 @@ pub(crate) fn is_role(word: &str) -> bool {
             | "Captain"
             | "Capt"
             | "Messrs"
-            | "Ayatollah"
             | "Rev"
             | "Father"
             | "Cardinal"
@@ -144,27 +114,14 @@ pub(crate) fn is_role(word: &str) -> bool {
             | "Dictator"
             // German capitalises every noun, so its roles come before a name like English
             // titles do: "Bundeskanzler Olaf Scholz", "Frau Merkel".
-            | "Bundeskanzler"
-            | "Bundeskanzlerin"
-            | "Kanzler"
-            | "Kanzlerin"
-            | "Präsident"
-            | "Präsidentin"
             | "Ministerpräsident"
             | "Ministerpräsidentin"
             | "Außenminister"
             | "Außenministerin"
             | "Ministerin"
             | "Bürgermeister"
-            | "Bürgermeisterin"
-            | "Herr"
-            | "Frau"
-            // French "M. Macron", "Mme Borne"; Vietnamese "Ông", "Bà" (Mr, Mrs).
-            | "M"
-            | "Mme"
-            | "Ông"
-            | "Bà"
-    )
+            | "Bürgermeisterin" // French "M. Macron", "Mme Borne"; Vietnamese "Ông", "Bà" (Mr, Mrs).
+        )
 }
 
 /// Lower-case roles that precede a name in French, Spanish, Italian, Portuguese, Russian
