@@ -48,7 +48,7 @@ impl Cursor {
         if s.len() > MAX_CHARS {
             return Err(bad("too long"));
         }
-        if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad("expected the `next` value of a previous response"));
         }
         let bytes: Vec<u8> = (0..s.len())
