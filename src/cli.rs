@@ -137,11 +137,14 @@ pub fn init_tracing(cli: &Cli) {
     }
 }
 
-/// The run's settings (file < environment < `overrides`), and the default language they name
-/// set for the process's analyzers.
+/// The run's settings (file < environment < `overrides`), and the default language and
+/// Japanese dictionary they name set for the process's analyzers.
 fn load_config(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
     let config = Config::load(file, &env_map(), overrides)?;
     crate::analysis::set_default_language(config.default_language);
+    if let Err(e) = crate::analysis::japanese::load(&config.japanese_dictionary) {
+        tracing::warn!("Japanese words are cut by script, without a dictionary: {e:#}");
+    }
     Ok(config)
 }
 

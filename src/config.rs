@@ -35,6 +35,9 @@ pub struct Config {
     /// Language of articles whose language is neither sent, nor on their page, nor detected
     /// with confidence (`[analysis] default_language`).
     pub default_language: crate::analysis::Lang,
+    /// IPADIC's source files, for Japanese words (`[analysis] japanese_dictionary`); Japanese
+    /// is cut by script where they are missing.
+    pub japanese_dictionary: PathBuf,
 }
 
 /// Index writer settings.
@@ -142,6 +145,7 @@ impl Default for Config {
             related: crate::query::related::RelatedConfig::default(),
             auth: AuthConfig::default(),
             default_language: crate::analysis::Lang::ENGLISH,
+            japanese_dictionary: PathBuf::from("dictionaries/ipadic"),
         }
     }
 }
@@ -165,6 +169,7 @@ pub struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawAnalysis {
     default_language: Option<String>,
+    japanese_dictionary: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -310,6 +315,7 @@ impl Config {
                         crate::analysis::Lang::all().map(|l| l.code()).collect::<Vec<_>>().join(", "))
                 })?;
             }
+            set(&mut c.japanese_dictionary, a.japanese_dictionary);
         }
         if let Some(r) = raw.related {
             set(&mut c.related.half_life_days, r.half_life_days);
@@ -334,6 +340,9 @@ impl Config {
     fn apply_env(&mut self, env: &HashMap<String, String>) -> anyhow::Result<()> {
         if let Some(v) = env.get("NEWSINDEX_LISTEN") {
             self.listen = parse_listen(v).context("in NEWSINDEX_LISTEN")?;
+        }
+        if let Some(v) = env.get("NEWSINDEX_JAPANESE_DICTIONARY") {
+            self.japanese_dictionary = PathBuf::from(v);
         }
         if let Some(v) = env.get("NEWSINDEX_INDEX_DIR") {
             self.index_dir = PathBuf::from(v);

@@ -13,6 +13,7 @@
 //! language has them, accent folding and a Snowball stemmer ([`stem`]).
 
 pub mod detect;
+pub mod japanese;
 pub mod languages;
 pub mod normalize;
 pub mod stem;
@@ -109,6 +110,21 @@ pub fn set_default_language(lang: Lang) -> bool {
 /// The language of articles whose language is neither sent nor detected with confidence.
 pub fn default_language() -> Lang {
     DEFAULT_LANGUAGE.get().copied().unwrap_or(Lang::ENGLISH)
+}
+
+/// What the analysis of an index's text depends on besides its schema: the default language
+/// (of articles in no language found) and how Japanese words are cut. An index built with
+/// another is rebuilt at start (see `index::reindex`).
+pub fn identity() -> String {
+    let japanese = if japanese::loaded() {
+        "ipadic"
+    } else {
+        "scripts"
+    };
+    format!(
+        "default_language={} japanese={japanese}",
+        default_language().code()
+    )
 }
 
 /// The language a text is analysed in: as sent, else detected, else the default.

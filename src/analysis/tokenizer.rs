@@ -13,9 +13,10 @@
 //! searched as `서울`), so that a query with one particle finds the noun with any other.
 //!
 //! Word lists (the `words` fields that typo tolerance and suggestions read) want words, not
-//! pairs: Chinese runs are cut with jieba's dictionary (in search mode), Japanese runs into runs of one script
-//! (kanji compounds, katakana names; hiragana is mostly inflection and particles and is left
-//! out), and Korean phrases lose their particles.
+//! pairs: Chinese runs are cut with jieba's dictionary (in search mode), Japanese runs with
+//! IPADIC's when it is loaded ([`super::japanese`]), else into runs of one script (kanji
+//! compounds, katakana names; hiragana is mostly inflection and particles and is left out), and
+//! Korean phrases lose their particles.
 
 use std::collections::VecDeque;
 use std::sync::OnceLock;
@@ -305,7 +306,7 @@ fn words_of_run(lang: Lang, run: &str) -> Vec<(usize, usize)> {
     }
     let japanese = lang.rules().segmentation == Segmentation::Japanese || run.chars().any(is_kana);
     if japanese {
-        return script_runs(run);
+        return super::japanese::words(run).unwrap_or_else(|| script_runs(run));
     }
     // Search mode also lists the dictionary words inside a long word (`中国外交部` gives
     // `中国`, `外交`, `外交部` too), so that each completes and matches on its own.
@@ -454,9 +455,16 @@ mod tests {
         for w in ["中国", "外交部", "回应"] {
             assert!(zh.iter().any(|t| t == w), "{w} in {zh:?}");
         }
+        // IPADIC's nouns when the dictionary is there, else runs of one script (the unit
+        // tests share one process: whichever test loads the dictionary first decides).
+        let expected = if super::super::japanese::load_for_tests() {
+            vec!["東京", "オリンピック"]
+        } else {
+            vec!["東京都", "オリンピック", "開"]
+        };
         assert_eq!(
             texts("ja", Mode::Words, "東京都でオリンピックが開かれた"),
-            vec!["東京都", "オリンピック", "開"]
+            expected
         );
     }
 }

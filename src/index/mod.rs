@@ -70,6 +70,7 @@ impl NewsIndex {
     pub fn open(dir: &Path, config: &WriterConfig) -> crate::Result<NewsIndex> {
         reindex::migrate_if_needed(dir)?;
         let index = open_or_create(dir)?;
+        reindex::record_analysis(dir)?;
         NewsIndex::start(index, Some(dir.to_path_buf()), config)
     }
 
@@ -336,6 +337,7 @@ impl BulkIndexer {
     pub fn open(dir: &Path, threads: usize, heap_mb: usize) -> crate::Result<BulkIndexer> {
         reindex::migrate_if_needed(dir)?;
         let index = open_or_create(dir)?;
+        reindex::record_analysis(dir)?;
         let (_, fields) = schema::build_schema();
         let writer = index
             .writer_with_num_threads(threads, heap_mb * 1024 * 1024)

@@ -54,10 +54,40 @@ pub fn recover(dir: &Path) -> crate::Result<()> {
     Ok(())
 }
 
-/// Whether the index in `dir` was built with another schema than this version's.
+/// Names, in an index's directory, what its text was analysed with besides its schema
+/// ([`crate::analysis::identity`]).
+const ANALYSIS_MARK: &str = "ANALYSIS";
+
+/// What an index without the mark was analysed with: it was built before the mark existed.
+const ANALYSIS_BEFORE_MARK: &str = "default_language=en japanese=scripts";
+
+fn built_analysis(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join(ANALYSIS_MARK))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| ANALYSIS_BEFORE_MARK.to_string())
+}
+
+/// Records this process's analysis in the index in `dir`, which is built with it.
+pub fn record_analysis(dir: &Path) -> crate::Result<()> {
+    let current = crate::analysis::identity();
+    if dir.join(ANALYSIS_MARK).exists() && built_analysis(dir) == current {
+        return Ok(());
+    }
+    let partial = dir.join(format!("{ANALYSIS_MARK}.partial"));
+    std::fs::write(&partial, format!("{current}\n"))?;
+    std::fs::File::open(&partial)?.sync_all()?;
+    std::fs::rename(&partial, dir.join(ANALYSIS_MARK))?;
+    sync_dir(dir)?;
+    Ok(())
+}
+
+/// Whether the index in `dir` was built with another schema or analysis than this process's.
 pub fn needs_reindex(dir: &Path) -> crate::Result<bool> {
     if !dir.join("meta.json").exists() {
         return Ok(false);
+    }
+    if built_analysis(dir) != crate::analysis::identity() {
+        return Ok(true);
     }
     let index = open_existing(dir)?;
     Ok(index.schema() != schema::build_schema().0)
@@ -137,9 +167,10 @@ pub fn reindex(dir: &Path, threads: usize, heap_mb: usize) -> crate::Result<u64>
     Ok(count)
 }
 
-/// Articles stored before languages were resolved get one as a new article would.
+/// Articles stored before languages were resolved get one as a new article would, and so do
+/// those that fell back to the default language, which may have changed.
 fn resolve_language(article: &mut Article) {
-    if article.language.is_some() {
+    if article.language.is_some() && article.language_source != Some(LanguageSource::Default) {
         if article.language_source.is_none() {
             article.language_source = Some(LanguageSource::Given);
         }
@@ -169,7 +200,7 @@ fn sync_parent(dir: &Path) -> std::io::Result<()> {
 pub fn migrate_if_needed(dir: &Path) -> crate::Result<()> {
     recover(dir)?;
     if needs_reindex(dir)? {
-        info!(dir = %dir.display(), "the index was built by another version of newsindex: rebuilding it from its stored articles");
+        info!(dir = %dir.display(), built_with = %built_analysis(dir), now = %crate::analysis::identity(), "the index was built by another version of newsindex or with other analysis settings: rebuilding it from its stored articles");
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         reindex(dir, threads, 256)?;
     }
@@ -282,5 +313,30 @@ mod tests {
         assert!(!old.exists() && !new.exists());
         let index = NewsIndex::open(&dir, &Config::default().writer).expect("open");
         assert_eq!(search(&index, "cocoa"), ["a"]);
+    }
+
+    #[test]
+    fn an_index_analysed_otherwise_is_rebuilt_and_marked() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("index");
+        std::fs::create_dir(&dir).expect("dir");
+        old_index(&dir, &[("a", "Cocoa prices rise", "Cocoa rose.")]);
+        let index = NewsIndex::open(&dir, &Config::default().writer).expect("open migrates");
+        index.shutdown_blocking().expect("shutdown");
+        drop(index);
+        assert_eq!(built_analysis(&dir), crate::analysis::identity());
+        assert!(!needs_reindex(&dir).expect("check"));
+        // As if built by a process whose Japanese words were cut otherwise.
+        std::fs::write(
+            dir.join(ANALYSIS_MARK),
+            "default_language=en japanese=other\n",
+        )
+        .expect("mark");
+        assert!(needs_reindex(&dir).expect("check"));
+        let index = NewsIndex::open(&dir, &Config::default().writer).expect("open migrates");
+        assert_eq!(search(&index, "cocoa"), ["a"]);
+        assert_eq!(built_analysis(&dir), crate::analysis::identity());
+        drop(index);
+        assert!(!needs_reindex(&dir).expect("check"));
     }
 }

@@ -249,6 +249,34 @@ async fn related_articles_of_a_chinese_article_are_chinese_on_its_subject() {
 }
 
 #[tokio::test]
+async fn japanese_suggestions_complete_words_inside_compounds() {
+    if !newsindex::analysis::japanese::load_for_tests() {
+        eprintln!("skipped: no dictionaries/ipadic (scripts/fetch-dictionaries fetches it)");
+        return;
+    }
+    let s = TestServer::start().await;
+    let doc = json!({"id": "ja-press", "language": "ja", "title": "外務省報道官が記者会見",
+        "body": "外務省の報道官は定例の記者会見で、防衛協定について説明した。"});
+    let (status, v) = s.put("/articles/ja-press", &doc).await;
+    assert_eq!(status, 200, "{v}");
+    // Without a dictionary, 外務省報道官 and 記者会見 are each one word (a run of kanji), so
+    // none of these prefixes would complete the title.
+    for prefix in ["報道", "記者", "会見"] {
+        let (status, v) = s
+            .get(&format!("/suggest?q={}&language=ja", urlencode(prefix)))
+            .await;
+        assert_eq!(status, 200, "{v}");
+        let found = v["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["kind"] == "title" && x["id"] == "ja-press");
+        assert!(found, "{prefix}: {v}");
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn suggestions_complete_cjk_and_vietnamese_prefixes() {
     let s = server().await;
     for (prefix, id) in [

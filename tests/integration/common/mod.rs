@@ -40,6 +40,8 @@ impl TestServer {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        // The process's analyzers, as the binary sets them from its configuration.
+        newsindex::analysis::japanese::load_for_tests();
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = test_config(dir.path());
         tweak(&mut config);
