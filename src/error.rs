@@ -6,6 +6,17 @@
 
 use std::fmt;
 
+/// Keeps error messages short when the input is huge.
+pub(crate) fn truncate_for_message(s: &str) -> String {
+    const MAX: usize = 64;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!("{head}…")
+    }
+}
+
 /// Errors of the newsindex library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

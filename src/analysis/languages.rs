@@ -217,6 +217,28 @@ impl Lang {
     }
 
     /// The analysis of a tag, the generic rules when it has none of its own.
+    /// A language tag as received (`pt-BR`, `zh`), lowercased, if it has the shape of a BCP 47
+    /// tag: ASCII letters, digits and hyphens (or underscores), at most 35 characters, starting
+    /// with a letter. A well-formed tag of a language without rules of its own is accepted (its
+    /// articles get the generic rules); the message says what was expected.
+    pub fn check_tag(raw: &str) -> Result<String, String> {
+        let tag = raw.trim().to_ascii_lowercase();
+        let well_formed = !tag.is_empty()
+            && tag.len() <= 35
+            && tag.starts_with(|c: char| c.is_ascii_alphabetic())
+            && tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if well_formed {
+            Ok(tag)
+        } else {
+            Err(format!(
+                "expected a language code such as `en` or `pt-BR`, got `{}`",
+                crate::error::truncate_for_message(raw)
+            ))
+        }
+    }
+
     pub fn of_tag(tag: &str) -> Lang {
         Lang::from_tag(tag).unwrap_or(Lang::GENERIC)
     }

@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
+use crate::error::truncate_for_message;
+
 /// Which end of a day a bare date stands for, so that `to=2024-06-22` includes that whole day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DayEdge {
@@ -62,17 +64,6 @@ fn parse_any(s: &str, edge: DayEdge) -> Result<DateTime<Utc>, String> {
 /// Formats a UTC time as the API writes it: RFC 3339 with `Z`, seconds precision unless finer.
 pub fn format_datetime(dt: &DateTime<Utc>) -> String {
     dt.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-}
-
-/// Keeps error messages short when the input is huge.
-pub(crate) fn truncate_for_message(s: &str) -> String {
-    const MAX: usize = 64;
-    if s.chars().count() <= MAX {
-        s.to_string()
-    } else {
-        let head: String = s.chars().take(MAX).collect();
-        format!("{head}…")
-    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::date::{parse_datetime, truncate_for_message, DayEdge};
+use super::date::{parse_datetime, DayEdge};
 use super::{Article, EntitiesSource, Entity, LanguageSource, MAX_ID_CHARS};
+use crate::error::truncate_for_message;
 use crate::Error;
 
 /// Earliest and latest publication years accepted: news archives reach back to the 19th
@@ -158,23 +159,7 @@ impl ArticleInput {
         }
 
         let language = non_empty("language", self.language)?
-            .map(|l| l.to_lowercase())
-            .map(|l| {
-                if l.len() <= 35
-                    && l.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                {
-                    Ok(l)
-                } else {
-                    Err(Error::field(
-                        "language",
-                        format!(
-                            "expected a language code such as `en`, got `{}`",
-                            truncate_for_message(&l)
-                        ),
-                    ))
-                }
-            })
+            .map(|l| crate::analysis::Lang::check_tag(&l).map_err(|e| Error::field("language", e)))
             .transpose()?;
         let (language, language_source) = match language {
             Some(l) => (l, self.language_source.unwrap_or(LanguageSource::Given)),

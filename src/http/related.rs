@@ -13,7 +13,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, IdPath, QueryPairs};
 use super::search::run_blocking;
 use super::state::AppState;
-use crate::article::date::truncate_for_message;
+use crate::error::truncate_for_message;
 use crate::query::related::{related, related_to_id, RelatedResponse, Source};
 use crate::query::{Filters, SearchParams};
 use crate::Error;
@@ -107,12 +107,13 @@ pub async fn related_post(
     }
     let limit = draft.limit.unwrap_or(crate::query::params::DEFAULT_LIMIT);
     check_limit(limit, &state)?;
-    let language = crate::analysis::language_of(
-        draft.language.as_deref(),
-        &title,
-        "",
-        body.as_deref().unwrap_or(""),
-    );
+    let sent = draft
+        .language
+        .as_deref()
+        .map(|l| crate::analysis::Lang::check_tag(l).map_err(|e| Error::field("language", e)))
+        .transpose()?;
+    let language =
+        crate::analysis::language_of(sent.as_deref(), &title, "", body.as_deref().unwrap_or(""));
     let source = Source {
         language,
         id: None,

@@ -7,7 +7,7 @@ use super::error::ApiError;
 use super::extract::QueryPairs;
 use super::search::run_blocking;
 use super::state::AppState;
-use crate::article::date::truncate_for_message;
+use crate::error::truncate_for_message;
 use crate::error::Error;
 use crate::query::suggest::{SuggestResponse, DEFAULT_LIMIT, MAX_CHARS, MAX_LIMIT};
 
@@ -26,22 +26,8 @@ pub async fn suggest_get(
         match name.as_str() {
             "q" => q = value,
             "language" => {
-                let tag = value.trim().to_lowercase();
-                if tag.is_empty()
-                    || tag.len() > 35
-                    || !tag
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                {
-                    return Err(Error::param(
-                        "language",
-                        format!(
-                            "expected a language code such as `zh`, got `{}`",
-                            truncate_for_message(&value)
-                        ),
-                    )
-                    .into());
-                }
+                let tag = crate::analysis::Lang::check_tag(&value)
+                    .map_err(|e| Error::param("language", e))?;
                 language = Some(tag);
             }
             "limit" => {

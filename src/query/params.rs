@@ -4,8 +4,9 @@
 use serde::Deserialize;
 
 use super::{FacetSpec, Filters, HistogramInterval, SearchRequest, Sort};
-use crate::article::date::{parse_datetime, truncate_for_message, DayEdge};
+use crate::article::date::{parse_datetime, DayEdge};
 use crate::config::Limits;
+use crate::error::truncate_for_message;
 use crate::Error;
 
 /// Default page size.
@@ -235,7 +236,13 @@ impl SearchParams {
                 tag: lower(tags),
                 entity: lower(self.entity),
                 entity_type: lower(self.entity_type),
-                language: lower(self.language),
+                language: self
+                    .language
+                    .iter()
+                    .map(|l| {
+                        crate::analysis::Lang::check_tag(l).map_err(|e| Error::param("language", e))
+                    })
+                    .collect::<crate::Result<Vec<_>>>()?,
                 source: lower(self.source),
                 from,
                 to,

@@ -249,6 +249,53 @@ async fn related_articles_of_a_chinese_article_are_chinese_on_its_subject() {
 }
 
 #[tokio::test]
+async fn language_parameters_are_checked_everywhere() {
+    let s = server().await;
+    // A malformed tag names the parameter or field, wherever it is given.
+    for path in [
+        "/search?q=cocoa&language=%3Cb%3E",
+        "/search?q=cocoa&language=en,1x",
+        "/suggest?q=coc&language=%3Cb%3E",
+        "/articles/en-cocoa/related?language=%3Cb%3E",
+    ] {
+        let (status, v) = s.get(path).await;
+        assert_eq!(status, 400, "{path}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("language"),
+            "{path}: {v}"
+        );
+    }
+    let (status, v) = s
+        .post_json(
+            "/related",
+            &json!({"title": "Cocoa prices", "language": "<b>"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("language"),
+        "{v}"
+    );
+    // A well-formed tag of a language without rules of its own is a filter like any other.
+    let (status, v) = s.get("/search?q=cocoa&language=sw").await;
+    assert_eq!((status, ids(&v).len()), (200, 0), "{v}");
+    let (status, v) = s.get("/search?q=cocoa&language=EN").await;
+    assert_eq!(
+        (status, ids(&v)),
+        (200, vec!["en-cocoa".to_string()]),
+        "{v}"
+    );
+    let (status, v) = s
+        .post_json(
+            "/related",
+            &json!({"title": "Cocoa prices", "language": "en-GB"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn japanese_suggestions_complete_words_inside_compounds() {
     if !newsindex::analysis::japanese::load_for_tests() {
         eprintln!("skipped: no dictionaries/ipadic (scripts/fetch-dictionaries fetches it)");
