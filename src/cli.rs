@@ -18,7 +18,7 @@ use crate::formats::{self, Format};
 use crate::http::{self, AppState};
 use crate::index::{BulkIndexer, NewsIndex};
 use crate::ingest::ItemError;
-use crate::query::{run_search, SearchRequest};
+use crate::query::{run_plan, SearchPlan, SearchRequest};
 
 /// newsindex: a search and indexing server for news articles.
 #[derive(Debug, Parser)]
@@ -121,6 +121,10 @@ pub enum Command {
         /// Hits to print.
         #[arg(long, default_value_t = 10)]
         limit: usize,
+        /// Print the search's plan (what it asks for) first; `RUST_LOG=newsindex=debug` also
+        /// logs how tantivy collects it.
+        #[arg(long)]
+        explain: bool,
     },
 }
 
@@ -218,13 +222,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             query,
             index,
             limit,
+            explain,
         } => {
             let overrides = Overrides {
                 index_dir: index,
                 ..Overrides::default()
             };
             let config = load_config(cli.config.as_deref(), &overrides)?;
-            search(&config, &query, limit)
+            search(&config, &query, limit, explain)
         }
     }
 }
@@ -476,7 +481,7 @@ fn ingest_http(
     Ok(())
 }
 
-fn search(config: &Config, q: &str, limit: usize) -> anyhow::Result<()> {
+fn search(config: &Config, q: &str, limit: usize, explain: bool) -> anyhow::Result<()> {
     let index = NewsIndex::open_read_only(&config.index_dir).with_context(|| {
         format!(
             "failed to open the index in `{}`",
@@ -488,8 +493,12 @@ fn search(config: &Config, q: &str, limit: usize) -> anyhow::Result<()> {
         limit: limit.clamp(1, 1000),
         ..SearchRequest::default()
     };
-    let resp = run_search(&index, &config.search, &req)?;
+    let plan = SearchPlan::new(&req)?;
     let mut out = std::io::stdout().lock();
+    if explain {
+        writeln!(out, "plan: {}", serde_json::to_string_pretty(&plan)?)?;
+    }
+    let resp = run_plan(&index, &config.search, &plan)?;
     writeln!(
         out,
         "{} articles match ({:.1} ms)",

@@ -13,23 +13,31 @@ use crate::index::document::to_tantivy_date;
 use crate::index::Fields;
 
 /// The filters of a search, values already normalized (lowercase, tags without stray `/`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Filters {
     /// Authors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub author: Vec<String>,
     /// Tags; a parent tag matches its children.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tag: Vec<String>,
     /// Entity names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entity: Vec<String>,
     /// Entity types.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entity_type: Vec<String>,
     /// Languages.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub language: Vec<String>,
     /// Sources.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub source: Vec<String>,
     /// Published at or after.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<DateTime<Utc>>,
     /// Published at or before.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<DateTime<Utc>>,
 }
 

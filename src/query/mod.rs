@@ -12,6 +12,7 @@ pub mod facets;
 pub mod filter;
 pub mod highlight;
 pub mod params;
+pub mod plan;
 pub mod rank;
 pub mod related;
 pub mod suggest;
@@ -33,6 +34,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 pub use facets::{FacetSpec, FacetValue, HistogramInterval};
 pub use filter::{Dimension, Filters};
 pub use params::SearchParams;
+pub use plan::{Collection, QueryShape, SearchPlan};
 
 use crate::article::{Article, Entity};
 use crate::config::SearchConfig;
@@ -181,18 +183,28 @@ pub fn run_search(
     cfg: &SearchConfig,
     req: &SearchRequest,
 ) -> crate::Result<SearchResponse> {
+    run_plan(index, cfg, &SearchPlan::new(req)?)
+}
+
+/// Runs a search's plan on the current commit.
+pub fn run_plan(
+    index: &NewsIndex,
+    cfg: &SearchConfig,
+    plan: &SearchPlan,
+) -> crate::Result<SearchResponse> {
     let started = Instant::now();
     let searcher = index.searcher();
     let fields = index.fields();
-    let parts = text::languages_of(&searcher, fields, &req.q, &req.filters.language);
+    let q = plan.words.as_deref().unwrap_or("");
+    let parts = text::languages_of(&searcher, fields, q, &plan.filters.language);
     let langs: Vec<crate::analysis::Lang> = parts.iter().map(|p| p.lang).collect();
-    let text = text::text_query_in(index.index(), fields, cfg, &req.q, &parts);
+    let text = text::text_query_in(index.index(), fields, cfg, q, &parts);
     // Typos are tolerated in one language's words (the first, the default one when it
     // applies), never in scripts without spaces.
     let typo = match langs.first() {
-        Some(&lang) if req.typos && !lang.is_cjk() && langs.iter().all(|l| !l.is_cjk()) => {
+        Some(&lang) if plan.typos && !lang.is_cjk() && langs.iter().all(|l| !l.is_cjk()) => {
             let parser = text::parser(index.index(), fields, cfg, lang);
-            typo::typo_query(&searcher, fields, &parser, &req.q, lang)
+            typo::typo_query(&searcher, fields, &parser, q, lang)
         }
         _ => None,
     };
@@ -206,12 +218,12 @@ pub fn run_search(
             (Occur::Should, q.box_clone()),
         ])),
     };
-    let main = with_filters(matching.box_clone(), req.filters.clauses(fields, None));
+    let main = with_filters(matching.box_clone(), plan.filters.clauses(fields, None));
     // The order: exact matches first, then those that needed a typo.
     let tiers: Vec<Box<dyn Query>> = match &typo {
         None => vec![main.box_clone()],
         Some(_) => {
-            let exact = with_filters(text.box_clone(), req.filters.clauses(fields, None));
+            let exact = with_filters(text.box_clone(), plan.filters.clauses(fields, None));
             let fuzzy_only = BooleanQuery::new(vec![
                 (Occur::Must, main.box_clone()),
                 (Occur::MustNot, exact.box_clone()),
@@ -220,113 +232,85 @@ pub fn run_search(
         }
     };
 
-    let (shared, own): (Vec<FacetSpec>, Vec<FacetSpec>) = req
-        .facets
-        .iter()
-        .cloned()
-        .partition(|f| !req.filters.has(f.dimension()));
-    // Browsing (no words, no filter) counts every article: those counts are remembered per
-    // segment instead of collected again.
-    let whole_index = req.q.trim().is_empty() && req.filters == Filters::default();
-    let shared_collector = facets::FacetsCollector::new(if whole_index {
+    let shape = QueryShape {
+        tiers: tiers.len(),
+        plain_words: main.downcast_ref::<words::WordsQuery>().is_some(),
+        one_word: langs.len() == 1 && text::is_one_word(q, langs[0]),
+    };
+    let collection = Collection::choose(plan, shape);
+    tracing::debug!(?plan, ?collection, "search plan");
+
+    // Browsing counts every article: those counts are remembered per segment instead of
+    // collected again, whatever collects the page.
+    let shared_collector = facets::FacetsCollector::new(if plan.whole_index() {
         Vec::new()
     } else {
-        shared.clone()
+        plan.shared_facets.clone()
     })
     .with_terms(index.segment_memo(), &searcher);
-
-    let sort = match req.sort {
-        Sort::Relevance if req.q.trim().is_empty() => Sort::Newest,
-        s => s,
-    };
-    if let Some(after) = &req.after {
-        if after.sort != sort {
-            return Err(crate::Error::param(
-                "after",
-                format!(
-                    "the cursor belongs to a search sorted by {}, this one is sorted by {}",
-                    cursor::sort_name(after.sort),
-                    cursor::sort_name(sort)
-                ),
-            ));
-        }
-    }
-    let key = rank::RankKey::new(sort, cfg, &searcher);
-    // One more than the page, to know whether another page follows.
-    let want = if req.limit == 0 {
-        0
-    } else {
-        req.offset + req.limit + 1
-    };
-    // Over-fetch so that collapsing wire copies still fills the page.
-    let first_fetch = want * 2 + 10;
-    let browse_page = if whole_index && want > 0 && req.after.is_none() {
-        rank::browse_top(&searcher, index.segment_memo(), first_fetch, key)?
-    } else {
-        None
-    };
-    // When browsing, every live article matches: what the memo answers needs no collecting
-    // (the facets come from it too).
+    let key = rank::RankKey::new(plan.sort_value, cfg, &searcher);
+    let want = plan.page.ranked;
     let every = searcher.num_docs() as usize;
-    let (first, total, shared_counts) = if let Some(page) = browse_page {
-        (Some(page), every, Vec::new())
-    } else if whole_index && want == 0 {
-        (None, every, Vec::new())
-    } else if want > 0 && tiers.len() == 1 && req.after.is_none() {
-        // Collecting the page with pruning and counting apart: plain words keep what they
-        // matched, so their count is free; one word is a union that block-max WAND prunes
-        // and that counts fast without scores. Anything else (a phrase, a conjunction with
-        // filters) would be run twice for little pruning: every match is visited once.
-        let count_apart = main.downcast_ref::<words::WordsQuery>().is_some()
-            || (req.filters == Filters::default()
-                && langs.len() == 1
-                && text::is_one_word(&req.q, langs[0]));
-        let top = rank::top_and_count_collector(first_fetch, key, count_apart);
-        // Without facets, no second collector to call for every match.
+    let count = |shared_collector: facets::FacetsCollector| -> crate::Result<_> {
         if shared_collector.is_empty() {
-            let (c, t) = searcher.search(main.as_ref(), &top)?;
-            (Some(c), t, Vec::new())
+            // Counting alone asks each segment for its count instead of visiting every match.
+            Ok((None, searcher.search(main.as_ref(), &Count)?, Vec::new()))
         } else {
-            let ((c, t), f) = searcher.search(main.as_ref(), &(top, shared_collector))?;
-            (Some(c), t, f)
+            let (t, f) = searcher.search(main.as_ref(), &(Count, shared_collector))?;
+            Ok((None, t, f))
         }
-    } else if shared_collector.is_empty() {
-        // Counting alone asks each segment for its count instead of visiting every match.
-        (None, searcher.search(main.as_ref(), &Count)?, Vec::new())
-    } else {
-        let (t, f) = searcher.search(main.as_ref(), &(Count, shared_collector))?;
-        (None, t, f)
+    };
+    let (first, total, shared_counts) = match collection {
+        Collection::Memo { page: false } => (None, every, Vec::new()),
+        Collection::Memo { page: true } => {
+            match rank::browse_top(&searcher, index.segment_memo(), plan.page.fetched, key)? {
+                Some(page) => (Some(page), every, Vec::new()),
+                None => count(shared_collector)?,
+            }
+        }
+        Collection::TopAndCount { count_apart } => {
+            let top = rank::top_and_count_collector(plan.page.fetched, key, count_apart);
+            // Without facets, no second collector to call for every match.
+            if shared_collector.is_empty() {
+                let (c, t) = searcher.search(main.as_ref(), &top)?;
+                (Some(c), t, Vec::new())
+            } else {
+                let ((c, t), f) = searcher.search(main.as_ref(), &(top, shared_collector))?;
+                (Some(c), t, f)
+            }
+        }
+        Collection::Count => count(shared_collector)?,
     };
     let mut kept = if want == 0 {
         Vec::new()
     } else {
-        ranked_in_tiers(&searcher, &tiers, key, want, first, req.after.as_ref())?
+        ranked_in_tiers(&searcher, &tiers, key, want, first, plan.after.as_ref())?
     };
     let more = kept.len() >= want && want > 0;
     kept.truncate(want.saturating_sub(1));
     let last = kept
         .last()
-        .filter(|_| more && kept.len() > req.offset)
+        .filter(|_| more && kept.len() > plan.page.offset)
         .map(|r| (r.tier, r.key));
     let page: Vec<(Option<f32>, DocAddress, u64)> = kept
         .into_iter()
-        .skip(req.offset)
+        .skip(plan.page.offset)
         .map(|r| (key.is_score().then_some(r.key as f32), r.addr, r.copy))
         .collect();
 
-    let shared_counts = if whole_index {
-        facets::whole_index_counts(&searcher, index.segment_memo(), &shared)?
+    let shared_counts = if plan.whole_index() {
+        facets::whole_index_counts(&searcher, index.segment_memo(), &plan.shared_facets)?
     } else {
         shared_counts
     };
     let mut facet_map = BTreeMap::new();
-    for (spec, raw) in shared.iter().zip(shared_counts) {
-        facet_map.insert(spec.key(), facets::finish(spec, raw, req.facet_limit));
+    for (spec, raw) in plan.shared_facets.iter().zip(shared_counts) {
+        facet_map.insert(spec.key(), facets::finish(spec, raw, plan.facet_limit));
     }
-    for spec in &own {
+    for spec in &plan.own_facets {
         let q = with_filters(
             matching.box_clone(),
-            req.filters.clauses(fields, Some(spec.dimension())),
+            plan.filters.clauses(fields, Some(spec.dimension())),
         );
         let raw = searcher.search(
             q.as_ref(),
@@ -334,11 +318,11 @@ pub fn run_search(
                 .with_terms(index.segment_memo(), &searcher),
         )?;
         let raw = raw.into_iter().next().unwrap_or_default();
-        facet_map.insert(spec.key(), facets::finish(spec, raw, req.facet_limit));
+        facet_map.insert(spec.key(), facets::finish(spec, raw, plan.facet_limit));
     }
 
     let typo_words = typo.map(|(_, words)| words).unwrap_or_default();
-    let highlighter = req.highlight.then(|| {
+    let highlighter = plan.highlight.then(|| {
         let lang = langs
             .first()
             .copied()
@@ -359,7 +343,7 @@ pub fn run_search(
     }
     let next = last.zip(hits.last()).map(|((tier, key), hit)| {
         cursor::Cursor {
-            sort,
+            sort: plan.sort_value,
             tier,
             key,
             id: hit.id.clone(),

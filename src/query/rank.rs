@@ -362,7 +362,7 @@ fn merge_by_id(
 
 /// Entries remembered per segment for browsing: a first page of up to ~120 articles (the
 /// collector over-fetches twice the page) is served from them.
-const BROWSE_TOP: usize = 256;
+pub(crate) const BROWSE_TOP: usize = 256;
 
 /// The first `n` articles by `key` among all live ones (browsing: no words, no filter), from
 /// each segment's best 256 (`BROWSE_TOP`) remembered in `memo` while the segment is unchanged.

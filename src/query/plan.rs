@@ -1,0 +1,300 @@
+//! A search as values: what it asks for ([`SearchPlan`], decided once from the request, the
+//! same whatever engine runs it) and how tantivy collects it ([`Collection`], chosen from the
+//! plan and the shape of its query).
+//!
+//! [`super::run_search`] used to make these choices inline, among six ways of collecting a
+//! page, its total and its facets. As values they can be read, printed (`newsindex search
+//! --explain`, and the debug log) and tested without an index: request → plan is pure, and
+//! plan → answer is what the integration suite checks.
+
+use serde::Serialize;
+
+use super::cursor::{self, Cursor};
+use super::facets::FacetSpec;
+use super::filter::Filters;
+use super::{SearchRequest, Sort};
+
+/// What a search asks for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchPlan {
+    /// The words to match; `None`: every article (browsing, or filters alone).
+    pub words: Option<String>,
+    /// Whether rare or unknown words also match their close spellings (ranked below).
+    pub typos: bool,
+    /// Filters: they narrow the matches and do not score.
+    pub filters: Filters,
+    /// Facets counted over the matches, in the pass that finds them.
+    #[serde(serialize_with = "facet_keys")]
+    pub shared_facets: Vec<FacetSpec>,
+    /// Facets whose own dimension is filtered: each counted in a pass of its own with every
+    /// filter but its own, so that its list stays disjunctive (selecting a value does not
+    /// hide the others).
+    #[serde(serialize_with = "facet_keys")]
+    pub own_facets: Vec<FacetSpec>,
+    /// Values per facet.
+    pub facet_limit: usize,
+    /// The order, resolved: relevance without words is newest first.
+    pub sort: &'static str,
+    #[serde(skip)]
+    pub sort_value: Sort,
+    /// The page.
+    pub page: Page,
+    /// Deep paging: hits strictly after this position.
+    #[serde(skip)]
+    pub after: Option<Cursor>,
+    /// Snippets with the matched words marked.
+    pub highlight: bool,
+}
+
+/// The hits a search ranks and shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Page {
+    /// Hits skipped.
+    pub offset: usize,
+    /// Hits shown.
+    pub limit: usize,
+    /// Hits ranked: offset + limit and one more, which tells whether another page follows;
+    /// 0 when only counts are wanted.
+    pub ranked: usize,
+    /// Hits fetched first: twice as many and ten more, so that collapsing wire copies into
+    /// one hit still fills the page.
+    pub fetched: usize,
+}
+
+impl SearchPlan {
+    /// The plan of a validated request; fails when its cursor belongs to another order.
+    pub fn new(req: &SearchRequest) -> crate::Result<SearchPlan> {
+        let words = Some(req.q.trim())
+            .filter(|q| !q.is_empty())
+            .map(String::from);
+        let sort = match req.sort {
+            Sort::Relevance if words.is_none() => Sort::Newest,
+            s => s,
+        };
+        if let Some(after) = &req.after {
+            if after.sort != sort {
+                return Err(crate::Error::param(
+                    "after",
+                    format!(
+                        "the cursor belongs to a search sorted by {}, this one is sorted by {}",
+                        cursor::sort_name(after.sort),
+                        cursor::sort_name(sort)
+                    ),
+                ));
+            }
+        }
+        let (shared_facets, own_facets) = req
+            .facets
+            .iter()
+            .cloned()
+            .partition(|f| !req.filters.has(f.dimension()));
+        let ranked = if req.limit == 0 {
+            0
+        } else {
+            req.offset + req.limit + 1
+        };
+        Ok(SearchPlan {
+            words,
+            typos: req.typos,
+            filters: req.filters.clone(),
+            shared_facets,
+            own_facets,
+            facet_limit: req.facet_limit,
+            sort: cursor::sort_name(sort),
+            sort_value: sort,
+            page: Page {
+                offset: req.offset,
+                limit: req.limit,
+                ranked,
+                fetched: ranked * 2 + 10,
+            },
+            after: req.after.clone(),
+            highlight: req.highlight,
+        })
+    }
+
+    /// Every article, no filter: what the per-segment memo can answer.
+    pub fn whole_index(&self) -> bool {
+        self.words.is_none() && self.filters == Filters::default()
+    }
+}
+
+fn facet_keys<S: serde::Serializer>(facets: &[FacetSpec], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(facets.iter().map(FacetSpec::key))
+}
+
+/// What tantivy needs to know of a plan's query to choose how to collect it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueryShape {
+    /// Ranked in tiers: exact matches, then typo matches.
+    pub tiers: usize,
+    /// Plain words (our `WordsQuery`), which keep what they matched: counting is free.
+    pub plain_words: bool,
+    /// One word with no filter: a union that block-max WAND prunes and that counts fast.
+    pub one_word: bool,
+}
+
+/// How tantivy collects a plan's page, total and shared facets in one pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "collect")]
+pub enum Collection {
+    /// The whole index: total, facets and (with `page`) the first page come from what each
+    /// unchanged segment remembers (its count, value counts and 256 newest and oldest).
+    Memo {
+        /// Whether a page is wanted (else counts only).
+        page: bool,
+    },
+    /// The first page of one tier, collected with pruning, and the total: counted in the
+    /// same pass, or apart when the query counts cheaply on its own.
+    TopAndCount {
+        /// Count apart from collecting.
+        count_apart: bool,
+    },
+    /// The total (and shared facets) alone; the page, if any, is ranked afterwards tier by
+    /// tier (typo tiers, deep paging after a cursor, deep memo pages).
+    Count,
+}
+
+impl Collection {
+    /// The way to collect `plan`, whose query has `shape`.
+    pub fn choose(plan: &SearchPlan, shape: QueryShape) -> Collection {
+        let want = plan.page.ranked;
+        if plan.whole_index() {
+            if want == 0 {
+                return Collection::Memo { page: false };
+            }
+            if plan.after.is_none() && plan.page.fetched <= super::rank::BROWSE_TOP {
+                return Collection::Memo { page: true };
+            }
+        }
+        if want > 0 && shape.tiers == 1 && plan.after.is_none() {
+            let count_apart =
+                shape.plain_words || (plan.filters == Filters::default() && shape.one_word);
+            return Collection::TopAndCount { count_apart };
+        }
+        Collection::Count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::query::params::SearchParams;
+
+    fn request(query: &str) -> crate::Result<SearchRequest> {
+        let pairs = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        SearchParams::from_pairs(pairs)?.into_request(&Config::default().limits)
+    }
+
+    fn plan(query: &str) -> SearchPlan {
+        SearchPlan::new(&request(query).expect("request")).expect("plan")
+    }
+
+    const WORDS: QueryShape = QueryShape {
+        tiers: 1,
+        plain_words: true,
+        one_word: false,
+    };
+    const PHRASE: QueryShape = QueryShape {
+        tiers: 1,
+        plain_words: false,
+        one_word: false,
+    };
+    const TYPOS: QueryShape = QueryShape {
+        tiers: 2,
+        plain_words: false,
+        one_word: false,
+    };
+
+    #[test]
+    fn requests_become_plans() {
+        let p = plan("q=oil+prices&tag=energy&facets=tags,authors&limit=5&offset=10");
+        assert_eq!(p.words.as_deref(), Some("oil prices"));
+        assert_eq!(p.sort, "relevance");
+        // `tags` is filtered: counted in a pass of its own, without the tag filter.
+        assert_eq!((p.shared_facets.len(), p.own_facets.len()), (1, 1), "{p:?}");
+        assert_eq!(p.own_facets[0].key(), "tags");
+        assert_eq!(
+            p.page,
+            Page {
+                offset: 10,
+                limit: 5,
+                ranked: 16,
+                fetched: 42
+            }
+        );
+        // No words: newest first, and the whole index when nothing filters.
+        let browse = plan("facets=tags");
+        assert_eq!((browse.sort, browse.whole_index()), ("newest", true));
+        assert!(!plan("tag=energy").whole_index());
+        assert_eq!(plan("limit=0").page.ranked, 0);
+    }
+
+    #[test]
+    fn a_cursor_of_another_order_is_refused() {
+        let first = plan("q=oil&sort=newest");
+        let cursor = Cursor {
+            sort: Sort::Newest,
+            tier: 0,
+            key: 1.0,
+            id: "a".into(),
+        }
+        .encode();
+        let req = request(&format!("q=oil&after={cursor}")).expect("request");
+        let err = SearchPlan::new(&req).unwrap_err();
+        assert!(err.to_string().contains("after"), "{err}");
+        assert_eq!(first.sort, "newest");
+    }
+
+    #[test]
+    fn collections_follow_the_plan_and_its_query() {
+        use Collection::*;
+        let cases: &[(&str, QueryShape, Collection)] = &[
+            // Browsing: the memo, with or without a page; a page deeper than it remembers
+            // is collected.
+            ("", PHRASE, Memo { page: true }),
+            ("limit=0&facets=tags", PHRASE, Memo { page: false }),
+            (
+                "offset=200&limit=100",
+                PHRASE,
+                TopAndCount { count_apart: false },
+            ),
+            // Plain words count apart; a lone word does too, unless a filter joins it.
+            ("q=oil+prices", WORDS, TopAndCount { count_apart: true }),
+            (
+                "q=oil",
+                QueryShape {
+                    one_word: true,
+                    ..PHRASE
+                },
+                TopAndCount { count_apart: true },
+            ),
+            (
+                "q=oil&tag=energy",
+                QueryShape {
+                    one_word: true,
+                    ..PHRASE
+                },
+                TopAndCount { count_apart: false },
+            ),
+            (
+                "q=%22oil+prices%22",
+                PHRASE,
+                TopAndCount { count_apart: false },
+            ),
+            // Typo tiers, counts alone and deep paging: counted, then ranked tier by tier.
+            ("q=oyl", TYPOS, Count),
+            ("q=oil&limit=0", WORDS, Count),
+        ];
+        for (query, shape, expected) in cases {
+            assert_eq!(
+                Collection::choose(&plan(query), *shape),
+                *expected,
+                "{query}"
+            );
+        }
+    }
+}
