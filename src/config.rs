@@ -21,6 +21,11 @@ pub struct Config {
     pub index_dir: PathBuf,
     /// Load the bundled demo corpus when the index is empty at start.
     pub demo_corpus: bool,
+    /// Host names (with or without `:port`) that requests may name in `Host` while no keys
+    /// are configured, besides the listen address in its loopback forms.
+    pub allowed_hosts: Vec<String>,
+    /// Listen on a non-loopback address although no keys are configured.
+    pub insecure_no_keys: bool,
     /// Writer settings.
     pub writer: WriterConfig,
     /// Limits on requests.
@@ -112,6 +117,8 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 7400)),
             index_dir: PathBuf::from("index"),
             demo_corpus: true,
+            allowed_hosts: Vec::new(),
+            insecure_no_keys: false,
             writer: WriterConfig {
                 threads: 1,
                 heap_mb: 128,
@@ -153,6 +160,8 @@ pub struct RawConfig {
     listen: Option<String>,
     index_dir: Option<PathBuf>,
     demo_corpus: Option<bool>,
+    allowed_hosts: Option<Vec<String>>,
+    insecure_no_keys: Option<bool>,
     writer: Option<RawWriter>,
     limits: Option<RawLimits>,
     search: Option<RawSearch>,
@@ -232,6 +241,8 @@ pub struct Overrides {
     pub index_dir: Option<PathBuf>,
     /// `--no-demo`
     pub no_demo: bool,
+    /// `--insecure-no-keys`
+    pub insecure_no_keys: bool,
 }
 
 impl Config {
@@ -258,6 +269,9 @@ impl Config {
         if overrides.no_demo {
             config.demo_corpus = false;
         }
+        if overrides.insecure_no_keys {
+            config.insecure_no_keys = true;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -270,6 +284,8 @@ impl Config {
         }
         set(&mut c.index_dir, raw.index_dir);
         set(&mut c.demo_corpus, raw.demo_corpus);
+        set(&mut c.allowed_hosts, raw.allowed_hosts);
+        set(&mut c.insecure_no_keys, raw.insecure_no_keys);
         if let Some(w) = raw.writer {
             set(&mut c.writer.threads, w.threads);
             set(&mut c.writer.heap_mb, w.heap_mb);
@@ -343,6 +359,21 @@ impl Config {
                 "1" | "true" => true,
                 "0" | "false" => false,
                 other => bail!("NEWSINDEX_DEMO_CORPUS: expected true or false, got `{other}`"),
+            };
+        }
+        if let Some(v) = env.get("NEWSINDEX_ALLOWED_HOSTS") {
+            self.allowed_hosts = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        if let Some(v) = env.get("NEWSINDEX_INSECURE_NO_KEYS") {
+            self.insecure_no_keys = match v.as_str() {
+                "1" | "true" => true,
+                "0" | "false" | "" => false,
+                other => bail!("NEWSINDEX_INSECURE_NO_KEYS: expected true or false, got `{other}`"),
             };
         }
         if let Some(v) = env.get("NEWSINDEX_ADMIN_KEY").filter(|v| !v.is_empty()) {
@@ -458,6 +489,29 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Whether any key is configured (then every request but the open ones carries one).
+    pub fn has_keys(&self) -> bool {
+        !(self.auth.admin_keys.is_empty() && self.auth.search_keys.is_empty())
+    }
+
+    /// Why the server must not listen on `addr`: with no keys configured it would serve
+    /// everyone who can reach a non-loopback address, so that takes `insecure_no_keys`.
+    pub fn listen_refusal(&self, addr: SocketAddr) -> Option<String> {
+        if addr.ip().is_loopback() || self.has_keys() || self.insecure_no_keys {
+            return None;
+        }
+        Some(format!(
+            "refusing to listen on {addr}: no keys are configured, so anyone who can reach this \
+             address could write and delete articles. Configure keys (`[auth] admin_keys`, or \
+             NEWSINDEX_ADMIN_KEY), listen on loopback (e.g. --listen 127.0.0.1:{}), or pass \
+             --insecure-no-keys (`insecure_no_keys = true`, NEWSINDEX_INSECURE_NO_KEYS=true) if \
+             the network in front of it does the guarding",
+            addr.port()
+        ))
+    }
+}
+
 fn read_file(path: &Path) -> anyhow::Result<RawConfig> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("failed to read config file `{}`", path.display()))?;
@@ -487,6 +541,8 @@ mod tests {
         let d = Config::default();
         assert_eq!(c.listen, d.listen);
         assert_eq!(c.index_dir, d.index_dir);
+        assert_eq!(c.allowed_hosts, d.allowed_hosts);
+        assert_eq!(c.insecure_no_keys, d.insecure_no_keys);
         assert_eq!(format!("{:?}", c.limits), format!("{:?}", d.limits));
         assert_eq!(format!("{:?}", c.writer), format!("{:?}", d.writer));
         assert_eq!(format!("{:?}", c.search), format!("{:?}", d.search));

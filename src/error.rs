@@ -71,6 +71,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// 415
     UnsupportedMediaType,
+    /// 421: a `Host` the server does not answer for (no keys configured)
+    MisdirectedRequest,
     /// 422
     Unprocessable,
     /// 503
@@ -92,6 +94,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::MisdirectedRequest => "misdirected_request",
             ErrorCode::Unprocessable => "unprocessable",
             ErrorCode::Overloaded => "overloaded",
             ErrorCode::Unavailable => "unavailable",
@@ -109,6 +112,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::MisdirectedRequest => 421,
             ErrorCode::Unprocessable => 422,
             ErrorCode::Overloaded | ErrorCode::Unavailable => 503,
             ErrorCode::Internal => 500,

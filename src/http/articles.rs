@@ -3,18 +3,18 @@
 //! end makes the whole upload durable before the answer). `POST /articles` also takes what sites
 //! publish, by Content-Type: an HTML page (`text/html`, with optional `?id=` and `?url=`), an
 //! RSS or Atom feed (`application/rss+xml`, `application/atom+xml`, `application/xml`,
-//! `text/xml`) or scraped text (`text/plain`), converted by [`crate::formats`] and stored like
+//! `text/xml`) or scraped text (`text/x-scraped`; never `text/plain`, which a web page may
+//! send cross-site without a preflight), converted by [`crate::formats`] and stored like
 //! a batch.
 
 use axum::extract::{Request, State};
-use axum::http::header;
 use axum::Json;
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::json;
 
 use super::error::ApiError;
-use super::extract::{check_json_content_type, IdPath, JsonBytes};
+use super::extract::{mime_of, unsupported_write_type, IdPath, JsonBytes};
 use super::state::AppState;
 use crate::article::parse_article_json;
 use crate::error::{Error, ErrorCode};
@@ -29,6 +29,10 @@ const CHUNK_ITEMS: usize = 1_000;
 const CHUNK_BYTES: usize = 4 << 20;
 /// Item errors listed in one answer; the count in `failed` stays exact.
 const MAX_REPORTED_ERRORS: usize = 1_000;
+/// What `POST /articles` takes, for its 415.
+const POST_ARTICLES_TAKES: &str = "POST /articles takes Content-Type application/json, \
+     application/x-ndjson, text/html, application/rss+xml, application/atom+xml, \
+     application/xml, text/xml or text/x-scraped (scraped text)";
 
 /// `PUT /articles/{id}`
 #[utoipa::path(put, path = "/articles/{id}", tag = "articles",
@@ -127,38 +131,28 @@ impl BatchResult {
     request_body(description = "NDJSON (streamed), a JSON array of articles, an HTML page, an RSS/Atom feed or plain text", content(
         (Vec<crate::article::ArticleInput> = "application/json"),
         (crate::article::ArticleInput = "application/x-ndjson"),
-        (String = "text/html"), (String = "application/rss+xml"), (String = "application/atom+xml"), (String = "text/plain"))),
+        (String = "text/html"), (String = "application/rss+xml"), (String = "application/atom+xml"), (String = "text/x-scraped"))),
     responses((status = 200, description = "Items stored and refused", body = BatchResult), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 413, description = "Body too large", body = crate::http::openapi::ErrorBody), (status = 415, description = "Unsupported content type", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn articles_post(
     State(state): State<AppState>,
     req: Request,
 ) -> Result<Json<BatchResult>, ApiError> {
-    let mime = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
+    let mime = mime_of(req.headers());
     if let Some(format) = mime.as_deref().and_then(Format::from_mime) {
         return articles_post_converted(state, req, format).await;
     }
-    let ndjson = matches!(
-        mime.as_deref(),
+    let ndjson = match mime.as_deref() {
         Some(
             "application/x-ndjson"
-                | "application/ndjson"
-                | "application/jsonl"
-                | "application/jsonlines"
-                | "application/x-jsonlines"
-        )
-    );
+            | "application/ndjson"
+            | "application/jsonl"
+            | "application/jsonlines"
+            | "application/x-jsonlines",
+        ) => true,
+        Some(m) if m == "application/json" || m.ends_with("+json") => false,
+        got => return Err(unsupported_write_type(got, POST_ARTICLES_TAKES)),
+    };
     if !ndjson {
-        check_json_content_type(req.headers())?;
         return articles_post_json(state, req).await;
     }
     let mut batch = Batch::new(state.clone());
@@ -333,8 +327,7 @@ async fn articles_post_converted(
         }
         body.extend_from_slice(&data);
     }
-    // `curl -d @batch.json -H 'Content-Type: text/plain'` still means JSON: scraped text
-    // never starts with `{` or `[`.
+    // JSON sent as scraped text still means JSON: scraped text never starts with `{` or `[`.
     let format = if format == Format::Text && Format::sniff(&body) == Format::Json {
         Format::Json
     } else {

@@ -36,13 +36,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// The raw bytes of a JSON body, under the route's body limit.
+/// The raw bytes of an article write body (`PUT /articles/{id}`), under the route's body
+/// limit: `Content-Type: application/json` is required (see [`check_write_json`]).
 pub struct JsonBytes(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for JsonBytes {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        check_write_json(req.headers())?;
         Ok(JsonBytes(json_body(req, state).await?))
     }
 }
@@ -81,6 +83,43 @@ pub fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
             format!("expected Content-Type application/json, got `{mime}`"),
         ))
     }
+}
+
+/// The media type of a request (`text/html; charset=utf-8` gives `text/html`), lowercased;
+/// `None` without a `Content-Type`. A value that is not text reads as `""`.
+pub fn mime_of(headers: &HeaderMap) -> Option<String> {
+    let ct = headers.get(header::CONTENT_TYPE)?;
+    let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+    Some(ct.split(';').next().unwrap_or("").trim().to_string())
+}
+
+/// A write takes only media types that a browser cannot send cross-site without a CORS
+/// preflight: a page on another site may POST `text/plain`, form encoding or multipart
+/// (and nothing at all) to a server on loopback without asking, so those are refused, as is
+/// a missing Content-Type.
+pub fn check_write_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    match mime_of(headers) {
+        Some(m) if m == "application/json" || m.ends_with("+json") => Ok(()),
+        got => Err(unsupported_write_type(
+            got.as_deref(),
+            "PUT /articles/{id} takes `Content-Type: application/json`",
+        )),
+    }
+}
+
+/// The 415 of a write whose Content-Type is missing or not one it takes; `takes` says which.
+pub fn unsupported_write_type(got: Option<&str>, takes: &str) -> ApiError {
+    let got = match got {
+        None => "no Content-Type".to_string(),
+        Some(m) => format!("`{m}`"),
+    };
+    ApiError::new(
+        ErrorCode::UnsupportedMediaType,
+        format!(
+            "{takes}, got {got} (writes never take text/plain, form encoding or a missing \
+             Content-Type, which any web page can send cross-site)"
+        ),
+    )
 }
 
 /// The query string as decoded (name, value) pairs, repeated names kept.

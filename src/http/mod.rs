@@ -125,6 +125,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::check_host,
         ));
     if !state.config.auth.cors_origins.is_empty() {
         let origins = &state.config.auth.cors_origins;
@@ -213,10 +217,14 @@ async fn timeout(
 /// request timeout) and stops the writer, which commits what it holds.
 pub async fn serve(
     listener: TcpListener,
-    state: AppState,
+    mut state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
+    if let Some(why) = state.config.listen_refusal(addr) {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, why));
+    }
+    state.local_addr = addr;
     let index = state.index.clone();
     let drain = Duration::from_secs(state.config.limits.request_timeout_secs + 5);
     // An empty index has nothing to suggest yet: its first articles are then in the

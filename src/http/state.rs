@@ -1,5 +1,6 @@
 //! What every handler shares.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -19,6 +20,9 @@ pub struct AppState {
     pub suggester: Arc<Suggester>,
     /// Permits for CPU-bound reads (search, related, suggest); none left means 503.
     pub search_permits: Arc<Semaphore>,
+    /// The address the server is bound to (set by [`super::serve`]; `config.listen` until
+    /// then): with no keys configured, requests must name it (or an allowed host) in `Host`.
+    pub local_addr: SocketAddr,
 }
 
 impl AppState {
@@ -26,6 +30,7 @@ impl AppState {
     pub fn new(index: Arc<NewsIndex>, config: Arc<Config>) -> AppState {
         let permits = config.limits.max_concurrent_searches;
         AppState {
+            local_addr: config.listen,
             index,
             config,
             suggester: Arc::new(Suggester::new()),

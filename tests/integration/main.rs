@@ -6,6 +6,7 @@ mod common;
 mod articles;
 mod auth;
 mod crash;
+mod cross_site;
 mod durability;
 mod extraction;
 mod formats;
