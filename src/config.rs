@@ -81,6 +81,15 @@ pub struct Limits {
     pub request_timeout_secs: u64,
     /// Searches that may run at once; past that the answer is 503.
     pub max_concurrent_searches: usize,
+    /// Other CPU-bound requests (a PUT's parsing and extraction, `/extract`, reading an
+    /// article) that may run at once; past that the answer is 503.
+    pub max_concurrent_work: usize,
+    /// `POST /articles` uploads that may run at once; past that the answer is 503.
+    pub max_concurrent_uploads: usize,
+    /// Open connections; past that new ones wait to be accepted.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers, in seconds.
+    pub header_read_timeout_secs: u64,
 }
 
 /// Ranking settings.
@@ -137,6 +146,10 @@ impl Default for Config {
                 max_facet_limit: 1_000,
                 request_timeout_secs: 30,
                 max_concurrent_searches: 16,
+                max_concurrent_work: 32,
+                max_concurrent_uploads: 4,
+                max_connections: 1024,
+                header_read_timeout_secs: 10,
             },
             search: SearchConfig {
                 title_boost: 3.0,
@@ -199,6 +212,10 @@ struct RawLimits {
     max_facet_limit: Option<usize>,
     request_timeout_secs: Option<u64>,
     max_concurrent_searches: Option<usize>,
+    max_concurrent_work: Option<usize>,
+    max_concurrent_uploads: Option<usize>,
+    max_connections: Option<usize>,
+    header_read_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -306,6 +323,16 @@ impl Config {
             set(
                 &mut c.limits.max_concurrent_searches,
                 l.max_concurrent_searches,
+            );
+            set(&mut c.limits.max_concurrent_work, l.max_concurrent_work);
+            set(
+                &mut c.limits.max_concurrent_uploads,
+                l.max_concurrent_uploads,
+            );
+            set(&mut c.limits.max_connections, l.max_connections);
+            set(
+                &mut c.limits.header_read_timeout_secs,
+                l.header_read_timeout_secs,
             );
         }
         if let Some(s) = raw.search {
@@ -446,6 +473,9 @@ impl Config {
             ("limits.max_limit", l.max_limit),
             ("limits.max_facet_limit", l.max_facet_limit),
             ("limits.max_concurrent_searches", l.max_concurrent_searches),
+            ("limits.max_concurrent_work", l.max_concurrent_work),
+            ("limits.max_concurrent_uploads", l.max_concurrent_uploads),
+            ("limits.max_connections", l.max_connections),
         ] {
             if v == 0 {
                 bail!("`{name}` must be at least 1");
@@ -453,6 +483,9 @@ impl Config {
         }
         if l.request_timeout_secs == 0 {
             bail!("`limits.request_timeout_secs` must be at least 1");
+        }
+        if l.header_read_timeout_secs == 0 {
+            bail!("`limits.header_read_timeout_secs` must be at least 1");
         }
         for (name, b) in [
             ("search.title_boost", self.search.title_boost),

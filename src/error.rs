@@ -37,6 +37,9 @@ pub enum Error {
     /// Too many requests in flight; try again shortly.
     #[error("server is busy, retry shortly")]
     Overloaded,
+    /// The request's deadline passed and its work was stopped.
+    #[error("{0}")]
+    TimedOut(String),
     /// The writer has stopped (shutdown in progress).
     #[error("the index writer is shutting down")]
     ShuttingDown,
@@ -135,7 +138,7 @@ impl Error {
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Error::Overloaded => ErrorCode::Overloaded,
-            Error::ShuttingDown => ErrorCode::Unavailable,
+            Error::ShuttingDown | Error::TimedOut(_) => ErrorCode::Unavailable,
             Error::Index(_) | Error::Io(_) | Error::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -15,6 +15,7 @@ use serde_json::json;
 
 use super::error::ApiError;
 use super::extract::{mime_of, unsupported_write_type, IdPath, JsonBytes};
+use super::search::run_work;
 use super::state::AppState;
 use crate::article::parse_article_json;
 use crate::error::{Error, ErrorCode};
@@ -45,7 +46,7 @@ pub async fn articles_put(
     JsonBytes(body): JsonBytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let index = state.index.clone();
-    let (op, id) = tokio::task::spawn_blocking(move || -> crate::Result<(WriteOp, String)> {
+    let (op, id) = run_work(&state, move || -> crate::Result<(WriteOp, String)> {
         let mut input = parse_article_json(&body)?;
         match &input.id {
             Some(body_id) if *body_id != id => {
@@ -60,7 +61,7 @@ pub async fn articles_put(
         let article = input.into_article(extract_entities)?;
         Ok((index.upsert_op(&article)?, id))
     })
-    .await??;
+    .await?;
     let applied = state.index.writer().apply(vec![op], true).await?;
     Ok(Json(json!({"id": id, "result": applied.outcomes[0]})))
 }
@@ -74,7 +75,7 @@ pub async fn articles_get(
     IdPath(id): IdPath,
 ) -> Result<Json<crate::article::Article>, ApiError> {
     let index = state.index.clone();
-    let found = tokio::task::spawn_blocking(move || index.get(&id).map(|a| (a, id))).await??;
+    let found = run_work(&state, move || index.get(&id).map(|a| (a, id))).await?;
     match found {
         (Some(article), _) => Ok(Json(article)),
         (None, id) => Err(Error::NotFound(id).into()),
@@ -137,6 +138,8 @@ pub async fn articles_post(
     State(state): State<AppState>,
     req: Request,
 ) -> Result<Json<BatchResult>, ApiError> {
+    // Held to the end of the upload, whichever way it goes.
+    let _upload = state.upload_permits.try_acquire()?;
     let mime = mime_of(req.headers());
     if let Some(format) = mime.as_deref().and_then(Format::from_mime) {
         return articles_post_converted(state, req, format).await;

@@ -8,6 +8,7 @@
 //! (what a site's facet lists need) in a single request.
 
 pub mod cursor;
+pub mod deadline;
 pub mod facets;
 pub mod filter;
 pub mod highlight;
@@ -72,6 +73,9 @@ pub struct SearchRequest {
     pub typos: bool,
     /// Deep paging: only hits strictly after this position (then `offset` is 0).
     pub after: Option<cursor::Cursor>,
+    /// When to stop: past it the collection is cut short and the search answers
+    /// [`crate::Error::TimedOut`] (the HTTP layer sets the request's timeout).
+    pub deadline: Option<deadline::Deadline>,
 }
 
 impl Default for SearchRequest {
@@ -87,6 +91,7 @@ impl Default for SearchRequest {
             highlight: false,
             typos: true,
             after: None,
+            deadline: None,
         }
     }
 }
@@ -184,11 +189,14 @@ pub fn run_search(
     let started = Instant::now();
     let searcher = index.searcher();
     let fields = index.fields();
+    let check = || deadline::check(req.deadline.as_ref());
     let parts = text::languages_of(&searcher, fields, &req.q, &req.filters.language);
+    check()?;
     let langs: Vec<crate::analysis::Lang> = parts.iter().map(|p| p.lang).collect();
     let text = text::text_query_in(index.index(), fields, cfg, &req.q, &parts);
     // Typos are tolerated in one language's words (the first, the default one when it
     // applies), never in scripts without spaces.
+    check()?;
     let typo = match langs.first() {
         Some(&lang) if req.typos && !lang.is_cjk() && langs.iter().all(|l| !l.is_cjk()) => {
             let parser = text::parser(index.index(), fields, cfg, lang);
@@ -220,6 +228,10 @@ pub fn run_search(
         }
     };
 
+    // Every collection below stops at the deadline; between them it is checked again.
+    let timed = |q: &dyn Query| deadline::wrap(req.deadline.as_ref(), q);
+    check()?;
+    let timed_tiers: Vec<Box<dyn Query>> = tiers.iter().map(|t| timed(t.as_ref())).collect();
     let (shared, own): (Vec<FacetSpec>, Vec<FacetSpec>) = req
         .facets
         .iter()
@@ -284,24 +296,38 @@ pub fn run_search(
         let top = rank::top_and_count_collector(first_fetch, key, count_apart);
         // Without facets, no second collector to call for every match.
         if shared_collector.is_empty() {
-            let (c, t) = searcher.search(main.as_ref(), &top)?;
+            let (c, t) = searcher.search(timed(main.as_ref()).as_ref(), &top)?;
             (Some(c), t, Vec::new())
         } else {
-            let ((c, t), f) = searcher.search(main.as_ref(), &(top, shared_collector))?;
+            let ((c, t), f) =
+                searcher.search(timed(main.as_ref()).as_ref(), &(top, shared_collector))?;
             (Some(c), t, f)
         }
     } else if shared_collector.is_empty() {
         // Counting alone asks each segment for its count instead of visiting every match.
-        (None, searcher.search(main.as_ref(), &Count)?, Vec::new())
+        (
+            None,
+            searcher.search(timed(main.as_ref()).as_ref(), &Count)?,
+            Vec::new(),
+        )
     } else {
-        let (t, f) = searcher.search(main.as_ref(), &(Count, shared_collector))?;
+        let (t, f) = searcher.search(timed(main.as_ref()).as_ref(), &(Count, shared_collector))?;
         (None, t, f)
     };
+    check()?;
     let mut kept = if want == 0 {
         Vec::new()
     } else {
-        ranked_in_tiers(&searcher, &tiers, key, want, first, req.after.as_ref())?
+        ranked_in_tiers(
+            &searcher,
+            &timed_tiers,
+            key,
+            want,
+            first,
+            req.after.as_ref(),
+        )?
     };
+    check()?;
     let more = kept.len() >= want && want > 0;
     kept.truncate(want.saturating_sub(1));
     let last = kept
@@ -329,7 +355,7 @@ pub fn run_search(
             req.filters.clauses(fields, Some(spec.dimension())),
         );
         let raw = searcher.search(
-            q.as_ref(),
+            timed(q.as_ref()).as_ref(),
             &facets::FacetsCollector::new(vec![spec.clone()])
                 .with_terms(index.segment_memo(), &searcher),
         )?;
@@ -346,7 +372,9 @@ pub fn run_search(
         highlight::Highlighter::new(&searcher, text.as_ref(), fields, typo_words, lang)
     });
     let keys: Vec<u64> = page.iter().map(|p| p.2).collect();
-    let copies = count_copies(&searcher, main.as_ref(), fields, &keys)?;
+    check()?;
+    let copies = count_copies(&searcher, timed(main.as_ref()).as_ref(), fields, &keys)?;
+    check()?;
     let mut hits = Vec::with_capacity(page.len());
     for (score, addr, copy) in page {
         let doc: TantivyDocument = searcher.doc(addr)?;

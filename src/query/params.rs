@@ -248,6 +248,7 @@ impl SearchParams {
             highlight,
             typos,
             after,
+            deadline: None,
         })
     }
 }

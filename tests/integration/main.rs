@@ -5,6 +5,7 @@ mod common;
 
 mod articles;
 mod auth;
+mod bounds;
 mod crash;
 mod cross_site;
 mod durability;
