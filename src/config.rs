@@ -67,6 +67,10 @@ pub struct Limits {
     pub max_batch_bytes: usize,
     /// Largest NDJSON line, in bytes.
     pub max_line_bytes: usize,
+    /// Most items of a JSON-array batch.
+    pub max_batch_items: usize,
+    /// Most entries of a search's `facets` list.
+    pub max_facets: usize,
     /// Longest `q`, in characters.
     pub max_query_chars: usize,
     /// Most words (whitespace-separated) in `q`.
@@ -139,6 +143,8 @@ impl Default for Config {
                 max_body_bytes: 10 * 1024 * 1024,
                 max_batch_bytes: 100 * 1024 * 1024,
                 max_line_bytes: 10 * 1024 * 1024,
+                max_batch_items: 100_000,
+                max_facets: 20,
                 max_query_chars: 5_000,
                 max_query_words: 1_000,
                 max_limit: 100,
@@ -205,6 +211,8 @@ struct RawLimits {
     max_body_bytes: Option<usize>,
     max_batch_bytes: Option<usize>,
     max_line_bytes: Option<usize>,
+    max_batch_items: Option<usize>,
+    max_facets: Option<usize>,
     max_query_chars: Option<usize>,
     max_query_words: Option<usize>,
     max_limit: Option<usize>,
@@ -314,6 +322,8 @@ impl Config {
             set(&mut c.limits.max_body_bytes, l.max_body_bytes);
             set(&mut c.limits.max_batch_bytes, l.max_batch_bytes);
             set(&mut c.limits.max_line_bytes, l.max_line_bytes);
+            set(&mut c.limits.max_batch_items, l.max_batch_items);
+            set(&mut c.limits.max_facets, l.max_facets);
             set(&mut c.limits.max_query_chars, l.max_query_chars);
             set(&mut c.limits.max_query_words, l.max_query_words);
             set(&mut c.limits.max_limit, l.max_limit);
@@ -468,6 +478,8 @@ impl Config {
             ("limits.max_body_bytes", l.max_body_bytes),
             ("limits.max_batch_bytes", l.max_batch_bytes),
             ("limits.max_line_bytes", l.max_line_bytes),
+            ("limits.max_batch_items", l.max_batch_items),
+            ("limits.max_facets", l.max_facets),
             ("limits.max_query_chars", l.max_query_chars),
             ("limits.max_query_words", l.max_query_words),
             ("limits.max_limit", l.max_limit),

@@ -164,17 +164,29 @@ pub async fn articles_post(
     let max_array = state.config.limits.max_batch_bytes;
 
     // Peek at the first bytes: a JSON array is read whole (under its limit), anything else is
-    // NDJSON, read line by line.
+    // NDJSON, read line by line. Blank bytes before the first item are dropped as they come
+    // (their lines counted), so a body of whitespace costs nothing however long.
     let mut buf: Vec<u8> = Vec::new();
     let mut is_array = None;
     let mut line_no = 0usize;
     let mut skipping_long_line = false;
+    // The bytes of `buf` already searched for a newline (a line's start stays in `buf` until
+    // its end arrives; it is not searched again at every chunk).
+    let mut scanned = 0usize;
     while let Some(frame) = stream.next().await {
         let data = frame
             .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
-        buf.extend_from_slice(&data);
-        if is_array.is_none() && buf.iter().any(|b| !b.is_ascii_whitespace()) {
-            is_array = Some(ingest::looks_like_json_array(&buf));
+        if is_array.is_none() {
+            let first = data.iter().position(|b| !b.is_ascii_whitespace());
+            let blank = &data[..first.unwrap_or(data.len())];
+            line_no += blank.iter().filter(|&&b| b == b'\n').count();
+            let Some(first) = first else {
+                continue;
+            };
+            is_array = Some(data[first] == b'[');
+            buf.extend_from_slice(&data[first..]);
+        } else {
+            buf.extend_from_slice(&data);
         }
         match is_array {
             Some(true) if buf.len() > max_array => {
@@ -183,11 +195,12 @@ pub async fn articles_post(
                     format!("JSON array body is larger than `limits.max_batch_bytes` ({max_array} bytes); send NDJSON to stream larger batches"),
                 ));
             }
-            Some(true) => {}
+            Some(true) | None => {}
             Some(false) => {
                 let mut start = 0;
-                while let Some(pos) = buf[start..].iter().position(|&b| b == b'\n') {
-                    let end = start + pos;
+                let mut from = scanned;
+                while let Some(pos) = buf[from..].iter().position(|&b| b == b'\n') {
+                    let end = from + pos;
                     line_no += 1;
                     if skipping_long_line {
                         skipping_long_line = false;
@@ -195,7 +208,9 @@ pub async fn articles_post(
                         batch.push_line(line_no, &buf[start..end], max_line).await?;
                     }
                     start = end + 1;
+                    from = start;
                 }
+                // Only the part after the last newline stays: it came in this chunk.
                 buf.drain(..start);
                 if buf.len() > max_line && !skipping_long_line {
                     // Report the line now and drop its bytes until its end: memory stays bounded.
@@ -211,20 +226,12 @@ pub async fn articles_post(
                 if skipping_long_line {
                     buf.clear();
                 }
+                scanned = buf.len();
             }
-            None => {}
         }
     }
     match is_array {
-        Some(true) => {
-            let items = ingest::split_json_array(&buf).map_err(ApiError::bad_request)?;
-            drop(std::mem::take(&mut buf));
-            for (i, item) in items.iter().enumerate() {
-                batch
-                    .push_item(i + 1, item.get().as_bytes().to_vec())
-                    .await?;
-            }
-        }
+        Some(true) => push_array(&mut batch, buf).await?,
         Some(false) if !skipping_long_line && !buf.is_empty() => {
             line_no += 1;
             let last = std::mem::take(&mut buf);
@@ -234,6 +241,28 @@ pub async fn articles_post(
         None => return Err(empty_body()),
     }
     Ok(Json(batch.finish().await?))
+}
+
+/// Splits a JSON array body off the runtime (at most `limits.max_batch_items` items, 413
+/// past them) and stages its items.
+async fn push_array(batch: &mut Batch, body: Vec<u8>) -> Result<(), ApiError> {
+    let max_items = batch.state.config.limits.max_batch_items;
+    let (body, items) = tokio::task::spawn_blocking(move || {
+        let items = ingest::json_array_items(&body, max_items);
+        (body, items)
+    })
+    .await?;
+    let items = items.map_err(|e| match e {
+        ingest::ArrayError::Invalid(msg) => ApiError::bad_request(msg),
+        ingest::ArrayError::TooManyItems(max) => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the JSON array has more than `limits.max_batch_items` ({max}) items; send NDJSON to stream larger batches"),
+        ),
+    })?;
+    for (i, range) in items.into_iter().enumerate() {
+        batch.push_item(i + 1, body[range].to_vec()).await?;
+    }
+    Ok(())
 }
 
 fn empty_body() -> ApiError {
@@ -265,14 +294,15 @@ async fn articles_post_json(state: AppState, req: Request) -> Result<Json<BatchR
     }
     let mut batch = Batch::new(state);
     if ingest::looks_like_json_array(&buf) {
-        let items = ingest::split_json_array(&buf).map_err(ApiError::bad_request)?;
-        for (i, item) in items.iter().enumerate() {
-            batch
-                .push_item(i + 1, item.get().as_bytes().to_vec())
-                .await?;
-        }
+        push_array(&mut batch, buf).await?;
     } else {
-        serde_json::from_slice::<serde::de::IgnoredAny>(&buf).map_err(|e| {
+        // One value, checked off the runtime (it may be up to `limits.max_batch_bytes`).
+        let (buf, parsed) = tokio::task::spawn_blocking(move || {
+            let parsed = serde_json::from_slice::<serde::de::IgnoredAny>(&buf);
+            (buf, parsed)
+        })
+        .await?;
+        parsed.map_err(|e| {
             ApiError::bad_request(format!(
                 "the body is not one JSON value (line {}, column {}: {e}); send a JSON array of articles, one article, or NDJSON with Content-Type application/x-ndjson",
                 e.line(),

@@ -14,12 +14,27 @@ use crate::error::ErrorCode;
 /// A JSON body, deserialized with errors that name the field.
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+/// Bodies parsed on the async runtime; larger ones are parsed on a blocking thread.
+const PARSE_INLINE_BYTES: usize = 64 * 1024;
+
+impl<T: DeserializeOwned + Send + 'static, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = json_body(req, state).await?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        if bytes.len() <= PARSE_INLINE_BYTES {
+            return parse_json(&bytes).map(ApiJson);
+        }
+        tokio::task::spawn_blocking(move || parse_json(&bytes))
+            .await?
+            .map(ApiJson)
+    }
+}
+
+/// A JSON body as `T`, with errors that name the field.
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
         let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
@@ -32,7 +47,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         de.end().map_err(|e| {
             ApiError::bad_request(format!("trailing data after the JSON body: {e}"))
         })?;
-        Ok(ApiJson(value))
+        Ok(value)
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod common;
 
+mod cost;
+
 mod articles;
 mod auth;
 mod bounds;
