@@ -58,6 +58,10 @@ pub enum Command {
         /// Do not load the demo corpus into an empty index.
         #[arg(long)]
         no_demo: bool,
+        /// Listen on a non-loopback address although no keys are configured (anyone who can
+        /// reach it may then write); refused without this flag.
+        #[arg(long)]
+        insecure_no_keys: bool,
     },
     /// Ingest articles from files, directories or globs, offline or through a server: NDJSON or
     /// JSON arrays (.ndjson .jsonl .json), HTML article pages (.html .htm), RSS/Atom feeds (.xml
@@ -166,11 +170,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             index,
             no_demo,
+            insecure_no_keys,
         } => {
             let overrides = Overrides {
                 listen,
                 index_dir: index,
                 no_demo,
+                insecure_no_keys,
             };
             let config = load_config(cli.config.as_deref(), &overrides)?;
             serve(config)
@@ -235,6 +241,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
+    // Before the index is opened or the demo corpus loaded: the mistake is said at once.
+    if let Some(why) = config.listen_refusal(config.listen) {
+        bail!(why);
+    }
     let rt = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
     rt.block_on(async move {
         let dir = config.index_dir.clone();

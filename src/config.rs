@@ -21,6 +21,11 @@ pub struct Config {
     pub index_dir: PathBuf,
     /// Load the bundled demo corpus when the index is empty at start.
     pub demo_corpus: bool,
+    /// Host names (with or without `:port`) that requests may name in `Host` while no keys
+    /// are configured, besides the listen address in its loopback forms.
+    pub allowed_hosts: Vec<String>,
+    /// Listen on a non-loopback address although no keys are configured.
+    pub insecure_no_keys: bool,
     /// Writer settings.
     pub writer: WriterConfig,
     /// Limits on requests.
@@ -65,6 +70,10 @@ pub struct Limits {
     pub max_batch_bytes: usize,
     /// Largest NDJSON line, in bytes.
     pub max_line_bytes: usize,
+    /// Most items of a JSON-array batch.
+    pub max_batch_items: usize,
+    /// Most entries of a search's `facets` list.
+    pub max_facets: usize,
     /// Longest `q`, in characters.
     pub max_query_chars: usize,
     /// Most words (whitespace-separated) in `q`.
@@ -79,6 +88,15 @@ pub struct Limits {
     pub request_timeout_secs: u64,
     /// Searches that may run at once; past that the answer is 503.
     pub max_concurrent_searches: usize,
+    /// Other CPU-bound requests (a PUT's parsing and extraction, `/extract`, reading an
+    /// article) that may run at once; past that the answer is 503.
+    pub max_concurrent_work: usize,
+    /// `POST /articles` uploads that may run at once; past that the answer is 503.
+    pub max_concurrent_uploads: usize,
+    /// Open connections; past that new ones wait to be accepted.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers, in seconds.
+    pub header_read_timeout_secs: u64,
 }
 
 /// Ranking settings.
@@ -115,6 +133,8 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 7400)),
             index_dir: PathBuf::from("index"),
             demo_corpus: true,
+            allowed_hosts: Vec::new(),
+            insecure_no_keys: false,
             writer: WriterConfig {
                 threads: 1,
                 heap_mb: 128,
@@ -126,6 +146,8 @@ impl Default for Config {
                 max_body_bytes: 10 * 1024 * 1024,
                 max_batch_bytes: 100 * 1024 * 1024,
                 max_line_bytes: 10 * 1024 * 1024,
+                max_batch_items: 100_000,
+                max_facets: 20,
                 max_query_chars: 5_000,
                 max_query_words: 1_000,
                 max_limit: 100,
@@ -133,6 +155,10 @@ impl Default for Config {
                 max_facet_limit: 1_000,
                 request_timeout_secs: 30,
                 max_concurrent_searches: 16,
+                max_concurrent_work: 32,
+                max_concurrent_uploads: 4,
+                max_connections: 1024,
+                header_read_timeout_secs: 10,
             },
             search: SearchConfig {
                 title_boost: 3.0,
@@ -157,6 +183,8 @@ pub struct RawConfig {
     listen: Option<String>,
     index_dir: Option<PathBuf>,
     demo_corpus: Option<bool>,
+    allowed_hosts: Option<Vec<String>>,
+    insecure_no_keys: Option<bool>,
     writer: Option<RawWriter>,
     limits: Option<RawLimits>,
     search: Option<RawSearch>,
@@ -188,6 +216,8 @@ struct RawLimits {
     max_body_bytes: Option<usize>,
     max_batch_bytes: Option<usize>,
     max_line_bytes: Option<usize>,
+    max_batch_items: Option<usize>,
+    max_facets: Option<usize>,
     max_query_chars: Option<usize>,
     max_query_words: Option<usize>,
     max_limit: Option<usize>,
@@ -195,6 +225,10 @@ struct RawLimits {
     max_facet_limit: Option<usize>,
     request_timeout_secs: Option<u64>,
     max_concurrent_searches: Option<usize>,
+    max_concurrent_work: Option<usize>,
+    max_concurrent_uploads: Option<usize>,
+    max_connections: Option<usize>,
+    header_read_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -237,6 +271,8 @@ pub struct Overrides {
     pub index_dir: Option<PathBuf>,
     /// `--no-demo`
     pub no_demo: bool,
+    /// `--insecure-no-keys`
+    pub insecure_no_keys: bool,
 }
 
 impl Config {
@@ -263,6 +299,9 @@ impl Config {
         if overrides.no_demo {
             config.demo_corpus = false;
         }
+        if overrides.insecure_no_keys {
+            config.insecure_no_keys = true;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -275,6 +314,8 @@ impl Config {
         }
         set(&mut c.index_dir, raw.index_dir);
         set(&mut c.demo_corpus, raw.demo_corpus);
+        set(&mut c.allowed_hosts, raw.allowed_hosts);
+        set(&mut c.insecure_no_keys, raw.insecure_no_keys);
         if let Some(w) = raw.writer {
             set(&mut c.writer.threads, w.threads);
             set(&mut c.writer.heap_mb, w.heap_mb);
@@ -286,6 +327,8 @@ impl Config {
             set(&mut c.limits.max_body_bytes, l.max_body_bytes);
             set(&mut c.limits.max_batch_bytes, l.max_batch_bytes);
             set(&mut c.limits.max_line_bytes, l.max_line_bytes);
+            set(&mut c.limits.max_batch_items, l.max_batch_items);
+            set(&mut c.limits.max_facets, l.max_facets);
             set(&mut c.limits.max_query_chars, l.max_query_chars);
             set(&mut c.limits.max_query_words, l.max_query_words);
             set(&mut c.limits.max_limit, l.max_limit);
@@ -295,6 +338,16 @@ impl Config {
             set(
                 &mut c.limits.max_concurrent_searches,
                 l.max_concurrent_searches,
+            );
+            set(&mut c.limits.max_concurrent_work, l.max_concurrent_work);
+            set(
+                &mut c.limits.max_concurrent_uploads,
+                l.max_concurrent_uploads,
+            );
+            set(&mut c.limits.max_connections, l.max_connections);
+            set(
+                &mut c.limits.header_read_timeout_secs,
+                l.header_read_timeout_secs,
             );
         }
         if let Some(s) = raw.search {
@@ -352,6 +405,21 @@ impl Config {
                 "1" | "true" => true,
                 "0" | "false" => false,
                 other => bail!("NEWSINDEX_DEMO_CORPUS: expected true or false, got `{other}`"),
+            };
+        }
+        if let Some(v) = env.get("NEWSINDEX_ALLOWED_HOSTS") {
+            self.allowed_hosts = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        if let Some(v) = env.get("NEWSINDEX_INSECURE_NO_KEYS") {
+            self.insecure_no_keys = match v.as_str() {
+                "1" | "true" => true,
+                "0" | "false" | "" => false,
+                other => bail!("NEWSINDEX_INSECURE_NO_KEYS: expected true or false, got `{other}`"),
             };
         }
         if let Some(v) = env.get("NEWSINDEX_ADMIN_KEY").filter(|v| !v.is_empty()) {
@@ -419,11 +487,16 @@ impl Config {
             ("limits.max_body_bytes", l.max_body_bytes),
             ("limits.max_batch_bytes", l.max_batch_bytes),
             ("limits.max_line_bytes", l.max_line_bytes),
+            ("limits.max_batch_items", l.max_batch_items),
+            ("limits.max_facets", l.max_facets),
             ("limits.max_query_chars", l.max_query_chars),
             ("limits.max_query_words", l.max_query_words),
             ("limits.max_limit", l.max_limit),
             ("limits.max_facet_limit", l.max_facet_limit),
             ("limits.max_concurrent_searches", l.max_concurrent_searches),
+            ("limits.max_concurrent_work", l.max_concurrent_work),
+            ("limits.max_concurrent_uploads", l.max_concurrent_uploads),
+            ("limits.max_connections", l.max_connections),
         ] {
             if v == 0 {
                 bail!("`{name}` must be at least 1");
@@ -431,6 +504,9 @@ impl Config {
         }
         if l.request_timeout_secs == 0 {
             bail!("`limits.request_timeout_secs` must be at least 1");
+        }
+        if l.header_read_timeout_secs == 0 {
+            bail!("`limits.header_read_timeout_secs` must be at least 1");
         }
         for (name, b) in [
             ("search.title_boost", self.search.title_boost),
@@ -467,6 +543,29 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Whether any key is configured (then every request but the open ones carries one).
+    pub fn has_keys(&self) -> bool {
+        !(self.auth.admin_keys.is_empty() && self.auth.search_keys.is_empty())
+    }
+
+    /// Why the server must not listen on `addr`: with no keys configured it would serve
+    /// everyone who can reach a non-loopback address, so that takes `insecure_no_keys`.
+    pub fn listen_refusal(&self, addr: SocketAddr) -> Option<String> {
+        if addr.ip().is_loopback() || self.has_keys() || self.insecure_no_keys {
+            return None;
+        }
+        Some(format!(
+            "refusing to listen on {addr}: no keys are configured, so anyone who can reach this \
+             address could write and delete articles. Configure keys (`[auth] admin_keys`, or \
+             NEWSINDEX_ADMIN_KEY), listen on loopback (e.g. --listen 127.0.0.1:{}), or pass \
+             --insecure-no-keys (`insecure_no_keys = true`, NEWSINDEX_INSECURE_NO_KEYS=true) if \
+             the network in front of it does the guarding",
+            addr.port()
+        ))
+    }
+}
+
 fn read_file(path: &Path) -> anyhow::Result<RawConfig> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("failed to read config file `{}`", path.display()))?;
@@ -496,6 +595,8 @@ mod tests {
         let d = Config::default();
         assert_eq!(c.listen, d.listen);
         assert_eq!(c.index_dir, d.index_dir);
+        assert_eq!(c.allowed_hosts, d.allowed_hosts);
+        assert_eq!(c.insecure_no_keys, d.insecure_no_keys);
         assert_eq!(format!("{:?}", c.limits), format!("{:?}", d.limits));
         assert_eq!(format!("{:?}", c.writer), format!("{:?}", d.writer));
         assert_eq!(format!("{:?}", c.search), format!("{:?}", d.search));

@@ -48,6 +48,9 @@ pub enum Error {
     /// Too many requests in flight; try again shortly.
     #[error("server is busy, retry shortly")]
     Overloaded,
+    /// The request's deadline passed and its work was stopped.
+    #[error("{0}")]
+    TimedOut(String),
     /// The writer has stopped (shutdown in progress).
     #[error("the index writer is shutting down")]
     ShuttingDown,
@@ -82,6 +85,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// 415
     UnsupportedMediaType,
+    /// 421: a `Host` the server does not answer for (no keys configured)
+    MisdirectedRequest,
     /// 422
     Unprocessable,
     /// 503
@@ -103,6 +108,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::MisdirectedRequest => "misdirected_request",
             ErrorCode::Unprocessable => "unprocessable",
             ErrorCode::Overloaded => "overloaded",
             ErrorCode::Unavailable => "unavailable",
@@ -120,6 +126,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::MisdirectedRequest => 421,
             ErrorCode::Unprocessable => 422,
             ErrorCode::Overloaded | ErrorCode::Unavailable => 503,
             ErrorCode::Internal => 500,
@@ -142,7 +149,7 @@ impl Error {
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Error::Overloaded => ErrorCode::Overloaded,
-            Error::ShuttingDown => ErrorCode::Unavailable,
+            Error::ShuttingDown | Error::TimedOut(_) => ErrorCode::Unavailable,
             Error::Index(_) | Error::Io(_) | Error::Internal(_) => ErrorCode::Internal,
         }
     }

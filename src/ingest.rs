@@ -58,6 +58,64 @@ pub fn split_json_array(body: &[u8]) -> Result<Vec<Box<RawValue>>, String> {
         .map_err(|e| format!("invalid JSON array: {e}"))
 }
 
+/// Why a JSON array body was not split.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArrayError {
+    /// Not a JSON array; says where it breaks.
+    Invalid(String),
+    /// More items than allowed (the number allowed).
+    TooManyItems(usize),
+}
+
+/// The byte ranges of a JSON array body's items, without parsing them into articles and
+/// without an allocation per item beyond its range; more than `max_items` items is an error
+/// as soon as the next one is seen (so `[0,0,0,…]` of any size costs at most `max_items`
+/// ranges, never one value per item).
+pub fn json_array_items(
+    body: &[u8],
+    max_items: usize,
+) -> Result<Vec<std::ops::Range<usize>>, ArrayError> {
+    use serde::de::{Deserializer as _, Error as _, SeqAccess, Visitor};
+
+    struct Items<'b> {
+        base: usize,
+        max: usize,
+        _body: std::marker::PhantomData<&'b ()>,
+    }
+    impl<'de> Visitor<'de> for Items<'de> {
+        type Value = Vec<std::ops::Range<usize>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON array of articles")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+                if out.len() == self.max {
+                    return Err(A::Error::custom(TOO_MANY));
+                }
+                let start = raw.get().as_ptr() as usize - self.base;
+                out.push(start..start + raw.get().len());
+            }
+            Ok(out)
+        }
+    }
+    const TOO_MANY: &str = "\u{0}too many items";
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let items = Items {
+        base: body.as_ptr() as usize,
+        max: max_items,
+        _body: std::marker::PhantomData,
+    };
+    let out = de.deserialize_seq(items).and_then(|v| de.end().map(|()| v));
+    out.map_err(|e| {
+        if e.to_string().starts_with(TOO_MANY) {
+            ArrayError::TooManyItems(max_items)
+        } else {
+            ArrayError::Invalid(format!("invalid JSON array: {e}"))
+        }
+    })
+}
+
 /// Reads every article of a file (NDJSON, a JSON array, or either gzipped when the name ends in
 /// `.gz`), calling `each` with the item's result.
 pub fn read_file(
@@ -136,6 +194,26 @@ mod tests {
         assert!(bad[0].error.contains("`title`"));
         assert_eq!(bad[1].id, None);
         assert!(bad[2].error.contains("`tilte`"), "{}", bad[2].error);
+    }
+
+    #[test]
+    fn json_array_items_are_ranges_and_bounded() {
+        let body = br#" [ {"id":"a"} , 1,"x" ] "#;
+        let items = json_array_items(body, 10).unwrap();
+        let texts: Vec<&[u8]> = items.iter().map(|r| &body[r.clone()]).collect();
+        assert_eq!(texts, vec![&br#"{"id":"a"}"#[..], b"1", br#""x""#]);
+        assert_eq!(
+            json_array_items(b"[0,0,0,0]", 3),
+            Err(ArrayError::TooManyItems(3))
+        );
+        assert!(matches!(
+            json_array_items(b"[0,", 3),
+            Err(ArrayError::Invalid(_))
+        ));
+        assert!(matches!(
+            json_array_items(b"[0] x", 3),
+            Err(ArrayError::Invalid(_))
+        ));
     }
 
     #[test]

@@ -65,7 +65,8 @@ impl Format {
             | "text/xml"
             | "application/feed+xml"
             | "application/rdf+xml" => Some(Format::Feed),
-            "text/plain" => Some(Format::Text),
+            // Not `text/plain`: a web page may send that cross-site without a preflight.
+            "text/x-scraped" => Some(Format::Text),
             _ => None,
         }
     }

@@ -184,11 +184,23 @@ const NOT_NESTING: &[&str] = &[
 pub fn too_deep(html: &str) -> bool {
     let bytes = html.as_bytes();
     let mut depth: usize = 0;
+    // Open `<svg>` and `<math>` elements, inside which `/>` closes an element.
+    let mut foreign: usize = 0;
     let mut i = 0;
     while let Some(pos) = bytes[i..].iter().position(|&b| b == b'<') {
         i += pos + 1;
         match bytes.get(i) {
-            Some(b'/') => depth = depth.saturating_sub(1),
+            Some(b'/') => {
+                depth = depth.saturating_sub(1);
+                let starts = |name: &[u8]| {
+                    bytes
+                        .get(i + 1..i + 1 + name.len())
+                        .is_some_and(|t| t.eq_ignore_ascii_case(name))
+                };
+                if starts(b"svg") || starts(b"math") {
+                    foreign = foreign.saturating_sub(1);
+                }
+            }
             Some(c) if c.is_ascii_alphabetic() => {
                 let end = bytes[i..]
                     .iter()
@@ -199,7 +211,14 @@ pub fn too_deep(html: &str) -> bool {
                     .iter()
                     .position(|&b| b == b'>')
                     .map(|e| end + e);
-                let self_closing = close.is_some_and(|c| c > 0 && bytes[c - 1] == b'/');
+                // `/>` closes an element only in SVG and MathML: in HTML `<div/>` opens a div
+                // like `<div>` does (so a page of them nests as deep as it is long).
+                let foreign_tag = name == "svg" || name == "math";
+                let self_closing = (foreign > 0 || foreign_tag)
+                    && close.is_some_and(|c| c > 0 && bytes[c - 1] == b'/');
+                if foreign_tag && !self_closing {
+                    foreign += 1;
+                }
                 if !self_closing && !NOT_NESTING.contains(&name.as_str()) {
                     depth += 1;
                     if depth > MAX_DEPTH {
@@ -398,6 +417,17 @@ mod tests {
             t,
             "Line one\nline two\n\nNew paragraph\n\nKept.\n\nKept header words"
         );
+    }
+
+    #[test]
+    fn self_closing_html_elements_nest() {
+        assert!(too_deep(&"<div/>".repeat(2_000)));
+        assert!(too_deep(&"<span />".repeat(2_000)));
+        // In SVG `/>` closes: a page of icons is not deep.
+        let icons =
+            "<svg viewBox=\"0 0 1 1\"><path d=\"M0\"/><circle r=\"1\"/></svg>".repeat(2_000);
+        assert!(!too_deep(&format!("<div>{icons}</div>")));
+        assert!(!too_deep(&"<br/>".repeat(5_000)));
     }
 
     #[test]

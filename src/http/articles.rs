@@ -3,18 +3,19 @@
 //! end makes the whole upload durable before the answer). `POST /articles` also takes what sites
 //! publish, by Content-Type: an HTML page (`text/html`, with optional `?id=` and `?url=`), an
 //! RSS or Atom feed (`application/rss+xml`, `application/atom+xml`, `application/xml`,
-//! `text/xml`) or scraped text (`text/plain`), converted by [`crate::formats`] and stored like
+//! `text/xml`) or scraped text (`text/x-scraped`; never `text/plain`, which a web page may
+//! send cross-site without a preflight), converted by [`crate::formats`] and stored like
 //! a batch.
 
 use axum::extract::{Request, State};
-use axum::http::header;
 use axum::Json;
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::json;
 
 use super::error::ApiError;
-use super::extract::{check_json_content_type, IdPath, JsonBytes};
+use super::extract::{mime_of, unsupported_write_type, IdPath, JsonBytes};
+use super::search::run_work;
 use super::state::AppState;
 use crate::article::parse_article_json;
 use crate::error::{Error, ErrorCode};
@@ -29,6 +30,10 @@ const CHUNK_ITEMS: usize = 1_000;
 const CHUNK_BYTES: usize = 4 << 20;
 /// Item errors listed in one answer; the count in `failed` stays exact.
 const MAX_REPORTED_ERRORS: usize = 1_000;
+/// What `POST /articles` takes, for its 415.
+const POST_ARTICLES_TAKES: &str = "POST /articles takes Content-Type application/json, \
+     application/x-ndjson, text/html, application/rss+xml, application/atom+xml, \
+     application/xml, text/xml or text/x-scraped (scraped text)";
 
 /// `PUT /articles/{id}`
 #[utoipa::path(put, path = "/articles/{id}", tag = "articles",
@@ -41,7 +46,7 @@ pub async fn articles_put(
     JsonBytes(body): JsonBytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let index = state.index.clone();
-    let (op, id) = tokio::task::spawn_blocking(move || -> crate::Result<(WriteOp, String)> {
+    let (op, id) = run_work(&state, move || -> crate::Result<(WriteOp, String)> {
         let mut input = parse_article_json(&body)?;
         match &input.id {
             Some(body_id) if *body_id != id => {
@@ -56,7 +61,7 @@ pub async fn articles_put(
         let article = input.into_article(extract_entities)?;
         Ok((index.upsert_op(&article)?, id))
     })
-    .await??;
+    .await?;
     let applied = state.index.writer().apply(vec![op], true).await?;
     Ok(Json(json!({"id": id, "result": applied.outcomes[0]})))
 }
@@ -70,7 +75,7 @@ pub async fn articles_get(
     IdPath(id): IdPath,
 ) -> Result<Json<crate::article::Article>, ApiError> {
     let index = state.index.clone();
-    let found = tokio::task::spawn_blocking(move || index.get(&id).map(|a| (a, id))).await??;
+    let found = run_work(&state, move || index.get(&id).map(|a| (a, id))).await?;
     match found {
         (Some(article), _) => Ok(Json(article)),
         (None, id) => Err(Error::NotFound(id).into()),
@@ -127,38 +132,30 @@ impl BatchResult {
     request_body(description = "NDJSON (streamed), a JSON array of articles, an HTML page, an RSS/Atom feed or plain text", content(
         (Vec<crate::article::ArticleInput> = "application/json"),
         (crate::article::ArticleInput = "application/x-ndjson"),
-        (String = "text/html"), (String = "application/rss+xml"), (String = "application/atom+xml"), (String = "text/plain"))),
+        (String = "text/html"), (String = "application/rss+xml"), (String = "application/atom+xml"), (String = "text/x-scraped"))),
     responses((status = 200, description = "Items stored and refused", body = BatchResult), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 413, description = "Body too large", body = crate::http::openapi::ErrorBody), (status = 415, description = "Unsupported content type", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn articles_post(
     State(state): State<AppState>,
     req: Request,
 ) -> Result<Json<BatchResult>, ApiError> {
-    let mime = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
+    // Held to the end of the upload, whichever way it goes.
+    let _upload = state.upload_permits.try_acquire()?;
+    let mime = mime_of(req.headers());
     if let Some(format) = mime.as_deref().and_then(Format::from_mime) {
         return articles_post_converted(state, req, format).await;
     }
-    let ndjson = matches!(
-        mime.as_deref(),
+    let ndjson = match mime.as_deref() {
         Some(
             "application/x-ndjson"
-                | "application/ndjson"
-                | "application/jsonl"
-                | "application/jsonlines"
-                | "application/x-jsonlines"
-        )
-    );
+            | "application/ndjson"
+            | "application/jsonl"
+            | "application/jsonlines"
+            | "application/x-jsonlines",
+        ) => true,
+        Some(m) if m == "application/json" || m.ends_with("+json") => false,
+        got => return Err(unsupported_write_type(got, POST_ARTICLES_TAKES)),
+    };
     if !ndjson {
-        check_json_content_type(req.headers())?;
         return articles_post_json(state, req).await;
     }
     let mut batch = Batch::new(state.clone());
@@ -167,17 +164,29 @@ pub async fn articles_post(
     let max_array = state.config.limits.max_batch_bytes;
 
     // Peek at the first bytes: a JSON array is read whole (under its limit), anything else is
-    // NDJSON, read line by line.
+    // NDJSON, read line by line. Blank bytes before the first item are dropped as they come
+    // (their lines counted), so a body of whitespace costs nothing however long.
     let mut buf: Vec<u8> = Vec::new();
     let mut is_array = None;
     let mut line_no = 0usize;
     let mut skipping_long_line = false;
+    // The bytes of `buf` already searched for a newline (a line's start stays in `buf` until
+    // its end arrives; it is not searched again at every chunk).
+    let mut scanned = 0usize;
     while let Some(frame) = stream.next().await {
         let data = frame
             .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
-        buf.extend_from_slice(&data);
-        if is_array.is_none() && buf.iter().any(|b| !b.is_ascii_whitespace()) {
-            is_array = Some(ingest::looks_like_json_array(&buf));
+        if is_array.is_none() {
+            let first = data.iter().position(|b| !b.is_ascii_whitespace());
+            let blank = &data[..first.unwrap_or(data.len())];
+            line_no += blank.iter().filter(|&&b| b == b'\n').count();
+            let Some(first) = first else {
+                continue;
+            };
+            is_array = Some(data[first] == b'[');
+            buf.extend_from_slice(&data[first..]);
+        } else {
+            buf.extend_from_slice(&data);
         }
         match is_array {
             Some(true) if buf.len() > max_array => {
@@ -186,11 +195,12 @@ pub async fn articles_post(
                     format!("JSON array body is larger than `limits.max_batch_bytes` ({max_array} bytes); send NDJSON to stream larger batches"),
                 ));
             }
-            Some(true) => {}
+            Some(true) | None => {}
             Some(false) => {
                 let mut start = 0;
-                while let Some(pos) = buf[start..].iter().position(|&b| b == b'\n') {
-                    let end = start + pos;
+                let mut from = scanned;
+                while let Some(pos) = buf[from..].iter().position(|&b| b == b'\n') {
+                    let end = from + pos;
                     line_no += 1;
                     if skipping_long_line {
                         skipping_long_line = false;
@@ -198,7 +208,9 @@ pub async fn articles_post(
                         batch.push_line(line_no, &buf[start..end], max_line).await?;
                     }
                     start = end + 1;
+                    from = start;
                 }
+                // Only the part after the last newline stays: it came in this chunk.
                 buf.drain(..start);
                 if buf.len() > max_line && !skipping_long_line {
                     // Report the line now and drop its bytes until its end: memory stays bounded.
@@ -214,20 +226,12 @@ pub async fn articles_post(
                 if skipping_long_line {
                     buf.clear();
                 }
+                scanned = buf.len();
             }
-            None => {}
         }
     }
     match is_array {
-        Some(true) => {
-            let items = ingest::split_json_array(&buf).map_err(ApiError::bad_request)?;
-            drop(std::mem::take(&mut buf));
-            for (i, item) in items.iter().enumerate() {
-                batch
-                    .push_item(i + 1, item.get().as_bytes().to_vec())
-                    .await?;
-            }
-        }
+        Some(true) => push_array(&mut batch, buf).await?,
         Some(false) if !skipping_long_line && !buf.is_empty() => {
             line_no += 1;
             let last = std::mem::take(&mut buf);
@@ -237,6 +241,28 @@ pub async fn articles_post(
         None => return Err(empty_body()),
     }
     Ok(Json(batch.finish().await?))
+}
+
+/// Splits a JSON array body off the runtime (at most `limits.max_batch_items` items, 413
+/// past them) and stages its items.
+async fn push_array(batch: &mut Batch, body: Vec<u8>) -> Result<(), ApiError> {
+    let max_items = batch.state.config.limits.max_batch_items;
+    let (body, items) = tokio::task::spawn_blocking(move || {
+        let items = ingest::json_array_items(&body, max_items);
+        (body, items)
+    })
+    .await?;
+    let items = items.map_err(|e| match e {
+        ingest::ArrayError::Invalid(msg) => ApiError::bad_request(msg),
+        ingest::ArrayError::TooManyItems(max) => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the JSON array has more than `limits.max_batch_items` ({max}) items; send NDJSON to stream larger batches"),
+        ),
+    })?;
+    for (i, range) in items.into_iter().enumerate() {
+        batch.push_item(i + 1, body[range].to_vec()).await?;
+    }
+    Ok(())
 }
 
 fn empty_body() -> ApiError {
@@ -268,14 +294,15 @@ async fn articles_post_json(state: AppState, req: Request) -> Result<Json<BatchR
     }
     let mut batch = Batch::new(state);
     if ingest::looks_like_json_array(&buf) {
-        let items = ingest::split_json_array(&buf).map_err(ApiError::bad_request)?;
-        for (i, item) in items.iter().enumerate() {
-            batch
-                .push_item(i + 1, item.get().as_bytes().to_vec())
-                .await?;
-        }
+        push_array(&mut batch, buf).await?;
     } else {
-        serde_json::from_slice::<serde::de::IgnoredAny>(&buf).map_err(|e| {
+        // One value, checked off the runtime (it may be up to `limits.max_batch_bytes`).
+        let (buf, parsed) = tokio::task::spawn_blocking(move || {
+            let parsed = serde_json::from_slice::<serde::de::IgnoredAny>(&buf);
+            (buf, parsed)
+        })
+        .await?;
+        parsed.map_err(|e| {
             ApiError::bad_request(format!(
                 "the body is not one JSON value (line {}, column {}: {e}); send a JSON array of articles, one article, or NDJSON with Content-Type application/x-ndjson",
                 e.line(),
@@ -333,8 +360,7 @@ async fn articles_post_converted(
         }
         body.extend_from_slice(&data);
     }
-    // `curl -d @batch.json -H 'Content-Type: text/plain'` still means JSON: scraped text
-    // never starts with `{` or `[`.
+    // JSON sent as scraped text still means JSON: scraped text never starts with `{` or `[`.
     let format = if format == Format::Text && Format::sniff(&body) == Format::Json {
         Format::Json
     } else {

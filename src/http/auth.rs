@@ -97,9 +97,127 @@ pub async fn require_key(
     }
 }
 
+/// With no keys configured, a request must name the server in `Host`: the address it is
+/// bound to in any loopback form (`127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT`), its own
+/// address, or a name of `allowed_hosts`. This is what stops DNS rebinding: a page of
+/// `evil.example` whose name is made to resolve to 127.0.0.1 reaches the server with
+/// `Host: evil.example`, and is answered 421. With keys, the key decides and `Host` is not
+/// looked at. A request without `Host` (HTTP/1.0, never a browser) is let through.
+pub async fn check_host(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if state.config.has_keys() {
+        return Ok(next.run(req).await);
+    }
+    let host = match req.headers().get(header::HOST) {
+        Some(h) => Some(h.to_str().unwrap_or("")),
+        None => req.uri().authority().map(|a| a.as_str()),
+    };
+    match host {
+        Some(h) if !host_allowed(h, state.local_addr, &state.config.allowed_hosts) => {
+            Err(ApiError::new(
+                ErrorCode::MisdirectedRequest,
+                format!(
+                    "this server does not answer for `Host: {}`: with no keys configured it \
+                     answers only for its own address ({}, localhost:{}) and the names in \
+                     `allowed_hosts` (NEWSINDEX_ALLOWED_HOSTS)",
+                    h.chars().take(100).collect::<String>(),
+                    state.local_addr,
+                    state.local_addr.port()
+                ),
+            ))
+        }
+        _ => Ok(next.run(req).await),
+    }
+}
+
+/// Splits `name[:port]` (`[v6]:port` for IPv6); `None` for a malformed port.
+fn split_host_port(host: &str) -> Option<(&str, Option<u16>)> {
+    let (name, port) = if let Some(rest) = host.strip_prefix('[') {
+        let (name, after) = rest.split_once(']')?;
+        match after {
+            "" => (name, None),
+            p => (name, Some(p.strip_prefix(':')?)),
+        }
+    } else {
+        match host.split_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (host, None),
+        }
+    };
+    let port = match port {
+        None => None,
+        Some(p) => Some(p.parse::<u16>().ok()?),
+    };
+    Some((name, port))
+}
+
+/// Whether `host` (a `Host` header) names this server, bound to `bound`.
+fn host_allowed(host: &str, bound: std::net::SocketAddr, allowed: &[String]) -> bool {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    let Some((name, port)) = split_host_port(&host) else {
+        return false;
+    };
+    let port = port.unwrap_or(80);
+    for a in allowed {
+        let a = a.trim().to_ascii_lowercase();
+        match split_host_port(&a) {
+            Some((n, Some(p))) if n == name && p == port => return true,
+            Some((n, None)) if n == name => return true,
+            _ => {}
+        }
+    }
+    if port != bound.port() {
+        return false;
+    }
+    if name == "localhost" {
+        return true;
+    }
+    // An address, not a name, cannot be rebound: a loopback one, the bound one, or any when
+    // bound to all interfaces.
+    match name.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback() || ip == bound.ip() || bound.ip().is_unspecified(),
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_that_name_the_server() {
+        let bound: std::net::SocketAddr = "127.0.0.1:7400".parse().unwrap();
+        let allowed = vec!["news.example".to_string(), "wire.example:81".to_string()];
+        for ok in [
+            "127.0.0.1:7400",
+            "localhost:7400",
+            "LOCALHOST:7400",
+            "[::1]:7400",
+            "news.example",
+            "news.example:9999",
+            "wire.example:81",
+        ] {
+            assert!(host_allowed(ok, bound, &allowed), "{ok}");
+        }
+        for bad in [
+            "evil.example:7400",
+            "127.0.0.1:7401",
+            "localhost",
+            "wire.example",
+            "localhost:x",
+            "[::1",
+            "",
+            "10.0.0.1:7400",
+        ] {
+            assert!(!host_allowed(bad, bound, &allowed), "{bad}");
+        }
+        let any: std::net::SocketAddr = "0.0.0.0:80".parse().unwrap();
+        assert!(host_allowed("10.0.0.1", any, &[]));
+        assert!(!host_allowed("intranet.example", any, &[]));
+    }
 
     #[test]
     fn roles_per_route() {

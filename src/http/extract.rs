@@ -14,12 +14,27 @@ use crate::error::ErrorCode;
 /// A JSON body, deserialized with errors that name the field.
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+/// Bodies parsed on the async runtime; larger ones are parsed on a blocking thread.
+const PARSE_INLINE_BYTES: usize = 64 * 1024;
+
+impl<T: DeserializeOwned + Send + 'static, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = json_body(req, state).await?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        if bytes.len() <= PARSE_INLINE_BYTES {
+            return parse_json(&bytes).map(ApiJson);
+        }
+        tokio::task::spawn_blocking(move || parse_json(&bytes))
+            .await?
+            .map(ApiJson)
+    }
+}
+
+/// A JSON body as `T`, with errors that name the field.
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
         let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
@@ -32,17 +47,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         de.end().map_err(|e| {
             ApiError::bad_request(format!("trailing data after the JSON body: {e}"))
         })?;
-        Ok(ApiJson(value))
+        Ok(value)
     }
 }
 
-/// The raw bytes of a JSON body, under the route's body limit.
+/// The raw bytes of an article write body (`PUT /articles/{id}`), under the route's body
+/// limit: `Content-Type: application/json` is required (see [`check_write_json`]).
 pub struct JsonBytes(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for JsonBytes {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        check_write_json(req.headers())?;
         Ok(JsonBytes(json_body(req, state).await?))
     }
 }
@@ -81,6 +98,43 @@ pub fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
             format!("expected Content-Type application/json, got `{mime}`"),
         ))
     }
+}
+
+/// The media type of a request (`text/html; charset=utf-8` gives `text/html`), lowercased;
+/// `None` without a `Content-Type`. A value that is not text reads as `""`.
+pub fn mime_of(headers: &HeaderMap) -> Option<String> {
+    let ct = headers.get(header::CONTENT_TYPE)?;
+    let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+    Some(ct.split(';').next().unwrap_or("").trim().to_string())
+}
+
+/// A write takes only media types that a browser cannot send cross-site without a CORS
+/// preflight: a page on another site may POST `text/plain`, form encoding or multipart
+/// (and nothing at all) to a server on loopback without asking, so those are refused, as is
+/// a missing Content-Type.
+pub fn check_write_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    match mime_of(headers) {
+        Some(m) if m == "application/json" || m.ends_with("+json") => Ok(()),
+        got => Err(unsupported_write_type(
+            got.as_deref(),
+            "PUT /articles/{id} takes `Content-Type: application/json`",
+        )),
+    }
+}
+
+/// The 415 of a write whose Content-Type is missing or not one it takes; `takes` says which.
+pub fn unsupported_write_type(got: Option<&str>, takes: &str) -> ApiError {
+    let got = match got {
+        None => "no Content-Type".to_string(),
+        Some(m) => format!("`{m}`"),
+    };
+    ApiError::new(
+        ErrorCode::UnsupportedMediaType,
+        format!(
+            "{takes}, got {got} (writes never take text/plain, form encoding or a missing \
+             Content-Type, which any web page can send cross-site)"
+        ),
+    )
 }
 
 /// The query string as decoded (name, value) pairs, repeated names kept.

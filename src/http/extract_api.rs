@@ -3,11 +3,14 @@
 
 use std::time::Instant;
 
+use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::extract::ApiJson;
+use super::search::run_work;
+use super::state::AppState;
 use crate::article::Entity;
 use crate::error::Error;
 use crate::extract::extract_entities;
@@ -40,18 +43,19 @@ pub struct ExtractResponse {
 #[utoipa::path(post, path = "/extract", tag = "search", request_body = ExtractRequest,
     responses((status = 200, description = "Entities found in the text", body = ExtractResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 422, description = "Invalid value", body = crate::http::openapi::ErrorBody)))]
 pub async fn extract_post(
+    State(state): State<AppState>,
     ApiJson(req): ApiJson<ExtractRequest>,
 ) -> Result<Json<ExtractResponse>, ApiError> {
     if req.title.trim().is_empty() && req.summary.trim().is_empty() && req.body.trim().is_empty() {
         return Err(Error::field("body", "send some text in `title`, `summary` or `body`").into());
     }
-    let resp = tokio::task::spawn_blocking(move || {
+    let resp = run_work(&state, move || {
         let started = Instant::now();
         let entities = extract_entities(&req.title, &req.summary, &req.body);
-        ExtractResponse {
+        Ok(ExtractResponse {
             entities,
             took_ms: started.elapsed().as_secs_f64() * 1e3,
-        }
+        })
     })
     .await?;
     Ok(Json(resp))

@@ -49,6 +49,47 @@ pub fn panics() -> u64 {
     PANICS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// Searches stopped at their deadline (answered 503).
+static DEADLINE_STOPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts a search stopped at its deadline.
+pub fn search_stopped_at_deadline() {
+    DEADLINE_STOPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Appends the bounds on work in flight: permits in use, their number, and the requests
+/// refused (for connections: accepts held back) for want of one; and the searches stopped at
+/// their deadline.
+pub fn render_bounds(out: &mut String, bounds: &[&super::state::Bound]) {
+    out.push_str("# HELP newsindex_limit_in_use Permits of each concurrency limit in use.\n# TYPE newsindex_limit_in_use gauge\n");
+    for b in bounds {
+        let _ = writeln!(
+            out,
+            "newsindex_limit_in_use{{limit=\"{}\"}} {}",
+            b.name,
+            b.in_use()
+        );
+    }
+    out.push_str("# HELP newsindex_limit_max Permits of each concurrency limit.\n# TYPE newsindex_limit_max gauge\n");
+    for b in bounds {
+        let _ = writeln!(out, "newsindex_limit_max{{limit=\"{}\"}} {}", b.name, b.max);
+    }
+    out.push_str("# HELP newsindex_limit_rejected_total Requests answered 503 because a limit was reached (connections: accepts held back until one closed).\n# TYPE newsindex_limit_rejected_total counter\n");
+    for b in bounds {
+        let _ = writeln!(
+            out,
+            "newsindex_limit_rejected_total{{limit=\"{}\"}} {}",
+            b.name,
+            b.rejected()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP newsindex_search_deadline_stops_total Searches stopped at their deadline (`limits.request_timeout_secs`) and answered 503.\n# TYPE newsindex_search_deadline_stops_total counter\nnewsindex_search_deadline_stops_total {}",
+        DEADLINE_STOPS.load(std::sync::atomic::Ordering::Relaxed)
+    );
+}
+
 fn registry() -> &'static Mutex<BTreeMap<Key, Series>> {
     static REGISTRY: OnceLock<Mutex<BTreeMap<Key, Series>>> = OnceLock::new();
     REGISTRY.get_or_init(Default::default)

@@ -30,7 +30,6 @@ use axum::http::{HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -125,6 +124,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::check_host,
         ));
     if !state.config.auth.cors_origins.is_empty() {
         let origins = &state.config.auth.cors_origins;
@@ -211,14 +214,28 @@ async fn timeout(
 
 /// Serves the app on `listener` until `shutdown` resolves, then drains requests (at most the
 /// request timeout) and stops the writer, which commits what it holds.
+///
+/// Connections are served by hyper with a header-read timeout
+/// (`limits.header_read_timeout_secs`: half a request cannot hold a connection), and at most
+/// `limits.max_connections` are open at once: past that, the next is accepted only when one
+/// closes (it waits in the listen backlog).
 pub async fn serve(
     listener: TcpListener,
-    state: AppState,
+    mut state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
     let addr = listener.local_addr()?;
+    if let Some(why) = state.config.listen_refusal(addr) {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, why));
+    }
+    state.local_addr = addr;
     let index = state.index.clone();
-    let drain = Duration::from_secs(state.config.limits.request_timeout_secs + 5);
+    let limits = state.config.limits.clone();
+    let drain = Duration::from_secs(limits.request_timeout_secs + 5);
+    let connections = state.connections.clone();
     // An empty index has nothing to suggest yet: its first articles are then in the
     // dictionary built by the first request, not left out of one built before them.
     if state.index.num_articles() > 0 {
@@ -226,22 +243,56 @@ pub async fn serve(
         tokio::task::spawn_blocking(move || warm.suggester.warm(&warm.index));
     }
     let app = router(state);
-    // Small answers must not wait for the client's delayed ACK.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(limits.header_read_timeout_secs));
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     info!(%addr, "listening");
-    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown.await;
-        info!("shutdown requested, draining requests");
-        let _ = stopped_tx.send(());
-    });
-    let server = tokio::spawn(async move { server.await });
-    let _ = stopped_rx.await;
-    match tokio::time::timeout(drain, server).await {
-        Ok(res) => res.map_err(std::io::Error::other)??,
-        Err(_) => tracing::warn!("requests still running after the drain timeout; stopping anyway"),
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = connections.acquire() => p,
+            _ = &mut shutdown => break,
+        };
+        let tcp = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(err) => {
+                    // Out of file descriptors, or a connection reset before it was
+                    // accepted: wait a little rather than spin (as axum::serve does).
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        // Small answers must not wait for the client's delayed ACK.
+        let _ = tcp.set_nodelay(true);
+        let conn = builder
+            .serve_connection_with_upgrades(
+                TokioIo::new(tcp),
+                TowerToHyperService::new(app.clone()),
+            )
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Err(err) = conn.await {
+                tracing::debug!(%err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    info!("shutdown requested, draining requests");
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(drain) => {
+            tracing::warn!("requests still running after the drain timeout; stopping anyway");
+        }
     }
     info!("stopping the writer");
     if let Err(err) = index.shutdown().await {

@@ -92,6 +92,9 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         out.push_str("# HELP newsindex_resident_memory_bytes Resident memory of the server process.\n# TYPE newsindex_resident_memory_bytes gauge\n");
         out.push_str(&format!("newsindex_resident_memory_bytes {rss}\n"));
     }
+    let bounds = state.bounds();
+    let bounds: Vec<&super::state::Bound> = bounds.iter().map(|b| b.as_ref()).collect();
+    super::metrics::render_bounds(&mut out, &bounds);
     super::metrics::render(&mut out);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

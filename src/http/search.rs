@@ -6,7 +6,9 @@ use axum::Json;
 use super::error::ApiError;
 use super::extract::{ApiJson, QueryPairs};
 use super::state::AppState;
-use crate::error::Error;
+use std::time::Duration;
+
+use crate::query::deadline::Deadline;
 use crate::query::{run_search, SearchParams, SearchResponse};
 
 /// `GET /search`
@@ -30,9 +32,17 @@ pub async fn search_post(
 }
 
 async fn search(state: AppState, params: SearchParams) -> Result<Json<SearchResponse>, ApiError> {
-    let req = params.into_request(&state.config.limits)?;
+    let mut req = params.into_request(&state.config.limits)?;
+    // The search stops where the request is answered 503, and gives its permit back.
+    req.deadline = Some(Deadline::after(Duration::from_secs(
+        state.config.limits.request_timeout_secs,
+    )));
     let resp = run_blocking(&state, move |state| {
-        run_search(&state.index, &state.config.search, &req)
+        let res = run_search(&state.index, &state.config.search, &req);
+        if matches!(res, Err(crate::Error::TimedOut(_))) {
+            super::metrics::search_stopped_at_deadline();
+        }
+        res
     })
     .await?;
     Ok(Json(resp))
@@ -44,18 +54,25 @@ pub async fn run_blocking<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&AppState) -> crate::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let permit = state
-        .search_permits
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| {
-            tracing::warn!("search permits exhausted");
-            Error::Overloaded
-        })?;
+    let permit = state.search_permits.try_acquire()?;
     let state = state.clone();
     let out = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         work(&state)
+    })
+    .await??;
+    Ok(out)
+}
+
+/// [`run_blocking`] under the bound of other CPU-bound work (`limits.max_concurrent_work`).
+pub async fn run_work<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> crate::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let permit = state.work_permits.try_acquire()?;
+    let out = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
     })
     .await??;
     Ok(out)

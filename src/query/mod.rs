@@ -8,6 +8,7 @@
 //! (what a site's facet lists need) in a single request.
 
 pub mod cursor;
+pub mod deadline;
 pub mod facets;
 pub mod filter;
 pub mod highlight;
@@ -74,6 +75,9 @@ pub struct SearchRequest {
     pub typos: bool,
     /// Deep paging: only hits strictly after this position (then `offset` is 0).
     pub after: Option<cursor::Cursor>,
+    /// When to stop: past it the collection is cut short and the search answers
+    /// [`crate::Error::TimedOut`] (the HTTP layer sets the request's timeout).
+    pub deadline: Option<deadline::Deadline>,
 }
 
 impl Default for SearchRequest {
@@ -89,6 +93,7 @@ impl Default for SearchRequest {
             highlight: false,
             typos: true,
             after: None,
+            deadline: None,
         }
     }
 }
@@ -196,11 +201,14 @@ pub fn run_plan(
     let searcher = index.searcher();
     let fields = index.fields();
     let q = plan.words.as_deref().unwrap_or("");
+    let check = || deadline::check(plan.deadline.as_ref());
     let parts = text::languages_of(&searcher, fields, q, &plan.filters.language);
+    check()?;
     let langs: Vec<crate::analysis::Lang> = parts.iter().map(|p| p.lang).collect();
     let text = text::text_query_in(index.index(), fields, cfg, q, &parts);
     // Typos are tolerated in one language's words (the first, the default one when it
     // applies), never in scripts without spaces.
+    check()?;
     let typo = match langs.first() {
         Some(&lang) if plan.typos && !lang.is_cjk() && langs.iter().all(|l| !l.is_cjk()) => {
             let parser = text::parser(index.index(), fields, cfg, lang);
@@ -239,6 +247,10 @@ pub fn run_plan(
     };
     let collection = Collection::choose(plan, shape);
     tracing::debug!(?plan, ?collection, "search plan");
+    // Every collection below stops at the deadline; between them it is checked again.
+    let timed = |q: &dyn Query| deadline::wrap(plan.deadline.as_ref(), q);
+    check()?;
+    let timed_tiers: Vec<Box<dyn Query>> = tiers.iter().map(|t| timed(t.as_ref())).collect();
 
     // Browsing counts every article: those counts are remembered per segment instead of
     // collected again, whatever collects the page.
@@ -254,9 +266,14 @@ pub fn run_plan(
     let count = |shared_collector: facets::FacetsCollector| -> crate::Result<_> {
         if shared_collector.is_empty() {
             // Counting alone asks each segment for its count instead of visiting every match.
-            Ok((None, searcher.search(main.as_ref(), &Count)?, Vec::new()))
+            Ok((
+                None,
+                searcher.search(timed(main.as_ref()).as_ref(), &Count)?,
+                Vec::new(),
+            ))
         } else {
-            let (t, f) = searcher.search(main.as_ref(), &(Count, shared_collector))?;
+            let (t, f) =
+                searcher.search(timed(main.as_ref()).as_ref(), &(Count, shared_collector))?;
             Ok((None, t, f))
         }
     };
@@ -272,20 +289,30 @@ pub fn run_plan(
             let top = rank::top_and_count_collector(plan.page.fetched, key, count_apart);
             // Without facets, no second collector to call for every match.
             if shared_collector.is_empty() {
-                let (c, t) = searcher.search(main.as_ref(), &top)?;
+                let (c, t) = searcher.search(timed(main.as_ref()).as_ref(), &top)?;
                 (Some(c), t, Vec::new())
             } else {
-                let ((c, t), f) = searcher.search(main.as_ref(), &(top, shared_collector))?;
+                let ((c, t), f) =
+                    searcher.search(timed(main.as_ref()).as_ref(), &(top, shared_collector))?;
                 (Some(c), t, f)
             }
         }
         Collection::Count => count(shared_collector)?,
     };
+    check()?;
     let mut kept = if want == 0 {
         Vec::new()
     } else {
-        ranked_in_tiers(&searcher, &tiers, key, want, first, plan.after.as_ref())?
+        ranked_in_tiers(
+            &searcher,
+            &timed_tiers,
+            key,
+            want,
+            first,
+            plan.after.as_ref(),
+        )?
     };
+    check()?;
     let more = kept.len() >= want && want > 0;
     kept.truncate(want.saturating_sub(1));
     let last = kept
@@ -313,7 +340,7 @@ pub fn run_plan(
             plan.filters.clauses(fields, Some(spec.dimension())),
         );
         let raw = searcher.search(
-            q.as_ref(),
+            timed(q.as_ref()).as_ref(),
             &facets::FacetsCollector::new(vec![spec.clone()])
                 .with_terms(index.segment_memo(), &searcher),
         )?;
@@ -330,7 +357,9 @@ pub fn run_plan(
         highlight::Highlighter::new(&searcher, text.as_ref(), fields, typo_words, lang)
     });
     let keys: Vec<u64> = page.iter().map(|p| p.2).collect();
-    let copies = count_copies(&searcher, main.as_ref(), fields, &keys)?;
+    check()?;
+    let copies = count_copies(&searcher, timed(main.as_ref()).as_ref(), fields, &keys)?;
+    check()?;
     let mut hits = Vec::with_capacity(page.len());
     for (score, addr, copy) in page {
         let doc: TantivyDocument = searcher.doc(addr)?;

@@ -207,6 +207,16 @@ impl SearchParams {
                 return Err(Error::param("from", "is after `to`"));
             }
         }
+        if self.facets.len() > limits.max_facets {
+            return Err(Error::param(
+                "facets",
+                format!(
+                    "lists {} facets, at most {} (`limits.max_facets`) are allowed",
+                    self.facets.len(),
+                    limits.max_facets
+                ),
+            ));
+        }
         let mut facets = Vec::new();
         for name in &self.facets {
             let spec = FacetSpec::parse(name)?;
@@ -255,6 +265,7 @@ impl SearchParams {
             highlight,
             typos,
             after,
+            deadline: None,
         })
     }
 }
@@ -343,18 +354,45 @@ fn date(
     }
 }
 
+/// Most values of one list parameter in a JSON body, read as they come (the configured
+/// limits, such as `limits.max_facets`, are checked after): a body of a million facets costs
+/// a thousand strings, not a million.
+pub const MAX_LIST_VALUES: usize = 1_000;
+
+/// A string, or an array of at most [`MAX_LIST_VALUES`] strings, or null.
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
+    struct OneOrMany;
+    impl<'de> serde::de::Visitor<'de> for OneOrMany {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string or an array of strings")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element::<String>()? {
+                if out.len() == MAX_LIST_VALUES {
+                    return Err(serde::de::Error::custom(format!(
+                        "more than {MAX_LIST_VALUES} values, the most a list parameter takes (`facets` takes at most `limits.max_facets`)"
+                    )));
+                }
+                out.push(v);
+            }
+            Ok(out)
+        }
     }
-    Ok(match Option::<OneOrMany>::deserialize(d)? {
-        None => vec![],
-        Some(OneOrMany::One(s)) => vec![s],
-        Some(OneOrMany::Many(v)) => v,
-    })
+    d.deserialize_any(OneOrMany)
 }
 
 fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {

@@ -44,6 +44,9 @@ pub struct SearchPlan {
     pub after: Option<Cursor>,
     /// Snippets with the matched words marked.
     pub highlight: bool,
+    /// When to stop collecting (the request's timeout).
+    #[serde(skip)]
+    pub deadline: Option<super::deadline::Deadline>,
 }
 
 /// The hits a search ranks and shows.
@@ -110,6 +113,7 @@ impl SearchPlan {
             },
             after: req.after.clone(),
             highlight: req.highlight,
+            deadline: req.deadline,
         })
     }
 

@@ -259,9 +259,15 @@ async fn atom_feed_entries_become_articles() {
 }
 
 #[tokio::test]
-async fn scraped_text_as_text_plain() {
+async fn scraped_text_as_text_x_scraped() {
     let s = TestServer::start().await;
-    let (status, v) = post(&s, "/articles", "text/plain", fixture("seed-article.txt")).await;
+    let (status, v) = post(
+        &s,
+        "/articles",
+        "text/x-scraped",
+        fixture("seed-article.txt"),
+    )
+    .await;
     assert_eq!(
         (status, &v),
         (200, &json!({"indexed": 1, "failed": 0, "errors": []}))
@@ -304,11 +310,11 @@ async fn scraped_text_as_text_plain() {
         );
     }
 
-    // `?id=` names it; JSON sent as text/plain (curl -d) is still JSON.
+    // `?id=` names it; JSON sent as scraped text is still JSON.
     let (_, v) = post(
         &s,
         "/articles?id=seed",
-        "text/plain",
+        "text/x-scraped",
         fixture("seed-article.txt"),
     )
     .await;
@@ -317,7 +323,7 @@ async fn scraped_text_as_text_plain() {
     let (status, v) = post(
         &s,
         "/articles",
-        "text/plain",
+        "text/x-scraped",
         br#"[{"id":"j","title":"JSON as text"}]"#.to_vec(),
     )
     .await;
@@ -374,14 +380,14 @@ async fn broken_documents_are_reported_never_5xx() {
     let (status, v) = post(&s, "/articles", "text/html", b"<html><body><div>".to_vec()).await;
     assert_eq!((status, v["failed"].as_u64()), (200, Some(1)), "{v}");
     assert!(v["errors"][0]["error"].as_str().unwrap().contains("title"));
-    let (status, v) = post(&s, "/articles", "text/plain", b"\n \n".to_vec()).await;
+    let (status, v) = post(&s, "/articles", "text/x-scraped", b"\n \n".to_vec()).await;
     assert_eq!((status, v["failed"].as_u64()), (200, Some(1)), "{v}");
     // A given id is validated like any id.
     let long = "x".repeat(300);
     let (status, v) = post(
         &s,
         &format!("/articles?id={long}"),
-        "text/plain",
+        "text/x-scraped",
         fixture("seed-article.txt"),
     )
     .await;

@@ -512,7 +512,7 @@ const FUZZ_SEARCH_CRASH: &str = "%B2govU%0A%0A%0A%3A%0A%0A%0A%0A%0A%0A%0A%0A%0A%
 async fn raw_get(addr: std::net::SocketAddr, target: &str) -> u16 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let req = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     tcp.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();
     let _ = tcp.read_to_end(&mut out).await;

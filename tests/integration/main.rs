@@ -3,9 +3,13 @@
 
 mod common;
 
+mod cost;
+
 mod articles;
 mod auth;
+mod bounds;
 mod crash;
+mod cross_site;
 mod durability;
 mod extraction;
 mod formats;

@@ -265,3 +265,40 @@ pub fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// One HTTP/1.1 request over raw TCP, with the `Host` given (or none) and any other headers:
+/// what a browser tricked by DNS rebinding, or an old client, would send. The status and body.
+pub async fn raw_request(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    host: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut req = format!("{method} {target} HTTP/1.1\r\nConnection: close\r\n");
+    if let Some(h) = host {
+        req.push_str(&format!("Host: {h}\r\n"));
+    }
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    tcp.write_all(req.as_bytes()).await.expect("write");
+    tcp.write_all(body).await.expect("write body");
+    let mut out = Vec::new();
+    let _ = tcp.read_to_end(&mut out).await;
+    let text = String::from_utf8_lossy(&out).to_string();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {text}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}

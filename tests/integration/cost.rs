@@ -1,0 +1,116 @@
+//! Inputs whose cost grew faster than their size (issue #17, item 3). Each shape, 10 MB of it,
+//! sent to the real binary: the answer comes within 2 s, and the server's memory (its peak,
+//! `VmHWM` of the child process) grows by less than 100 MB.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{tmp_index_dir, Process};
+
+const SIZE: usize = 10_000_000;
+
+/// `VmHWM` (peak resident memory) of a process, in KiB.
+fn peak_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("VmHWM")
+}
+
+/// Sends `body` to a fresh server and checks time and memory; the status and JSON answer.
+fn send(method: &str, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    assert!(body.len() >= SIZE, "{} bytes", body.len());
+    let (_tmp, dir) = tmp_index_dir();
+    let p = Process::serve(&dir);
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    // Warm: the first request builds what every request shares.
+    let r = client.get(p.url("/search?q=warm")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    let before = peak_kib(p.child.id());
+    let started = Instant::now();
+    let r = client
+        .request(method.parse().unwrap(), p.url(path))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .expect("an answer");
+    let took = started.elapsed();
+    let status = r.status().as_u16();
+    let v: Value = r.json().expect("JSON");
+    let grew_mb = (peak_kib(p.child.id()) - before) / 1024;
+    assert!(
+        took < Duration::from_secs(2),
+        "{method} {path}: answered in {took:?}: {status} {v}"
+    );
+    assert!(grew_mb < 100, "{method} {path}: memory grew {grew_mb} MB");
+    (status, v)
+}
+
+#[test]
+fn a_long_facets_list_is_refused_naming_its_limit() {
+    let mut body = String::from(r#"{"q":"x","facets":["#);
+    while body.len() < SIZE {
+        body.push_str(r#""tags","#);
+    }
+    body.push_str(r#""tags"]}"#);
+    let (status, v) = send("POST", "/search", "application/json", body.into_bytes());
+    assert_eq!(status, 400, "{v}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("`facets`") && msg.contains("limits.max_facets"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn an_upload_of_only_whitespace_is_an_empty_body() {
+    let body = b" \n\t\r\n ".repeat(SIZE / 6 + 1);
+    let (status, v) = send("POST", "/articles", "application/x-ndjson", body);
+    assert_eq!(status, 400, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("empty"));
+}
+
+#[test]
+fn a_long_ndjson_line_is_read_once() {
+    // One line of 10 MB (under `limits.max_line_bytes`), arriving in many chunks.
+    let mut body = b"{\"id\":\"first\",\"title\":\"First\"}\n".to_vec();
+    body.extend(std::iter::repeat_n(b'x', SIZE));
+    body.extend_from_slice(b"\n{\"id\":\"last\",\"title\":\"Last\"}\n");
+    let (status, v) = send("POST", "/articles", "application/x-ndjson", body);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        (v["indexed"].as_u64(), v["failed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(v["errors"][0]["line"], 2);
+}
+
+#[test]
+fn a_json_array_of_millions_of_values_is_refused_naming_its_limit() {
+    let mut body = b"[".to_vec();
+    body.extend(b"0,".repeat(SIZE / 2));
+    body.extend_from_slice(b"0]");
+    for ct in ["application/json", "application/x-ndjson"] {
+        let (status, v) = send("POST", "/articles", ct, body.clone());
+        assert_eq!(status, 413, "{ct}: {v}");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("limits.max_batch_items"), "{msg}");
+    }
+}
+
+#[test]
+fn a_page_of_self_closed_divs_is_too_deep() {
+    let mut body = b"<html><head><title>Deep</title></head><body>".to_vec();
+    body.extend(b"<div/>".repeat(SIZE / 6));
+    let (status, v) = send("POST", "/articles", "text/html", body);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["failed"], 1, "{v}");
+    let error = v["errors"][0]["error"].as_str().unwrap();
+    assert!(error.contains("deeper than"), "{error}");
+}
