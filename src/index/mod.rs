@@ -7,6 +7,7 @@
 
 pub mod directory;
 pub mod document;
+pub mod export;
 pub mod fingerprint;
 pub mod memo;
 pub mod reindex;
@@ -159,6 +160,21 @@ impl NewsIndex {
     /// The tantivy index, for features that need its tokenizers or schema.
     pub fn index(&self) -> &Index {
         &self.index
+    }
+
+    /// The index's directory; `None` for an index in memory.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Writes every stored article of the last commit to `out` as NDJSON, segment by segment
+    /// as it reads them, calling `progress` after each; returns how many (see [`export`]).
+    pub fn write_ndjson(
+        &self,
+        out: &mut dyn std::io::Write,
+        progress: impl FnMut(u64),
+    ) -> crate::Result<u64> {
+        export::write_ndjson(&self.searcher(), self.fields.stored, out, progress)
     }
 
     /// Field handles.
