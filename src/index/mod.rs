@@ -5,6 +5,7 @@
 //! [`NewsIndex::writer`]. [`BulkIndexer`] is the offline path for loading a corpus into an index
 //! no server holds, with tantivy's multi-threaded writer and one commit at the end.
 
+pub mod backup;
 pub mod directory;
 pub mod document;
 pub mod export;
@@ -175,6 +176,16 @@ impl NewsIndex {
         progress: impl FnMut(u64),
     ) -> crate::Result<u64> {
         export::write_ndjson(&self.searcher(), self.fields.stored, out, progress)
+    }
+
+    /// Backs up the last commit into `dest`, a new or empty directory, while the index keeps
+    /// serving (see [`backup`]).
+    pub fn backup(&self, dest: &Path) -> crate::Result<backup::BackupReport> {
+        let dir = self
+            .dir
+            .as_deref()
+            .ok_or_else(|| Error::Conflict("an index in memory has no files to back up".into()))?;
+        backup::backup(&self.index, dir, dest)
     }
 
     /// Field handles.

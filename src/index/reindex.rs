@@ -53,7 +53,7 @@ pub fn recover(dir: &Path) -> crate::Result<()> {
 
 /// Names, in an index's directory, what its text was analysed with besides its schema
 /// ([`crate::analysis::identity`]).
-const ANALYSIS_MARK: &str = "ANALYSIS";
+pub(crate) const ANALYSIS_MARK: &str = "ANALYSIS";
 
 /// What an index without the mark was analysed with: it was built before the mark existed.
 const ANALYSIS_BEFORE_MARK: &str = "default_language=en japanese=scripts";
