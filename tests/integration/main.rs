@@ -5,6 +5,7 @@ mod common;
 
 mod articles;
 mod auth;
+mod backup;
 mod crash;
 mod durability;
 mod extraction;
