@@ -4,7 +4,7 @@
 //! Each article is stored whole as JSON (the `stored` field), so this is all an index holds:
 //! exported as NDJSON it is exactly what `newsindex ingest` and `POST /articles` take back
 //! (`entities_source` and `language_source` included, so nothing is derived again
-//! differently), into this index or another backend. The walk reads one commit (the
+//! differently), into this index, another one or another server. The walk reads one commit (the
 //! searcher's) segment by segment, in doc address order, through each segment's document
 //! store, and hands out one article at a time: memory stays flat whatever the index's size.
 
