@@ -1,5 +1,5 @@
-//! The command line: `serve`, `ingest`, `search`. Every command calls the library directly;
-//! only `ingest --server` goes through HTTP.
+//! The command line: `serve`, `ingest`, `export`, `backup`, `reindex`, `search`, `extract`.
+//! Every command calls the library directly; only `ingest --server` goes through HTTP.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, Overrides};
@@ -114,6 +114,40 @@ pub enum Command {
         /// Indexing memory, MB.
         #[arg(long, default_value_t = 512)]
         heap_mb: usize,
+    },
+    /// Write every stored article as NDJSON, for `ingest` into another index or server.
+    ///
+    /// One article per line, as `GET /articles/{id}` answers it (`entities_source` and
+    /// `language_source` included, so nothing is derived again differently): exactly what
+    /// `ingest` and `POST /articles` take back. Streams one commit in index order, with a
+    /// progress bar on stderr when it is a terminal; works while a server holds the index
+    /// (it is only read).
+    Export {
+        /// Index directory.
+        #[arg(long)]
+        index: Option<PathBuf>,
+        /// Where to write; `-` is standard output. A file is written as FILE.partial and
+        /// renamed to FILE once complete.
+        #[arg(long, short, default_value = "-")]
+        output: PathBuf,
+        /// No progress bar (there is one on stderr when it is a terminal).
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Back up the last commit of an index into DEST, also while a server serves and writes it.
+    ///
+    /// The commit's files (hard links when DEST is on the index's file system, copies
+    /// otherwise: copy a hard-linked backup elsewhere to survive losing the disk), then
+    /// `meta.json` last, everything synced; the backup is then opened and its article count
+    /// checked. DEST must not exist (its parent must) or be an empty directory. Restore by
+    /// starting a server on it (`serve --index DEST`), or by copying it into place while no
+    /// server runs.
+    Backup {
+        /// Index directory.
+        #[arg(long)]
+        index: Option<PathBuf>,
+        /// The backup's directory.
+        dest: PathBuf,
     },
     /// Search an index and print a table.
     Search {
@@ -221,6 +255,38 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 "reindexed {n} articles in `{}` in {:.1} s",
                 config.index_dir.display(),
                 started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Export {
+            index,
+            output,
+            quiet,
+        } => {
+            let overrides = Overrides {
+                index_dir: index,
+                ..Overrides::default()
+            };
+            let config = load_config(cli.config.as_deref(), &overrides)?;
+            export(&config.index_dir, &output, quiet)
+        }
+        Command::Backup { index, dest } => {
+            let overrides = Overrides {
+                index_dir: index,
+                ..Overrides::default()
+            };
+            let config = load_config(cli.config.as_deref(), &overrides)?;
+            let index = open_read_only(&config.index_dir)?;
+            let report = index.backup(&dest).context("backup failed")?;
+            eprintln!(
+                "backed up {} articles ({} segments, {} files, {:.1} MB, {} hard-linked) into `{}` in {:.1} s",
+                report.articles,
+                report.segments,
+                report.files,
+                report.bytes as f64 / 1e6,
+                report.linked,
+                dest.display(),
+                report.took_ms / 1e3
             );
             Ok(())
         }
@@ -491,13 +557,69 @@ fn ingest_http(
     Ok(())
 }
 
+fn open_read_only(dir: &Path) -> anyhow::Result<NewsIndex> {
+    NewsIndex::open_read_only(dir)
+        .with_context(|| format!("failed to open the index in `{}`", dir.display()))
+}
+
+fn export(dir: &Path, output: &Path, quiet: bool) -> anyhow::Result<()> {
+    let index = open_read_only(dir)?;
+    let started = Instant::now();
+    let total = index.num_articles();
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        // Drawn only when stderr is a terminal.
+        ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template("export {bar:40} {pos}/{len} articles, {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let count = if output == Path::new("-") {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+        match index.write_ndjson(&mut out, |n| bar.inc(n)) {
+            Ok(n) => n,
+            // The reader had enough (`| head`): not an error.
+            Err(crate::Error::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                bar.finish_and_clear();
+                return Ok(());
+            }
+            Err(e) => return Err(e).context("export failed"),
+        }
+    } else {
+        let mut name = output.as_os_str().to_os_string();
+        name.push(".partial");
+        let partial = PathBuf::from(name);
+        let file = std::fs::File::create(&partial)
+            .with_context(|| format!("cannot create `{}`", partial.display()))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let count = index.write_ndjson(&mut out, |n| bar.inc(n));
+        let count = count.and_then(|n| {
+            let file = out.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            std::fs::rename(&partial, output)?;
+            Ok(n)
+        });
+        match count {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e).with_context(|| format!("export to `{}` failed", output.display()));
+            }
+        }
+    };
+    bar.finish_and_clear();
+    eprintln!(
+        "exported {count} articles from `{}` in {:.1} s",
+        dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn search(config: &Config, q: &str, limit: usize, explain: bool) -> anyhow::Result<()> {
-    let index = NewsIndex::open_read_only(&config.index_dir).with_context(|| {
-        format!(
-            "failed to open the index in `{}`",
-            config.index_dir.display()
-        )
-    })?;
+    let index = open_read_only(&config.index_dir)?;
     let req = SearchRequest {
         q: q.to_string(),
         limit: limit.clamp(1, 1000),

@@ -45,6 +45,9 @@ pub enum Error {
     /// A request body or line over its limit.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The request conflicts with what exists (a backup into a directory that is not empty).
+    #[error("{0}")]
+    Conflict(String),
     /// Too many requests in flight; try again shortly.
     #[error("server is busy, retry shortly")]
     Overloaded,
@@ -81,6 +84,8 @@ pub enum ErrorCode {
     NotFound,
     /// 405
     MethodNotAllowed,
+    /// 409
+    Conflict,
     /// 413
     PayloadTooLarge,
     /// 415
@@ -106,6 +111,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Conflict => "conflict",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::MisdirectedRequest => "misdirected_request",
@@ -124,6 +130,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::MisdirectedRequest => 421,
@@ -148,6 +155,7 @@ impl Error {
             Error::Article { .. } => ErrorCode::Unprocessable,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            Error::Conflict(_) => ErrorCode::Conflict,
             Error::Overloaded => ErrorCode::Overloaded,
             Error::ShuttingDown | Error::TimedOut(_) => ErrorCode::Unavailable,
             Error::Index(_) | Error::Io(_) | Error::Internal(_) => ErrorCode::Internal,

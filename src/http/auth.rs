@@ -1,7 +1,8 @@
 //! Bearer keys. With no keys configured everyone is served (and the server listens on loopback
 //! by default). With keys, an admin key may do everything and a search key may only read:
 //! search, related, suggest and `GET /articles/{id}`. `/health`, `/openapi.json` and the page
-//! need no key.
+//! need no key. Everything else, the `/admin/` routes (export, backup) included, needs an
+//! admin key.
 //! Keys are compared in constant time and never logged.
 
 use axum::extract::{Request, State};
@@ -242,5 +243,13 @@ mod tests {
         );
         assert_eq!(required_role(&Method::POST, "/articles"), Some(Role::Admin));
         assert_eq!(required_role(&Method::GET, "/stats"), Some(Role::Admin));
+        assert_eq!(
+            required_role(&Method::GET, "/admin/export"),
+            Some(Role::Admin)
+        );
+        assert_eq!(
+            required_role(&Method::POST, "/admin/backup"),
+            Some(Role::Admin)
+        );
     }
 }

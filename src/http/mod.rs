@@ -6,6 +6,7 @@
 //! in-flight requests and stops the writer, which commits what it holds. [`LocalServer`] is
 //! that on `127.0.0.1:0` with a stop handle, for tests, benchmarks and embedding.
 
+pub mod admin;
 pub mod articles;
 pub mod auth;
 pub mod error;
@@ -117,6 +118,8 @@ pub fn router(state: AppState) -> Router {
         .route("/suggest", get(suggest::suggest_get))
         .route("/articles/{id}/related", get(related::related_get))
         .route("/related", post(related::related_post))
+        .route("/admin/export", get(admin::export_get))
+        .route("/admin/backup", post(admin::backup_post))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
@@ -191,14 +194,16 @@ fn panic_response(panic: Box<dyn std::any::Any + Send>) -> Response {
     )))
 }
 
-/// Answers 503 when a request outlives `limits.request_timeout_secs`. Uploads are exempt: a
-/// large NDJSON stream legitimately takes longer, and its memory is bounded anyway.
+/// Answers 503 when a request outlives `limits.request_timeout_secs`. Uploads, exports and
+/// backups are exempt: they legitimately take as long as the index is large, and their memory
+/// is bounded anyway.
 async fn timeout(
     State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    if req.method() == Method::POST && req.uri().path() == "/articles" {
+    let path = req.uri().path();
+    if (req.method() == Method::POST && path == "/articles") || path.starts_with("/admin/") {
         return Ok(next.run(req).await);
     }
     let secs = state.config.limits.request_timeout_secs;

@@ -18,7 +18,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Machine-readable kind: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `method_not_allowed`, `payload_too_large`, `unsupported_media_type`, `invalid`,
+    /// `method_not_allowed`, `conflict`, `payload_too_large`, `unsupported_media_type`, `invalid`,
     /// `unavailable`, `internal`.
     pub code: String,
     /// What and where, for people.
@@ -65,6 +65,8 @@ pub struct Health {
         super::ops::health,
         super::ops::stats,
         super::ops::metrics,
+        super::admin::export_get,
+        super::admin::backup_post,
         super::page::page,
         super::page::script,
         super::page::style,

@@ -5,8 +5,10 @@
 //! [`NewsIndex::writer`]. [`BulkIndexer`] is the offline path for loading a corpus into an index
 //! no server holds, with tantivy's multi-threaded writer and one commit at the end.
 
+pub mod backup;
 pub mod directory;
 pub mod document;
+pub mod export;
 pub mod fingerprint;
 pub mod memo;
 pub mod reindex;
@@ -159,6 +161,31 @@ impl NewsIndex {
     /// The tantivy index, for features that need its tokenizers or schema.
     pub fn index(&self) -> &Index {
         &self.index
+    }
+
+    /// The index's directory; `None` for an index in memory.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Writes every stored article of the last commit to `out` as NDJSON, segment by segment
+    /// as it reads them, calling `progress` after each; returns how many (see [`export`]).
+    pub fn write_ndjson(
+        &self,
+        out: &mut dyn std::io::Write,
+        progress: impl FnMut(u64),
+    ) -> crate::Result<u64> {
+        export::write_ndjson(&self.searcher(), self.fields.stored, out, progress)
+    }
+
+    /// Backs up the last commit into `dest`, a new or empty directory, while the index keeps
+    /// serving (see [`backup`]).
+    pub fn backup(&self, dest: &Path) -> crate::Result<backup::BackupReport> {
+        let dir = self
+            .dir
+            .as_deref()
+            .ok_or_else(|| Error::Conflict("an index in memory has no files to back up".into()))?;
+        backup::backup(&self.index, dir, dest)
     }
 
     /// Field handles.

@@ -10,9 +10,6 @@
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tantivy::collector::DocSetCollector;
-use tantivy::query::AllQuery;
-use tantivy::schema::Value;
 use tantivy::{Index, TantivyDocument};
 use tracing::info;
 
@@ -56,7 +53,7 @@ pub fn recover(dir: &Path) -> crate::Result<()> {
 
 /// Names, in an index's directory, what its text was analysed with besides its schema
 /// ([`crate::analysis::identity`]).
-const ANALYSIS_MARK: &str = "ANALYSIS";
+pub(crate) const ANALYSIS_MARK: &str = "ANALYSIS";
 
 /// What an index without the mark was analysed with: it was built before the mark existed.
 const ANALYSIS_BEFORE_MARK: &str = "default_language=en japanese=scripts";
@@ -132,23 +129,12 @@ pub fn reindex(dir: &Path, threads: usize, heap_mb: usize) -> crate::Result<u64>
         std::fs::remove_dir_all(&new)?;
     }
     let mut bulk = BulkIndexer::open(&new, threads, heap_mb)?;
-    let mut addresses: Vec<_> = searcher
-        .search(&AllQuery, &DocSetCollector)?
-        .into_iter()
-        .collect();
-    addresses.sort_unstable();
-    for addr in addresses {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        let json = doc
-            .get_first(stored)
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| Error::Internal("a document without its stored article".into()))?;
-        let mut article: Article = serde_json::from_str(json)
-            .map_err(|e| Error::Internal(format!("a stored article is unreadable: {e}")))?;
+    super::export::for_each_article(&searcher, stored, |mut article| {
         resolve_language(&mut article);
         bulk.add(&article)?;
         bar.inc(1);
-    }
+        Ok(())
+    })?;
     let count = bulk.finish()?;
     bar.finish_and_clear();
     let mark = std::fs::File::create(new.join(COMPLETE_MARK))?;

@@ -7,6 +7,7 @@ mod cost;
 
 mod articles;
 mod auth;
+mod backup;
 mod bounds;
 mod crash;
 mod cross_site;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::common::TestServer;
 
 /// Every route of the router, as (method, path).
-const ROUTES: [(&str, &str); 17] = [
+const ROUTES: [(&str, &str); 19] = [
     ("get", "/"),
     ("get", "/assets/page.js"),
     ("get", "/assets/page.css"),
@@ -25,6 +25,8 @@ const ROUTES: [(&str, &str); 17] = [
     ("get", "/suggest"),
     ("get", "/articles/{id}/related"),
     ("post", "/related"),
+    ("get", "/admin/export"),
+    ("post", "/admin/backup"),
 ];
 
 fn operations(doc: &Value) -> BTreeSet<(String, String)> {
