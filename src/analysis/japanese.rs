@@ -13,7 +13,7 @@
 //! into memory at every start (tens of milliseconds).
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use anyhow::Context;
 use lindera::dictionary::{load_fs_dictionary, DictionaryBuilder, Metadata};
@@ -32,9 +32,13 @@ const SOURCE_FILES: &[&str] = &["matrix.def", "char.def", "unk.def", "Noun.csv"]
 
 static SEGMENTER: OnceLock<Segmenter> = OnceLock::new();
 
+/// Held while a dictionary is built and loaded, so that a process builds it once.
+static LOADING: Mutex<()> = Mutex::new(());
+
 /// Loads the IPADIC dictionary in `dir` (its source files; built on first use) for the
 /// process's analyzers. The first successful call wins.
 pub fn load(dir: &Path) -> anyhow::Result<()> {
+    let _loading = LOADING.lock().unwrap_or_else(|e| e.into_inner());
     if SEGMENTER.get().is_some() {
         return Ok(());
     }
@@ -67,8 +71,9 @@ fn built_dictionary(dir: &Path) -> anyhow::Result<PathBuf> {
     let metadata =
         Metadata::load(IPADIC_METADATA.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
     // Built beside and renamed into place, so that an interrupted build is not taken for a
-    // complete one at the next start.
-    let partial = dir.join(format!("{BUILT}.partial"));
+    // complete one at the next start; named after the process, so that processes starting
+    // together (a test suite's servers) do not build into one directory.
+    let partial = dir.join(format!("{BUILT}.partial-{}", std::process::id()));
     if partial.exists() {
         std::fs::remove_dir_all(&partial)?;
     }
@@ -76,7 +81,14 @@ fn built_dictionary(dir: &Path) -> anyhow::Result<PathBuf> {
         .build_dictionary(dir, &partial)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("building the Japanese dictionary from `{}`", dir.display()))?;
-    std::fs::rename(&partial, &built)?;
+    if let Err(e) = std::fs::rename(&partial, &built) {
+        // Another process finished first: its build is as good as ours.
+        std::fs::remove_dir_all(&partial)?;
+        if !built.join("metadata.json").exists() {
+            return Err(e).context("installing the built Japanese dictionary");
+        }
+        return Ok(built);
+    }
     tracing::info!(dir = %built.display(), elapsed_ms = started.elapsed().as_millis() as u64, "built the Japanese dictionary");
     Ok(built)
 }
