@@ -279,7 +279,10 @@ fn main() {
     let start_articles = index.num_articles();
     // Its tasks run on the server runtime: started from within it.
     let server = server_rt
-        .block_on(LocalServer::start(index.clone(), Arc::new(config)))
+        .block_on(LocalServer::start(
+            Arc::new(newsindex::backend::TantivyBackend::new(index.clone())),
+            Arc::new(config),
+        ))
         .expect("start the server");
     let base = server.base_url();
     eprintln!(

@@ -330,7 +330,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("failed to listen on {}", config.listen))?;
-        let state = AppState::new(index, Arc::new(config));
+        let backend = Arc::new(crate::backend::TantivyBackend::new(index));
+        let state = AppState::new(backend, Arc::new(config));
         http::serve(listener, state, http::shutdown_signal()).await?;
         Ok(())
     })

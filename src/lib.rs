@@ -43,6 +43,7 @@
 
 pub mod analysis;
 pub mod article;
+pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -103,9 +103,12 @@ pub async fn soak(
             .expect("open index")
     };
     let empty = index.num_articles() == 0;
-    let server = LocalServer::start(Arc::new(index), Arc::new(config))
-        .await
-        .expect("start server");
+    let server = LocalServer::start(
+        Arc::new(newsindex::backend::TantivyBackend::new(Arc::new(index))),
+        Arc::new(config),
+    )
+    .await
+    .expect("start server");
     let base = server.base_url();
     let client = reqwest::Client::new();
 

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use super::error::ApiError;
 use super::extract::ApiJson;
 use super::state::AppState;
-use crate::index::backup::{self, BackupReport};
+use crate::backend::{backup_destination, BackupReport};
 
 /// Bytes of NDJSON sent to the client at a time.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -28,13 +28,13 @@ const CHUNK_BYTES: usize = 64 * 1024;
 pub async fn export_get(State(state): State<AppState>) -> Response {
     // A few chunks in flight: the reader waits for a slow client instead of filling memory.
     let (tx, mut rx) = mpsc::channel::<io::Result<Bytes>>(4);
-    let index = state.index.clone();
+    let backend = state.backend.clone();
     tokio::task::spawn_blocking(move || {
         let mut out = ChannelWriter {
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK_BYTES),
         };
-        if let Err(err) = index.write_ndjson(&mut out, |_| {}) {
+        if let Err(err) = backend.write_ndjson(&mut out, &mut |_| {}) {
             // The 200 is sent already: abort the stream, so the client sees a failed transfer
             // rather than a short export that looks whole.
             if !matches!(&err, crate::Error::Io(e) if e.kind() == io::ErrorKind::BrokenPipe) {
@@ -109,8 +109,8 @@ pub async fn backup_post(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<BackupRequest>,
 ) -> Result<Json<BackupReport>, ApiError> {
-    let dest = backup::server_path(&req.dir)?;
-    let index = state.index.clone();
-    let report = tokio::task::spawn_blocking(move || index.backup(&dest)).await??;
+    let dest = backup_destination(&req.dir)?;
+    let backend = state.backend.clone();
+    let report = tokio::task::spawn_blocking(move || backend.backup(&dest)).await??;
     Ok(Json(report))
 }

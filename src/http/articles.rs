@@ -18,10 +18,10 @@ use super::extract::{mime_of, unsupported_write_type, IdPath, JsonBytes};
 use super::search::run_work;
 use super::state::AppState;
 use crate::article::parse_article_json;
+use crate::backend::{Backend, Prepared, Write, WriteOutcome};
 use crate::error::{Error, ErrorCode};
 use crate::extract::extract_entities;
 use crate::formats::{self, Format, Hints};
-use crate::index::{WriteOp, WriteOutcome};
 use crate::ingest::{self, ItemError};
 
 /// Lines (or array items) parsed and staged together.
@@ -45,8 +45,8 @@ pub async fn articles_put(
     IdPath(id): IdPath,
     JsonBytes(body): JsonBytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let index = state.index.clone();
-    let (op, id) = run_work(&state, move || -> crate::Result<(WriteOp, String)> {
+    let backend = state.backend.clone();
+    let (op, id) = run_work(&state, move || -> crate::Result<(Prepared, String)> {
         let mut input = parse_article_json(&body)?;
         match &input.id {
             Some(body_id) if *body_id != id => {
@@ -59,10 +59,10 @@ pub async fn articles_put(
             None => input.id = Some(id.clone()),
         }
         let article = input.into_article(extract_entities)?;
-        Ok((index.upsert_op(&article)?, id))
+        Ok((backend.prepare(Write::Upsert(Box::new(article)))?, id))
     })
     .await?;
-    let applied = state.index.writer().apply(vec![op], true).await?;
+    let applied = state.backend.apply(vec![op], true).await?;
     Ok(Json(json!({"id": id, "result": applied.outcomes[0]})))
 }
 
@@ -74,8 +74,8 @@ pub async fn articles_get(
     State(state): State<AppState>,
     IdPath(id): IdPath,
 ) -> Result<Json<crate::article::Article>, ApiError> {
-    let index = state.index.clone();
-    let found = run_work(&state, move || index.get(&id).map(|a| (a, id))).await?;
+    let backend = state.backend.clone();
+    let found = run_work(&state, move || backend.get(&id).map(|a| (a, id))).await?;
     match found {
         (Some(article), _) => Ok(Json(article)),
         (None, id) => Err(Error::NotFound(id).into()),
@@ -90,11 +90,8 @@ pub async fn articles_delete(
     State(state): State<AppState>,
     IdPath(id): IdPath,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let applied = state
-        .index
-        .writer()
-        .apply(vec![WriteOp::Delete { id: id.clone() }], true)
-        .await?;
+    let delete = state.backend.prepare(Write::Delete(id.clone()))?;
+    let applied = state.backend.apply(vec![delete], true).await?;
     match applied.outcomes[0] {
         WriteOutcome::NotFound => Err(Error::NotFound(id).into()),
         outcome => Ok(Json(json!({"id": id, "result": outcome}))),
@@ -366,14 +363,14 @@ async fn articles_post_converted(
     } else {
         format
     };
-    let index = state.index.clone();
+    let backend = state.backend.clone();
     let (ops, errors) = tokio::task::spawn_blocking(move || {
         let mut ops = Vec::new();
         let mut errors = Vec::new();
         let mut n = 0;
         formats::articles(&body, format, &hints, &mut |item| {
             n += 1;
-            match item_op(&index, n, item) {
+            match item_op(backend.as_ref(), n, item) {
                 Ok(op) => ops.push(op),
                 Err(e) => errors.push(e),
             }
@@ -388,16 +385,19 @@ async fn articles_post_converted(
 
 /// The write op of a parsed item; an article the index cannot take is an item error too.
 fn item_op(
-    index: &crate::index::NewsIndex,
+    backend: &dyn Backend,
     line: usize,
     item: Result<crate::article::Article, ItemError>,
-) -> Result<WriteOp, ItemError> {
+) -> Result<Prepared, ItemError> {
     item.and_then(|a| {
-        index.upsert_op(&a).map_err(|e| ItemError {
-            line,
-            id: Some(a.id.clone()),
-            error: e.to_string(),
-        })
+        let id = a.id.clone();
+        backend
+            .prepare(Write::Upsert(Box::new(a)))
+            .map_err(|e| ItemError {
+                line,
+                id: Some(id),
+                error: e.to_string(),
+            })
     })
 }
 
@@ -457,12 +457,12 @@ impl Batch {
         }
         let items = std::mem::take(&mut self.pending);
         self.pending_bytes = 0;
-        let index = self.state.index.clone();
+        let backend = self.state.backend.clone();
         let (ops, errors) = tokio::task::spawn_blocking(move || {
             let mut ops = Vec::with_capacity(items.len());
             let mut errors = Vec::new();
             for (line, bytes) in items {
-                match item_op(&index, line, ingest::parse_item(line, &bytes)) {
+                match item_op(backend.as_ref(), line, ingest::parse_item(line, &bytes)) {
                     Ok(op) => ops.push(op),
                     Err(e) => errors.push(e),
                 }
@@ -474,13 +474,13 @@ impl Batch {
     }
 
     /// Records the refused items and hands the documents to the writer (no commit yet).
-    async fn stage(&mut self, ops: Vec<WriteOp>, errors: Vec<ItemError>) -> Result<(), ApiError> {
+    async fn stage(&mut self, ops: Vec<Prepared>, errors: Vec<ItemError>) -> Result<(), ApiError> {
         for e in errors {
             self.result.fail(e);
         }
         if !ops.is_empty() {
             let n = ops.len() as u64;
-            let applied = self.state.index.writer().apply(ops, false).await?;
+            let applied = self.state.backend.apply(ops, false).await?;
             self.check_epoch(applied.epoch)?;
             self.result.indexed += n;
         }
@@ -503,7 +503,7 @@ impl Batch {
 
     async fn finish(mut self) -> Result<BatchResult, ApiError> {
         self.flush().await?;
-        let applied = self.state.index.writer().apply(Vec::new(), true).await?;
+        let applied = self.state.backend.apply(Vec::new(), true).await?;
         if self.result.indexed > 0 {
             self.check_epoch(applied.epoch)?;
         }

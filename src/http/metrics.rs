@@ -212,28 +212,6 @@ pub fn render(out: &mut String) {
     }
 }
 
-/// Appends a histogram with fixed bounds from non-cumulative bucket counts (the last slot is
-/// `+Inf`), e.g. the writer's commit durations.
-pub fn render_histogram(
-    out: &mut String,
-    name: &str,
-    help: &str,
-    bounds: &[f64],
-    buckets: &[u64],
-    sum: f64,
-) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-    let mut cumulative = 0;
-    for (b, n) in bounds.iter().zip(buckets) {
-        cumulative += n;
-        let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {cumulative}");
-    }
-    let count: u64 = buckets.iter().sum();
-    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
-    let _ = writeln!(out, "{name}_sum {sum}");
-    let _ = writeln!(out, "{name}_count {count}");
-}
-
 /// Resident memory of this process, in bytes (Linux; `None` elsewhere).
 pub fn resident_bytes() -> Option<u64> {
     memory_kib(&["VmRSS"]).pop().flatten().map(|kb| kb * 1024)

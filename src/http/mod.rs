@@ -39,8 +39,8 @@ use tracing::info;
 
 pub use state::AppState;
 
+use crate::backend::Backend;
 use crate::config::Config;
-use crate::index::NewsIndex;
 
 /// A server on `127.0.0.1:0` over an open index, running on the current tokio runtime until
 /// [`LocalServer::stop`] (or until dropped, which asks it to stop without waiting).
@@ -53,13 +53,20 @@ pub struct LocalServer {
 
 impl LocalServer {
     /// Binds a free loopback port and serves `index` with `config`.
-    pub async fn start(index: Arc<NewsIndex>, config: Arc<Config>) -> std::io::Result<LocalServer> {
+    pub async fn start(
+        backend: Arc<dyn Backend>,
+        config: Arc<Config>,
+    ) -> std::io::Result<LocalServer> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, AppState::new(index, config), async move {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(serve(
+            listener,
+            AppState::new(backend, config),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         Ok(LocalServer {
             addr,
             stop: Some(stop),
@@ -237,15 +244,15 @@ pub async fn serve(
         return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, why));
     }
     state.local_addr = addr;
-    let index = state.index.clone();
+    let backend = state.backend.clone();
     let limits = state.config.limits.clone();
     let drain = Duration::from_secs(limits.request_timeout_secs + 5);
     let connections = state.connections.clone();
     // An empty index has nothing to suggest yet: its first articles are then in the
     // dictionary built by the first request, not left out of one built before them.
-    if state.index.num_articles() > 0 {
-        let warm = state.clone();
-        tokio::task::spawn_blocking(move || warm.suggester.warm(&warm.index));
+    if state.backend.num_articles() > 0 {
+        let warm = state.backend.clone();
+        tokio::task::spawn_blocking(move || warm.warm());
     }
     let app = router(state);
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
@@ -300,7 +307,7 @@ pub async fn serve(
         }
     }
     info!("stopping the writer");
-    if let Err(err) = index.shutdown().await {
+    if let Err(err) = backend.shutdown().await {
         tracing::error!(%err, "writer shutdown failed");
     }
     info!("stopped");

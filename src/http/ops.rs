@@ -1,7 +1,5 @@
 //! Operations endpoints: `/health`, `/stats`, `/metrics`.
 
-use std::sync::atomic::Ordering;
-
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -14,7 +12,7 @@ use super::state::AppState;
 #[utoipa::path(get, path = "/health", tag = "ops",
     responses((status = 200, description = "Serving", body = super::openapi::Health), (status = 503, description = "The index writer has stopped: reads are served, writes would fail", body = super::openapi::Health)))]
 pub async fn health(State(state): State<AppState>) -> axum::response::Response {
-    if state.index.writer_alive() {
+    if state.backend.writable() {
         let ok = super::openapi::Health {
             status: "ok".into(),
             reason: None,
@@ -32,10 +30,10 @@ pub async fn health(State(state): State<AppState>) -> axum::response::Response {
 
 /// `GET /stats`
 #[utoipa::path(get, path = "/stats", tag = "ops",
-    responses((status = 200, description = "Index figures", body = crate::index::IndexStats), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody)))]
+    responses((status = 200, description = "Index figures", body = crate::backend::IndexStats), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody)))]
 pub async fn stats(State(state): State<AppState>) -> impl IntoResponse {
-    let index = state.index.clone();
-    let stats = tokio::task::spawn_blocking(move || index.stats()).await;
+    let backend = state.backend.clone();
+    let stats = tokio::task::spawn_blocking(move || backend.stats()).await;
     match stats {
         Ok(s) => Json(json!(s)).into_response(),
         Err(e) => super::error::ApiError::from(e).into_response(),
@@ -46,11 +44,10 @@ pub async fn stats(State(state): State<AppState>) -> impl IntoResponse {
 #[utoipa::path(get, path = "/metrics", tag = "ops",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let index = state.index.clone();
-    let stats = tokio::task::spawn_blocking(move || index.stats())
+    let backend = state.backend.clone();
+    let stats = tokio::task::spawn_blocking(move || backend.stats())
         .await
         .ok();
-    let w = state.index.writer_stats();
     let mut out = String::new();
     if let Some(s) = stats {
         out.push_str("# HELP newsindex_articles Articles visible to searches.\n# TYPE newsindex_articles gauge\n");
@@ -60,34 +57,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         out.push_str("# HELP newsindex_segments Segments of the current commit.\n# TYPE newsindex_segments gauge\n");
         out.push_str(&format!("newsindex_segments {}\n", s.segments));
     }
-    out.push_str("# HELP newsindex_commits_total Successful commits.\n# TYPE newsindex_commits_total counter\n");
-    out.push_str(&format!(
-        "newsindex_commits_total {}\n",
-        w.commits.load(Ordering::Relaxed)
-    ));
-    out.push_str("# HELP newsindex_commit_failures_total Failed commits.\n# TYPE newsindex_commit_failures_total counter\n");
-    out.push_str(&format!(
-        "newsindex_commit_failures_total {}\n",
-        w.failed_commits.load(Ordering::Relaxed)
-    ));
-    out.push_str("# HELP newsindex_commit_seconds_total Time spent committing.\n# TYPE newsindex_commit_seconds_total counter\n");
-    out.push_str(&format!(
-        "newsindex_commit_seconds_total {}\n",
-        w.commit_micros_total.load(Ordering::Relaxed) as f64 / 1e6
-    ));
-    let buckets: Vec<u64> = w
-        .commit_buckets
-        .iter()
-        .map(|b| b.load(Ordering::Relaxed))
-        .collect();
-    super::metrics::render_histogram(
-        &mut out,
-        "newsindex_commit_duration_seconds",
-        "Duration of successful commits.",
-        &crate::index::writer::COMMIT_BUCKETS_SECS,
-        &buckets,
-        w.commit_micros_total.load(Ordering::Relaxed) as f64 / 1e6,
-    );
+    state.backend.render_metrics(&mut out);
     if let Some(rss) = super::metrics::resident_bytes() {
         out.push_str("# HELP newsindex_resident_memory_bytes Resident memory of the server process.\n# TYPE newsindex_resident_memory_bytes gauge\n");
         out.push_str(&format!("newsindex_resident_memory_bytes {rss}\n"));

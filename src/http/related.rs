@@ -14,7 +14,7 @@ use super::extract::{ApiJson, IdPath, QueryPairs};
 use super::search::run_blocking;
 use super::state::AppState;
 use crate::error::truncate_for_message;
-use crate::query::related::{related, related_to_id, RelatedResponse, Source};
+use crate::query::related::{RelatedResponse, Source};
 use crate::query::{Filters, SearchParams};
 use crate::Error;
 
@@ -47,7 +47,9 @@ pub async fn related_get(
 ) -> Result<Json<RelatedResponse>, ApiError> {
     let (filters, limit) = filters_and_limit(pairs, &state)?;
     let resp = run_blocking(&state, move |state| {
-        related_to_id(&state.index, &state.config.related, &id, &filters, limit)
+        state
+            .backend
+            .related_to_id(&state.config.related, &id, &filters, limit)
     })
     .await?;
     Ok(Json(resp))
@@ -131,13 +133,9 @@ pub async fn related_post(
         published_at: None,
     };
     let resp = run_blocking(&state, move |state| {
-        related(
-            &state.index,
-            &state.config.related,
-            &source,
-            &Filters::default(),
-            limit,
-        )
+        state
+            .backend
+            .related(&state.config.related, &source, &Filters::default(), limit)
     })
     .await?;
     Ok(Json(resp))

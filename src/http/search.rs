@@ -9,7 +9,7 @@ use super::state::AppState;
 use std::time::Duration;
 
 use crate::query::deadline::Deadline;
-use crate::query::{run_search, SearchParams, SearchResponse};
+use crate::query::{SearchParams, SearchPlan, SearchResponse};
 
 /// `GET /search`
 #[utoipa::path(get, path = "/search", tag = "search", params(SearchParams),
@@ -37,8 +37,9 @@ async fn search(state: AppState, params: SearchParams) -> Result<Json<SearchResp
     req.deadline = Some(Deadline::after(Duration::from_secs(
         state.config.limits.request_timeout_secs,
     )));
+    let plan = SearchPlan::new(&req)?;
     let resp = run_blocking(&state, move |state| {
-        let res = run_search(&state.index, &state.config.search, &req);
+        let res = state.backend.search(&state.config.search, &plan);
         if matches!(res, Err(crate::Error::TimedOut(_))) {
             super::metrics::search_stopped_at_deadline();
         }

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::error::ApiError;
+use crate::backend::Backend;
 use crate::config::Config;
 use crate::error::ErrorCode;
-use crate::index::NewsIndex;
-use crate::query::suggest::Suggester;
 
 /// A bound on work in flight: permits, with counts of those in use and of the requests
 /// refused for want of one, shown in `/metrics` as `newsindex_limit_*{limit="NAME"}`.
@@ -82,12 +81,10 @@ impl Bound {
 /// Shared state of the HTTP handlers.
 #[derive(Clone)]
 pub struct AppState {
-    /// The index.
-    pub index: Arc<NewsIndex>,
+    /// The engine that holds the articles.
+    pub backend: Arc<dyn Backend>,
     /// Settings.
     pub config: Arc<Config>,
-    /// Suggestions and their cached dictionary.
-    pub suggester: Arc<Suggester>,
     /// CPU-bound reads (search, related, suggest); none left means 503.
     pub search_permits: Arc<Bound>,
     /// Other CPU-bound work of one request (parsing and extracting a PUT, `/extract`,
@@ -103,8 +100,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over an open index.
-    pub fn new(index: Arc<NewsIndex>, config: Arc<Config>) -> AppState {
+    /// State over a backend.
+    pub fn new(backend: Arc<dyn Backend>, config: Arc<Config>) -> AppState {
         let l = &config.limits;
         AppState {
             local_addr: config.listen,
@@ -120,9 +117,8 @@ impl AppState {
                 l.max_concurrent_uploads,
             ),
             connections: Bound::new("connections", "limits.max_connections", l.max_connections),
-            index,
+            backend,
             config,
-            suggester: Arc::new(Suggester::new()),
         }
     }
 

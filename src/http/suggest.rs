@@ -64,9 +64,7 @@ pub async fn suggest_get(
         .into());
     }
     let resp = run_blocking(&state, move |state| {
-        state
-            .suggester
-            .suggest(&state.index, &q, limit, language.as_deref())
+        state.backend.suggest(&q, limit, language.as_deref())
     })
     .await?;
     Ok(Json(resp))

@@ -385,9 +385,12 @@ async fn health_is_503_once_the_writer_has_stopped() {
             .expect("open index")
     };
     let index = Arc::new(index);
-    let server = newsindex::http::LocalServer::start(index.clone(), Arc::new(config))
-        .await
-        .expect("start server");
+    let server = newsindex::http::LocalServer::start(
+        Arc::new(newsindex::backend::TantivyBackend::new(index.clone())),
+        Arc::new(config),
+    )
+    .await
+    .expect("start server");
     let url = format!("http://{}/health", server.addr);
     let get = || async {
         let r = reqwest::get(&url).await.expect("health");

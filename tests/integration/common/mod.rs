@@ -52,9 +52,12 @@ impl TestServer {
                 .unwrap()
                 .expect("open index")
         };
-        let server = LocalServer::start(Arc::new(index), Arc::new(config))
-            .await
-            .expect("start server");
+        let server = LocalServer::start(
+            Arc::new(newsindex::backend::TantivyBackend::new(Arc::new(index))),
+            Arc::new(config),
+        )
+        .await
+        .expect("start server");
         TestServer {
             addr: server.addr,
             client: reqwest::Client::new(),
