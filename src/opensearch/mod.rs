@@ -10,3 +10,4 @@
 //! Tested against a real node started by `scripts/opensearch` (`tests/opensearch.rs`).
 
 pub mod mapping;
+pub mod translate;
