@@ -9,5 +9,8 @@
 //!
 //! Tested against a real node started by `scripts/opensearch` (`tests/opensearch.rs`).
 
+pub mod client;
 pub mod mapping;
 pub mod translate;
+
+pub use client::{Client, OpenSearchBackend};
