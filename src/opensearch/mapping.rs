@@ -295,11 +295,14 @@ pub fn document(article: &Article) -> crate::Result<Value> {
     doc.insert("entity_types".into(), json!(types));
     doc.insert("entity_typed".into(), json!(typed));
     doc.insert("copy_key".into(), json!(copy_key(article).to_string()));
-    let mut inputs: Vec<&str> = vec![article.title.as_str()];
-    inputs.extend(names.iter().copied());
-    inputs.extend(article.authors.iter().map(String::as_str));
-    inputs.extend(article.tags.iter().map(String::as_str));
-    inputs.retain(|s| !s.trim().is_empty());
+    let mut inputs: Vec<String> = std::iter::once(article.title.as_str())
+        .chain(names.iter().copied())
+        .chain(article.authors.iter().map(String::as_str))
+        .chain(article.tags.iter().map(String::as_str))
+        // Characters the completion field reserves (an input holding one fails the document).
+        .map(|s| s.replace(['\u{0}', '\u{1e}', '\u{1f}'], " "))
+        .filter(|s| !s.trim().is_empty())
+        .collect();
     inputs.dedup();
     doc.insert("suggest".into(), json!({ "input": inputs }));
     Ok(Value::Object(doc))
@@ -420,6 +423,20 @@ mod tests {
         assert_eq!(doc["entity_types"], json!(["person", "place"]));
         assert_eq!(doc["copy_key"], json!(copy_key(&a).to_string()));
         assert_eq!(article_of_source(&doc).unwrap(), a);
+        assert_eq!(
+            doc["suggest"]["input"],
+            json!([
+                "Regierungen beraten",
+                "Anna",
+                "Berlin",
+                "Anna Müller",
+                "world/europe",
+                "politics"
+            ])
+        );
+        let mut odd = a.clone();
+        odd.title = "a\u{1f}b".into();
+        assert_eq!(document(&odd).unwrap()["suggest"]["input"][0], json!("a b"));
         // An article in a language without rules, without summary or body.
         let mut b = a.clone();
         b.language = Some("sw".into());
