@@ -20,6 +20,7 @@
 //! - [`ingest`]: batches (NDJSON, JSON arrays, gzip) read item by item, errors by line.
 //! - [`query`]: search: text, filters, disjunctive facets, date histograms, highlights;
 //!   related articles; suggestions.
+//! - [`opensearch`]: the index on an OpenSearch cluster: mapping, plan → request, client.
 //! - [`http`]: the HTTP API, thin over the above; [`http::router`] and [`http::serve`], and
 //!   [`http::LocalServer`] to run it in-process (tests, benchmarks).
 //! - [`config`]: settings, file < environment < flags.
@@ -53,6 +54,7 @@ pub mod formats;
 pub mod http;
 pub mod index;
 pub mod ingest;
+pub mod opensearch;
 pub mod query;
 
 pub use article::{Article, Entity};

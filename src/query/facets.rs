@@ -168,6 +168,35 @@ pub struct RawCounts {
     days: FxHashMap<i64, u64>,
 }
 
+impl RawCounts {
+    /// Counts made elsewhere (another engine's aggregations): keyword values with their
+    /// counts, and days since the epoch with theirs (a histogram's buckets, each at its first
+    /// day), for [`finish`] to order, cut and fill as it does tantivy's.
+    pub fn from_counts(
+        values: impl IntoIterator<Item = (String, u64)>,
+        days: impl IntoIterator<Item = (i64, u64)>,
+    ) -> RawCounts {
+        let mut values: Vec<(Arc<str>, u64)> =
+            values.into_iter().map(|(v, n)| (Arc::from(v), n)).collect();
+        values.sort_unstable();
+        let mut merged: Vec<(Arc<str>, u64)> = Vec::with_capacity(values.len());
+        for (v, n) in values {
+            match merged.last_mut() {
+                Some((last, m)) if *last == v => *m += n,
+                _ => merged.push((v, n)),
+            }
+        }
+        let mut by_day = FxHashMap::default();
+        for (d, n) in days {
+            *by_day.entry(d).or_default() += n;
+        }
+        RawCounts {
+            values: merged,
+            days: by_day,
+        }
+    }
+}
+
 /// Counts of `specs` over every live article (what browsing without a query or filter shows),
 /// each segment's remembered in `memo` while the segment is unchanged; segments not seen
 /// before are counted on the search threads.

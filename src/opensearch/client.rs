@@ -1,0 +1,440 @@
+//! A small blocking HTTP client for OpenSearch over several nodes, and the backend's calls on
+//! one index: create it (or check an existing one's mapping version), write with
+//! `refresh=wait_for` (a `200` means visible to searches), read, delete, search.
+//!
+//! Blocking on purpose (`ureq`): the search and write paths already run off the async runtime
+//! (on `spawn_blocking` threads, in the CLI), and a blocking client needs no runtime of its own.
+//! Nodes are tried in turn: a request that cannot reach a node (refused, reset, timed out) or
+//! that a node answers 502/503/504 goes to the next one, starting from the last that answered.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::mapping::{self, MAPPING_VERSION};
+use super::translate::{search_body, search_response};
+use crate::article::Article;
+use crate::query::{SearchPlan, SearchResponse};
+use crate::Error;
+
+/// Largest answer read (a page of 100 long articles with snippets is far below).
+const MAX_ANSWER_BYTES: u64 = 256 << 20;
+
+/// Longest `_id` OpenSearch takes, in bytes (ours may be 256 characters of up to 4 bytes).
+pub const MAX_ID_BYTES: usize = 512;
+
+/// HTTP methods the client sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Put,
+    Post,
+    Delete,
+    Head,
+}
+
+/// A blocking client over the HTTP addresses of a cluster's nodes.
+#[derive(Debug)]
+pub struct Client {
+    urls: Vec<String>,
+    agent: ureq::Agent,
+    /// The node tried first: the last one that answered.
+    preferred: AtomicUsize,
+}
+
+/// Whether another node may answer what this one could not.
+fn try_next(e: &ureq::Error) -> bool {
+    matches!(
+        e,
+        ureq::Error::Io(_)
+            | ureq::Error::Timeout(_)
+            | ureq::Error::HostNotFound
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::BodyStalled
+    )
+}
+
+fn unavailable(what: String) -> Error {
+    Error::Internal(format!("opensearch: {what}"))
+}
+
+impl Client {
+    /// A client for these node URLs (`http://127.0.0.1:9400`), with a timeout to connect and
+    /// one for a whole request.
+    pub fn new(urls: &[String], connect_timeout: Duration, request_timeout: Duration) -> Client {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(connect_timeout))
+            .timeout_global(Some(request_timeout))
+            .build();
+        Client {
+            urls: urls
+                .iter()
+                .map(|u| u.trim_end_matches('/').to_string())
+                .collect(),
+            agent: ureq::Agent::new_with_config(config),
+            preferred: AtomicUsize::new(0),
+        }
+    }
+
+    /// Sends a request (`path` with its query string) to the first node that answers; the
+    /// status and the body (JSON, or `Value::Null` when empty or not JSON).
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(&str, String)>,
+    ) -> crate::Result<(u16, Value)> {
+        if self.urls.is_empty() {
+            return Err(unavailable("no node URL configured".into()));
+        }
+        let first = self.preferred.load(Ordering::Relaxed) % self.urls.len();
+        let mut failures = Vec::new();
+        for k in 0..self.urls.len() {
+            let i = (first + k) % self.urls.len();
+            let url = format!("{}{path}", self.urls[i]);
+            match self.send(method, &url, body.as_ref()) {
+                Ok((status, _)) if matches!(status, 502..=504) => {
+                    failures.push(format!("{}: status {status}", self.urls[i]));
+                }
+                Ok(answer) => {
+                    self.preferred.store(i, Ordering::Relaxed);
+                    return Ok(answer);
+                }
+                Err(e) if try_next(&e) => failures.push(format!("{}: {e}", self.urls[i])),
+                Err(e) => return Err(unavailable(format!("{method:?} {path}: {e}"))),
+            }
+        }
+        Err(unavailable(format!(
+            "no node answered {method:?} {path}: {}",
+            failures.join("; ")
+        )))
+    }
+
+    fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&(&str, String)>,
+    ) -> Result<(u16, Value), ureq::Error> {
+        let response = match (method, body) {
+            (Method::Get, _) => self.agent.get(url).call(),
+            (Method::Head, _) => self.agent.head(url).call(),
+            (Method::Delete, _) => self.agent.delete(url).call(),
+            (Method::Put, Some((ct, b))) => self.agent.put(url).content_type(*ct).send(b.as_str()),
+            (Method::Put, None) => self.agent.put(url).send_empty(),
+            (Method::Post, Some((ct, b))) => {
+                self.agent.post(url).content_type(*ct).send(b.as_str())
+            }
+            (Method::Post, None) => self.agent.post(url).send_empty(),
+        }?;
+        let status = response.status().as_u16();
+        let text = response
+            .into_body()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .read_to_string()?;
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Ok((status, json))
+    }
+
+    /// A JSON request.
+    pub fn json(&self, method: Method, path: &str, body: &Value) -> crate::Result<(u16, Value)> {
+        self.request(method, path, Some(("application/json", body.to_string())))
+    }
+}
+
+/// A path segment, percent-encoded (ids may hold any character).
+fn segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// OpenSearch's reason for a failed request.
+fn reason(status: u16, body: &Value) -> String {
+    let r = &body["error"]["reason"];
+    match r.as_str() {
+        Some(r) => format!("status {status}: {r}"),
+        None => format!("status {status}: {body}"),
+    }
+}
+
+/// What `create_index` found or did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexState {
+    /// The index was created with our mapping.
+    Created,
+    /// It existed with the same mapping version.
+    Existing,
+}
+
+/// The outcome of a bulk write.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BulkOutcome {
+    /// Articles written (created or replaced).
+    pub indexed: usize,
+    /// Failed articles: (position in the batch, id, error).
+    pub errors: Vec<(usize, String, String)>,
+}
+
+/// The backend's calls on one index of a cluster.
+#[derive(Debug)]
+pub struct OpenSearchBackend {
+    client: Client,
+    index: String,
+}
+
+impl OpenSearchBackend {
+    /// The index `index` (a name or an alias) through `client`.
+    pub fn new(client: Client, index: impl Into<String>) -> OpenSearchBackend {
+        OpenSearchBackend {
+            client,
+            index: index.into(),
+        }
+    }
+
+    /// The HTTP client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The index name.
+    pub fn index(&self) -> &str {
+        &self.index
+    }
+
+    /// Creates the index with our settings and mapping, or checks that the existing one has
+    /// our mapping version (another version is an error: the index must be rebuilt).
+    pub fn create_index(&self, shards: u32, replicas: u32) -> crate::Result<IndexState> {
+        let path = format!("/{}", segment(&self.index));
+        if let Some(version) = self.mapping_version()? {
+            return self.check_version(version);
+        }
+        let (status, body) =
+            self.client
+                .json(Method::Put, &path, &mapping::index_body(shards, replicas))?;
+        if status == 200 {
+            return Ok(IndexState::Created);
+        }
+        // Created meanwhile by another process: check it as an existing index.
+        if body["error"]["type"] == json!("resource_already_exists_exception") {
+            if let Some(version) = self.mapping_version()? {
+                return self.check_version(version);
+            }
+        }
+        Err(unavailable(format!(
+            "creating index {}: {}",
+            self.index,
+            reason(status, &body)
+        )))
+    }
+
+    fn check_version(&self, version: Value) -> crate::Result<IndexState> {
+        if version == json!(MAPPING_VERSION) {
+            Ok(IndexState::Existing)
+        } else {
+            Err(unavailable(format!(
+                "index {} has mapping version {version}, this newsindex needs {MAPPING_VERSION}: \
+                 rebuild it (newsindex reindex) or use another index name",
+                self.index
+            )))
+        }
+    }
+
+    /// The `_meta.mapping_version` of the existing index (`Value::Null` when it has none),
+    /// `None` when there is no index.
+    pub fn mapping_version(&self) -> crate::Result<Option<Value>> {
+        let path = format!("/{}/_mapping", segment(&self.index));
+        let (status, body) = self.client.request(Method::Get, &path, None)?;
+        match status {
+            404 => Ok(None),
+            200 => {
+                // Keyed by the concrete index (the name may be an alias).
+                let mappings = body
+                    .as_object()
+                    .and_then(|m| m.values().next())
+                    .map(|m| m["mappings"]["_meta"]["mapping_version"].clone())
+                    .unwrap_or(Value::Null);
+                Ok(Some(mappings))
+            }
+            _ => Err(unavailable(format!(
+                "reading the mapping of {}: {}",
+                self.index,
+                reason(status, &body)
+            ))),
+        }
+    }
+
+    /// Deletes the whole index (tests, rebuilds); absent is fine.
+    pub fn delete_index(&self) -> crate::Result<()> {
+        let path = format!("/{}", segment(&self.index));
+        let (status, body) = self.client.request(Method::Delete, &path, None)?;
+        match status {
+            200 | 404 => Ok(()),
+            _ => Err(unavailable(reason(status, &body))),
+        }
+    }
+
+    /// Writes one article; `true` when it replaced one. Visible to searches on return.
+    pub fn put(&self, article: &Article) -> crate::Result<bool> {
+        let path = format!(
+            "/{}/_doc/{}?refresh=wait_for",
+            segment(&self.index),
+            segment(&article.id)
+        );
+        let (status, body) = self
+            .client
+            .json(Method::Put, &path, &mapping::document(article)?)?;
+        match status {
+            200 | 201 => Ok(body["result"] == json!("updated")),
+            _ => Err(unavailable(format!(
+                "writing {}: {}",
+                article.id,
+                reason(status, &body)
+            ))),
+        }
+    }
+
+    /// Writes articles in one `_bulk` request with `refresh=wait_for`; each failed article is
+    /// returned with its position and OpenSearch's reason, the others are written.
+    pub fn bulk(&self, articles: &[Article]) -> crate::Result<BulkOutcome> {
+        let mut outcome = BulkOutcome::default();
+        let mut ndjson = String::new();
+        // Position in `articles` of each line pair sent.
+        let mut sent: Vec<usize> = Vec::with_capacity(articles.len());
+        for (i, a) in articles.iter().enumerate() {
+            // OpenSearch refuses a whole bulk request for one id that is too long.
+            if a.id.len() > MAX_ID_BYTES {
+                let why = format!(
+                    "id is too long for OpenSearch: {} bytes, at most {MAX_ID_BYTES}",
+                    a.id.len()
+                );
+                outcome.errors.push((i, a.id.clone(), why));
+                continue;
+            }
+            match mapping::document(a) {
+                Ok(doc) => {
+                    ndjson.push_str(&json!({"index": {"_id": a.id}}).to_string());
+                    ndjson.push('\n');
+                    ndjson.push_str(&doc.to_string());
+                    ndjson.push('\n');
+                    sent.push(i);
+                }
+                Err(e) => outcome.errors.push((i, a.id.clone(), e.to_string())),
+            }
+        }
+        if sent.is_empty() {
+            return Ok(outcome);
+        }
+        let path = format!("/{}/_bulk?refresh=wait_for", segment(&self.index));
+        let (status, body) =
+            self.client
+                .request(Method::Post, &path, Some(("application/x-ndjson", ndjson)))?;
+        if status != 200 {
+            return Err(unavailable(format!(
+                "bulk write: {}",
+                reason(status, &body)
+            )));
+        }
+        let items = body["items"].as_array().cloned().unwrap_or_default();
+        if items.len() != sent.len() {
+            return Err(unavailable(format!(
+                "bulk write answered {} items for {} articles",
+                items.len(),
+                sent.len()
+            )));
+        }
+        for (item, &i) in items.iter().zip(&sent) {
+            let result = &item["index"];
+            let status = result["status"].as_u64().unwrap_or(0);
+            if (200..300).contains(&status) {
+                outcome.indexed += 1;
+            } else {
+                let why = result["error"]["reason"]
+                    .as_str()
+                    .map_or_else(|| result["error"].to_string(), String::from);
+                outcome.errors.push((i, articles[i].id.clone(), why));
+            }
+        }
+        outcome.errors.sort_by_key(|e| e.0);
+        Ok(outcome)
+    }
+
+    /// The stored article, exactly as written.
+    pub fn get(&self, id: &str) -> crate::Result<Article> {
+        let path = format!("/{}/_doc/{}", segment(&self.index), segment(id));
+        let (status, body) = self.client.request(Method::Get, &path, None)?;
+        match status {
+            200 if body["found"] == json!(true) => mapping::article_of_source(&body["_source"]),
+            200 | 404 => Err(Error::NotFound(id.to_string())),
+            _ => Err(unavailable(format!(
+                "reading {id}: {}",
+                reason(status, &body)
+            ))),
+        }
+    }
+
+    /// Deletes an article; gone from searches on return.
+    pub fn delete(&self, id: &str) -> crate::Result<()> {
+        let path = format!(
+            "/{}/_doc/{}?refresh=wait_for",
+            segment(&self.index),
+            segment(id)
+        );
+        let (status, body) = self.client.request(Method::Delete, &path, None)?;
+        match status {
+            200 => Ok(()),
+            404 => Err(Error::NotFound(id.to_string())),
+            _ => Err(unavailable(format!(
+                "deleting {id}: {}",
+                reason(status, &body)
+            ))),
+        }
+    }
+
+    /// Runs a search's plan.
+    pub fn search(&self, plan: &SearchPlan) -> crate::Result<SearchResponse> {
+        let path = format!("/{}/_search", segment(&self.index));
+        let (status, body) = self.client.json(Method::Post, &path, &search_body(plan))?;
+        if status != 200 {
+            return Err(unavailable(format!("search: {}", reason(status, &body))));
+        }
+        search_response(plan, &body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_encoded_as_one_segment() {
+        assert_eq!(segment("a-1_b.c~"), "a-1_b.c~");
+        assert_eq!(segment("a/b c?d#e"), "a%2Fb%20c%3Fd%23e");
+        assert_eq!(segment("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn no_node_is_an_error_naming_each_node() {
+        // Nothing listens on port 1.
+        let client = Client::new(
+            &["http://127.0.0.1:1".into(), "http://127.0.0.1:2/".into()],
+            Duration::from_millis(200),
+            Duration::from_secs(1),
+        );
+        let err = client.request(Method::Get, "/", None).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("127.0.0.1:1") && msg.contains("127.0.0.1:2"),
+            "{msg}"
+        );
+    }
+}
