@@ -20,7 +20,7 @@ pub const MIN_YEAR: i32 = 1800;
 pub const MAX_YEAR: i32 = 2200;
 
 /// Longest entity type word.
-const MAX_TYPE_CHARS: usize = 32;
+pub const MAX_TYPE_CHARS: usize = 32;
 /// Longest tag, in characters (after normalisation).
 pub const MAX_TAG_CHARS: usize = 256;
 /// Most levels of a hierarchical tag (`world/asia` has 2).
@@ -58,11 +58,36 @@ pub struct ArticleInput {
     /// readers.
     pub language_source: Option<LanguageSource>,
     /// Page views.
+    #[serde(default, deserialize_with = "whole_number")]
     pub views: Option<u64>,
     /// Publisher or wire.
     pub source: Option<String>,
     /// Dateline.
     pub dateline: Option<String>,
+}
+
+/// An optional non-negative whole number, written as JSON writes it: `7`, or `7.0` (JSON, and
+/// JSON Schema's `integer`, do not tell the two apart; many clients send every number as a
+/// float). A fraction, a negative number or one past `u64::MAX` is an error.
+pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<u64>, D::Error> {
+    match Option::<serde_json::Number>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) => whole(&n).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!("expected a non-negative whole number, got {n}"))
+        }),
+    }
+}
+
+/// `n` as a `u64` when it is a whole number in range (`7` or `7.0`).
+pub(crate) fn whole(n: &serde_json::Number) -> Option<u64> {
+    if let Some(u) = n.as_u64() {
+        return Some(u);
+    }
+    let f = n.as_f64()?;
+    // 2^64 as f64 is exactly u64::MAX + 1: anything below it fits.
+    (f >= 0.0 && f.fract() == 0.0 && f < 18_446_744_073_709_551_616.0).then_some(f as u64)
 }
 
 /// Parses one JSON article; errors name the field (`field \`title\`: invalid type …`).

@@ -399,7 +399,12 @@ fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Str
     Ok(match Option::<serde_json::Value>::deserialize(d)? {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(s)) => Some(s),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        // `5.0` is the whole number 5 (JSON does not tell them apart); other numbers are
+        // passed on as written, to be refused by name.
+        Some(serde_json::Value::Number(n)) => Some(match crate::article::whole(&n) {
+            Some(u) => u.to_string(),
+            None => n.to_string(),
+        }),
         Some(other) => {
             return Err(serde::de::Error::custom(format!(
                 "expected a number, got {other}"
