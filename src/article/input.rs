@@ -68,7 +68,7 @@ pub struct ArticleInput {
 
 /// An optional non-negative whole number, written as JSON writes it: `7`, or `7.0` (JSON, and
 /// JSON Schema's `integer`, do not tell the two apart; many clients send every number as a
-/// float). A fraction, a negative number or one past `u64::MAX` is an error.
+/// float). A fraction, a negative number or one past [`MAX_WHOLE`] is an error.
 pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<u64>, D::Error> {
@@ -80,14 +80,17 @@ pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>>(
     }
 }
 
-/// `n` as a `u64` when it is a whole number in range (`7` or `7.0`).
+/// The largest whole number taken, 2^53 − 1: the largest that every JSON reader (JavaScript's
+/// numbers, or a float) keeps exact, so that what is stored is what was meant.
+pub const MAX_WHOLE: u64 = (1 << 53) - 1;
+
+/// `n` as a `u64` when it is a whole number from 0 to [`MAX_WHOLE`] (`7` or `7.0`).
 pub(crate) fn whole(n: &serde_json::Number) -> Option<u64> {
     if let Some(u) = n.as_u64() {
-        return Some(u);
+        return (u <= MAX_WHOLE).then_some(u);
     }
     let f = n.as_f64()?;
-    // 2^64 as f64 is exactly u64::MAX + 1: anything below it fits.
-    (f >= 0.0 && f.fract() == 0.0 && f < 18_446_744_073_709_551_616.0).then_some(f as u64)
+    (f >= 0.0 && f.fract() == 0.0 && f <= MAX_WHOLE as f64).then_some(f as u64)
 }
 
 /// Parses one JSON article; errors name the field (`field \`title\`: invalid type …`).

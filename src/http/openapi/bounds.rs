@@ -6,7 +6,9 @@
 
 use serde_json::{json, Value};
 
-use crate::article::input::{MAX_TAG_CHARS, MAX_TAG_LEVELS, MAX_TYPE_CHARS, MAX_YEAR, MIN_YEAR};
+use crate::article::input::{
+    MAX_TAG_CHARS, MAX_TAG_LEVELS, MAX_TYPE_CHARS, MAX_WHOLE, MAX_YEAR, MIN_YEAR,
+};
 use crate::article::MAX_ID_CHARS;
 use crate::config::{Config, Limits};
 use crate::query::suggest;
@@ -60,6 +62,29 @@ fn search(doc: &mut Value, l: &Limits) {
         }
         if let Some(schema) = property(doc, "SearchParams", name) {
             merge(schema, bound);
+        }
+    }
+    // In a JSON body a list parameter is a string, an array of strings or null (`one_or_many`).
+    for name in [
+        "author",
+        "tag",
+        "entity",
+        "entity_type",
+        "language",
+        "source",
+        "facets",
+    ] {
+        if let Some(schema) = property(doc, "SearchParams", name) {
+            let item = schema["items"].clone();
+            let mut list = json!({"type": "array", "items": item});
+            if let Some(max) = schema.get("maxItems") {
+                list["maxItems"] = max.clone();
+            }
+            let description = schema["description"].clone();
+            *schema = json!({
+                "description": description,
+                "anyOf": [item, list, {"type": "null"}]
+            });
         }
     }
 }
@@ -184,7 +209,7 @@ fn articles(doc: &mut Value) {
     props["entities"] = json!({"type": ["array", "null"], "items": entity});
     props["language"] = json!({"type": ["string", "null"], "pattern": LANGUAGE});
     props["published_at"] = published_at;
-    merge(&mut props["views"], &json!({"maximum": u64::MAX}));
+    merge(&mut props["views"], &json!({"maximum": MAX_WHOLE}));
     input["required"] = json!(["id", "title"]);
     let mut put = input.clone();
     if let Some(p) = put["properties"].as_object_mut() {
