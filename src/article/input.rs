@@ -20,7 +20,7 @@ pub const MIN_YEAR: i32 = 1800;
 pub const MAX_YEAR: i32 = 2200;
 
 /// Longest entity type word.
-const MAX_TYPE_CHARS: usize = 32;
+pub const MAX_TYPE_CHARS: usize = 32;
 /// Longest tag, in characters (after normalisation).
 pub const MAX_TAG_CHARS: usize = 256;
 /// Most levels of a hierarchical tag (`world/asia` has 2).
@@ -58,11 +58,39 @@ pub struct ArticleInput {
     /// readers.
     pub language_source: Option<LanguageSource>,
     /// Page views.
+    #[serde(default, deserialize_with = "whole_number")]
     pub views: Option<u64>,
     /// Publisher or wire.
     pub source: Option<String>,
     /// Dateline.
     pub dateline: Option<String>,
+}
+
+/// An optional non-negative whole number, written as JSON writes it: `7`, or `7.0` (JSON, and
+/// JSON Schema's `integer`, do not tell the two apart; many clients send every number as a
+/// float). A fraction, a negative number or one past [`MAX_WHOLE`] is an error.
+pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<u64>, D::Error> {
+    match Option::<serde_json::Number>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) => whole(&n).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!("expected a non-negative whole number, got {n}"))
+        }),
+    }
+}
+
+/// The largest whole number taken, 2^53 − 1: the largest that every JSON reader (JavaScript's
+/// numbers, or a float) keeps exact, so that what is stored is what was meant.
+pub const MAX_WHOLE: u64 = (1 << 53) - 1;
+
+/// `n` as a `u64` when it is a whole number from 0 to [`MAX_WHOLE`] (`7` or `7.0`).
+pub(crate) fn whole(n: &serde_json::Number) -> Option<u64> {
+    if let Some(u) = n.as_u64() {
+        return (u <= MAX_WHOLE).then_some(u);
+    }
+    let f = n.as_f64()?;
+    (f >= 0.0 && f.fract() == 0.0 && f <= MAX_WHOLE as f64).then_some(f as u64)
 }
 
 /// Parses one JSON article; errors name the field (`field \`title\`: invalid type …`).

@@ -6,12 +6,12 @@
 //! trimmed non-empty list values and lowercase entity types.
 
 pub mod date;
-mod input;
+pub(crate) mod input;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub(crate) use input::{language_of_text, normalize_tag};
+pub(crate) use input::{language_of_text, normalize_tag, whole, whole_number};
 pub use input::{parse_article_json, ArticleInput};
 
 /// Longest accepted id, in characters.

@@ -25,7 +25,7 @@ pub enum Role {
 }
 
 /// The role a request needs, or `None` for open endpoints.
-fn required_role(method: &Method, path: &str) -> Option<Role> {
+pub(crate) fn required_role(method: &Method, path: &str) -> Option<Role> {
     if path == "/health" || method == Method::OPTIONS {
         return None;
     }

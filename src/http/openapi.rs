@@ -3,9 +3,16 @@
 //! so that it follows the code. The test `openapi_lists_every_route` checks it against the
 //! router's routes.
 
+use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
+use serde_json::{json, Value};
 use utoipa::{OpenApi, ToSchema};
+
+use super::state::AppState;
+use crate::config::Config;
+
+mod bounds;
 
 /// Every error: `{"error": {"code": "bad_request", "message": "…"}}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -94,8 +101,61 @@ impl utoipa::Modify for BearerAuth {
 /// `GET /openapi.json`
 #[utoipa::path(get, path = "/openapi.json", tag = "ops",
     responses((status = 200, description = "This document", content_type = "application/json")))]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn openapi_json(State(state): State<AppState>) -> Json<Value> {
+    Json(document(&state.config))
+}
+
+/// The document this server answers with: [`ApiDoc`] (the handlers' annotations and the wire
+/// types' schemas) completed from `config`, the same values the server checks requests
+/// against: the `limits` as `maximum`, `maxLength` and `maxItems`, and, when keys are
+/// configured, the key each operation needs (from [`super::auth::required_role`]).
+pub fn document(config: &Config) -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document is JSON");
+    bounds::apply(&mut doc, config);
+    if config.has_keys() {
+        security(&mut doc);
+    }
+    doc
+}
+
+/// Marks every operation that needs a key with the `bearer` scheme, and documents its 401
+/// (and its 403 where a search key is not enough).
+fn security(doc: &mut Value) {
+    use axum::http::Method;
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let Ok(m) = Method::from_bytes(method.to_ascii_uppercase().as_bytes()) else {
+                continue;
+            };
+            // A template's shape, as the router sees a request on it.
+            let concrete = path.replace("{id}", "x");
+            let Some(role) = super::auth::required_role(&m, &concrete) else {
+                continue;
+            };
+            op["security"] = json!([{"bearer": []}]);
+            let responses = &mut op["responses"];
+            responses["401"] = error_response("Missing or unknown key");
+            if role == super::auth::Role::Admin {
+                responses["403"] = error_response("The key may only search and read");
+            } else if let Some(r) = responses.as_object_mut() {
+                r.remove("403");
+            }
+        }
+    }
+}
+
+/// A response whose body is an [`ErrorBody`].
+pub(crate) fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    })
 }
 
 #[cfg(test)]

@@ -72,8 +72,9 @@ pub struct RelatedDraft {
     #[serde(default)]
     pub tags: Vec<String>,
     /// Hits wanted.
-    #[serde(default)]
-    pub limit: Option<usize>,
+    #[serde(default, deserialize_with = "crate::article::whole_number")]
+    #[schema(value_type = Option<u32>)]
+    pub limit: Option<u64>,
     /// Language of the draft (BCP 47, `zh`); detected from its text when absent.
     #[serde(default)]
     pub language: Option<String>,
@@ -107,7 +108,11 @@ pub async fn related_post(
     if title.trim().is_empty() && body.is_none() {
         return Err(Error::field("title", "title or body must be a non-empty string").into());
     }
-    let limit = draft.limit.unwrap_or(crate::query::params::DEFAULT_LIMIT);
+    let limit = draft
+        .limit
+        .map_or(crate::query::params::DEFAULT_LIMIT, |l| {
+            usize::try_from(l).unwrap_or(usize::MAX)
+        });
     check_limit(limit, &state)?;
     let sent = draft
         .language

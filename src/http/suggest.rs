@@ -13,7 +13,7 @@ use crate::query::suggest::{SuggestResponse, DEFAULT_LIMIT, MAX_CHARS, MAX_LIMIT
 
 /// `GET /suggest`
 #[utoipa::path(get, path = "/suggest", tag = "search",
-    params(("q" = String, Query, description = "What the user has typed"), ("limit" = Option<u32>, Query, description = "Suggestions wanted"), ("language" = Option<String>, Query, description = "Only titles of articles in this language (BCP 47 tag, `zh`), the prefix read by its rules")),
+    params(("q" = Option<String>, Query, description = "What the user has typed (none: no suggestions)"), ("limit" = Option<u32>, Query, description = "Suggestions wanted"), ("language" = Option<String>, Query, description = "Only titles of articles in this language (BCP 47 tag, `zh`), the prefix read by its rules")),
     responses((status = 200, description = "Completions, best first", body = SuggestResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn suggest_get(
     State(state): State<AppState>,

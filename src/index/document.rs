@@ -102,9 +102,12 @@ pub fn tag_levels(tags: &[String]) -> Vec<&str> {
     out
 }
 
-/// chrono → tantivy.
+/// chrono → tantivy. tantivy counts nanoseconds in an `i64` (the years 1677 to 2262): a time
+/// outside is clamped to the nearest end, which a range bound (`from=0725-01-12`) means
+/// anyway, as stored dates are within it (the years `MIN_YEAR` to `MAX_YEAR`).
 pub fn to_tantivy_date(dt: &DateTime<Utc>) -> tantivy::DateTime {
-    tantivy::DateTime::from_timestamp_micros(dt.timestamp_micros())
+    const MAX_MICROS: i64 = i64::MAX / 1_000;
+    tantivy::DateTime::from_timestamp_micros(dt.timestamp_micros().clamp(-MAX_MICROS, MAX_MICROS))
 }
 
 /// tantivy → chrono.

@@ -39,9 +39,9 @@ pub struct SearchParams {
     /// Source filter values.
     #[serde(default, deserialize_with = "one_or_many")]
     pub source: Vec<String>,
-    /// Start of the date range.
+    /// Start of the date range: a date or an RFC 3339 date-time, not after `to` (400).
     pub from: Option<String>,
-    /// End of the date range.
+    /// End of the date range: a date (its whole day) or an RFC 3339 date-time.
     pub to: Option<String>,
     /// Facets to count.
     #[serde(default, deserialize_with = "one_or_many")]
@@ -73,7 +73,8 @@ pub struct SearchParams {
     #[schema(value_type = Option<bool>)]
     #[param(value_type = Option<bool>)]
     pub typos: Option<String>,
-    /// Deep-paging cursor: the `next` of the previous page.
+    /// Deep-paging cursor: the `next` of the previous page of the same search (same sort);
+    /// not with `offset` (400).
     pub after: Option<String>,
 }
 
@@ -399,7 +400,12 @@ fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Str
     Ok(match Option::<serde_json::Value>::deserialize(d)? {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(s)) => Some(s),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        // `5.0` is the whole number 5 (JSON does not tell them apart); other numbers are
+        // passed on as written, to be refused by name.
+        Some(serde_json::Value::Number(n)) => Some(match crate::article::whole(&n) {
+            Some(u) => u.to_string(),
+            None => n.to_string(),
+        }),
         Some(other) => {
             return Err(serde::de::Error::custom(format!(
                 "expected a number, got {other}"

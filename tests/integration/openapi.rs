@@ -110,3 +110,200 @@ async fn openapi_needs_no_key() {
     let r = s.client.get(s.url("/stats")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 401, "other routes still need one");
 }
+
+/// The document states the bounds the server enforces, from its configured limits: a server
+/// with other limits documents those.
+#[tokio::test]
+async fn openapi_states_the_configured_bounds() {
+    let s = TestServer::start_with(|c| {
+        c.limits.max_limit = 42;
+        c.limits.max_offset = 500;
+        c.limits.max_facet_limit = 7;
+        c.limits.max_facets = 3;
+        c.limits.max_query_chars = 99;
+    })
+    .await;
+    let (status, doc) = s.get("/openapi.json").await;
+    assert_eq!(status, 200);
+    let param = |path: &str, method: &str, name: &str| -> Value {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{method} {path} has no parameter {name}"))["schema"]
+            .clone()
+    };
+    let search = |name: &str| param("/search", "get", name);
+    assert_eq!(search("limit")["maximum"], 42);
+    assert_eq!(search("limit")["minimum"], 0);
+    assert_eq!(search("offset")["maximum"], 500);
+    assert_eq!(search("facet_limit")["minimum"], 1);
+    assert_eq!(search("facet_limit")["maximum"], 7);
+    assert_eq!(search("facets")["maxItems"], 3);
+    assert_eq!(search("q")["maxLength"], 99);
+    assert_eq!(
+        search("sort")["enum"],
+        serde_json::json!(["relevance", "newest", "oldest"])
+    );
+    let body = &doc["components"]["schemas"]["SearchParams"]["properties"];
+    assert_eq!(body["limit"]["maximum"], 42);
+    assert_eq!(body["offset"]["maximum"], 500);
+    // A list in a body: one string, an array (bounded like the query's) or null.
+    assert_eq!(body["facets"]["anyOf"][1]["maxItems"], 3);
+    assert_eq!(
+        param("/articles/{id}/related", "get", "limit")["maximum"],
+        42
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["RelatedDraft"]["properties"]["limit"]["maximum"],
+        42
+    );
+    assert_eq!(param("/suggest", "get", "limit")["maximum"], 50);
+
+    // Bodies that must be sent are required; an article needs its id and title, and PUT takes
+    // its id from the path (an `id` in the body must be the same).
+    for (path, method) in [
+        ("/search", "post"),
+        ("/related", "post"),
+        ("/extract", "post"),
+        ("/articles", "post"),
+        ("/articles/{id}", "put"),
+        ("/admin/backup", "post"),
+    ] {
+        assert_eq!(
+            doc["paths"][path][method]["requestBody"]["required"], true,
+            "{method} {path}"
+        );
+    }
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["ArticleInput"]["required"],
+        serde_json::json!(["id", "title"])
+    );
+    assert!(schemas["ArticlePut"]["properties"].get("id").is_none());
+    assert_eq!(
+        doc["paths"]["/articles/{id}"]["put"]["requestBody"]["content"]["application/json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/ArticlePut"
+    );
+    assert_eq!(
+        doc["paths"]["/articles/{id}"]["put"]["parameters"][0]["schema"]["maxLength"],
+        256
+    );
+
+    // Without keys nothing asks for one.
+    assert!(doc["paths"]["/search"]["get"].get("security").is_none());
+}
+
+/// With keys configured, each operation says whether it needs one, as the server decides.
+#[tokio::test]
+async fn openapi_states_which_operations_need_a_key() {
+    let s = TestServer::start_with(|c| c.auth.admin_keys = vec!["k".repeat(32)]).await;
+    let r = s.client.get(s.url("/openapi.json")).send().await.unwrap();
+    let doc: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    for (path, method) in [
+        ("/search", "get"),
+        ("/articles/{id}", "put"),
+        ("/admin/export", "get"),
+    ] {
+        let op = &doc["paths"][path][method];
+        assert_eq!(
+            op["security"],
+            serde_json::json!([{"bearer": []}]),
+            "{method} {path}"
+        );
+        assert!(op["responses"].get("401").is_some(), "{method} {path}");
+    }
+    assert!(doc["paths"]["/search"]["get"]["responses"]
+        .get("403")
+        .is_none());
+    assert!(doc["paths"]["/articles/{id}"]["put"]["responses"]
+        .get("403")
+        .is_some());
+    for (path, method) in [("/health", "get"), ("/openapi.json", "get"), ("/", "get")] {
+        assert!(
+            doc["paths"][path][method].get("security").is_none(),
+            "{method} {path}"
+        );
+    }
+}
+
+/// A date bound outside the years tantivy can count (1677 to 2262, in nanoseconds) was a
+/// panic, answered 500, in the date filter (found by schemathesis): it is a bound like any other.
+#[tokio::test]
+async fn far_dates_are_bounds_not_faults() {
+    let s = TestServer::start().await;
+    let (status, body) = s
+        .put(
+            "/articles/a",
+            &serde_json::json!({"title": "Cocoa", "published_at": "1987-03-01"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for (q, total) in [
+        ("from=0725-01-12", 1),
+        ("to=0725-01-12", 0),
+        ("from=0001-01-01&to=9999-12-31", 1),
+        ("from=9000-01-01", 0),
+        ("from=1000-01-01T00:00:00Z&facets=published_at:year", 1),
+    ] {
+        let (status, body) = s.get(&format!("/search?{q}")).await;
+        assert_eq!(status, 200, "{q}: {body}");
+        assert_eq!(body["total"], total, "{q}: {body}");
+    }
+    let (status, body) = s
+        .post_json("/search", &serde_json::json!({"to": "0725-01-12"}))
+        .await;
+    assert_eq!((status, body["total"].as_u64()), (200, Some(0)), "{body}");
+    let (status, body) = s.get("/articles/a/related?from=0100-01-01").await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// JSON does not tell `5` from `5.0` (nor does JSON Schema's `integer`), and many clients send
+/// every number as a float: whole numbers are taken either way, fractions are refused.
+#[tokio::test]
+async fn whole_numbers_may_be_written_as_floats() {
+    let s = TestServer::start().await;
+    let (status, body) = s
+        .put(
+            "/articles/a",
+            &serde_json::json!({"title": "Cocoa prices", "views": 999999999.0}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, article) = s.get("/articles/a").await;
+    assert_eq!(article["views"], 999999999);
+    let (status, body) = s
+        .put(
+            "/articles/b",
+            &serde_json::json!({"title": "Cocoa", "views": 1.5}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("views"));
+    // Past 2^53 - 1 a float reader no longer keeps the number exact.
+    let (status, body) = s
+        .put_raw(
+            "/articles/b",
+            r#"{"title": "Cocoa", "views": 9007199254740992}"#,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+
+    let (status, body) = s
+        .post_json("/search", &serde_json::json!({"q": "cocoa", "limit": 2.0}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = s
+        .post_json("/search", &serde_json::json!({"q": "cocoa", "limit": 2.5}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = s
+        .post_json(
+            "/related",
+            &serde_json::json!({"title": "Cocoa prices", "limit": 3.0}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
