@@ -752,6 +752,52 @@ impl Backend for OpenSearchBackend {
 }
 
 impl OpenSearchBackend {
+    /// Connects to the cluster of `config` and opens its index: creates it with our mapping
+    /// when it is missing, checks an existing one's mapping version (another is an error).
+    pub fn open(config: &crate::config::BackendConfig) -> crate::Result<OpenSearchBackend> {
+        let client = super::Client::new(
+            &config.urls,
+            Duration::from_secs(config.connect_timeout_secs),
+            Duration::from_secs(config.request_timeout_secs),
+        )
+        .with_authorization(config.authorization());
+        let mut active = super::client::wait_for_active_shards(config.replicas);
+        // A replica can't be placed on the node of its primary: with fewer data nodes than
+        // copies to wait for, writes would wait for ever (until their timeout).
+        let (status, health) = client.request(Method::Get, "/_cluster/health", None)?;
+        let data_nodes = health["number_of_data_nodes"].as_u64().unwrap_or(1).max(1) as u32;
+        if status == 200 && data_nodes < active {
+            tracing::warn!(
+                data_nodes,
+                replicas = config.replicas,
+                "the cluster has fewer data nodes than the copies a write would wait for: \
+                 writes wait for {data_nodes}; an acknowledged write survives a node's loss \
+                 only with 2 or more (set `backend.replicas = 0` on a single node)"
+            );
+            active = data_nodes;
+        }
+        let backend =
+            OpenSearchBackend::new(client, config.index.clone()).with_active_shards(active);
+        backend.create_index(config.shards, config.replicas)?;
+        Ok(backend)
+    }
+
+    /// [`Backend::apply`] for callers off any runtime (the CLI's ingest, the demo corpus).
+    pub fn apply_blocking(&self, writes: Vec<Prepared>, durable: bool) -> crate::Result<Applied> {
+        let mut ops = Vec::with_capacity(writes.len());
+        for p in writes {
+            match p.0 {
+                PreparedWrite::OpenSearch(op) => ops.push(op),
+                PreparedWrite::Tantivy(_) => {
+                    return Err(Error::Internal(
+                        "a write prepared for tantivy was given to OpenSearch".into(),
+                    ))
+                }
+            }
+        }
+        self.send_bulk(&ops, durable)
+    }
+
     fn export_pages(
         &self,
         pit: &str,
