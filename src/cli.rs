@@ -13,11 +13,13 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Config, Overrides};
+use crate::backend::Backend as _;
+use crate::config::{BackendKind, Config, Overrides};
 use crate::formats::{self, Format};
 use crate::http::{self, AppState};
 use crate::index::{BulkIndexer, NewsIndex};
 use crate::ingest::ItemError;
+use crate::opensearch::OpenSearchBackend;
 use crate::query::{run_plan, SearchPlan, SearchRequest};
 
 /// newsindex: a search and indexing server for news articles.
@@ -232,7 +234,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 index_dir: index,
                 ..Overrides::default()
             };
+            let explicit_index = overrides.index_dir.is_some();
             let config = load_config(cli.config.as_deref(), &overrides)?;
+            if config.backend.kind == BackendKind::OpenSearch && !explicit_index {
+                return ingest_opensearch(&files, format, &config.backend, quiet);
+            }
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             ingest_offline(&files, format, &config.index_dir, threads, heap_mb, quiet)
@@ -267,8 +273,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 index_dir: index,
                 ..Overrides::default()
             };
+            let explicit_index = overrides.index_dir.is_some();
             let config = load_config(cli.config.as_deref(), &overrides)?;
-            export(&config.index_dir, &output, quiet)
+            if config.backend.kind == BackendKind::OpenSearch && !explicit_index {
+                let backend = OpenSearchBackend::open(&config.backend)?;
+                let label = format!("OpenSearch index `{}`", config.backend.index);
+                return export(&backend, &label, &output, quiet);
+            }
+            let index = open_read_only(&config.index_dir)?;
+            let backend = crate::backend::TantivyBackend::new(Arc::new(index));
+            let label = format!("`{}`", config.index_dir.display());
+            export(&backend, &label, &output, quiet)
         }
         Command::Backup { index, dest } => {
             let overrides = Overrides {
@@ -312,6 +327,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
         bail!(why);
     }
     let rt = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
+    if config.backend.kind == BackendKind::OpenSearch {
+        return rt.block_on(serve_opensearch(config));
+    }
     rt.block_on(async move {
         let dir = config.index_dir.clone();
         let index = {
@@ -335,6 +353,131 @@ fn serve(config: Config) -> anyhow::Result<()> {
         http::serve(listener, state, http::shutdown_signal()).await?;
         Ok(())
     })
+}
+
+/// `serve` over an index on OpenSearch: no local index; the index is created (or its mapping
+/// version checked) at start, and filled with the demo corpus when empty.
+async fn serve_opensearch(config: Config) -> anyhow::Result<()> {
+    let cfg = config.backend.clone();
+    let backend = tokio::task::spawn_blocking(move || OpenSearchBackend::open(&cfg))
+        .await?
+        .with_context(|| {
+            format!(
+                "failed to open the OpenSearch index `{}` at {}",
+                config.backend.index,
+                config.backend.urls.join(", ")
+            )
+        })?;
+    let backend = Arc::new(backend);
+    if config.demo_corpus && backend.num_articles() == 0 {
+        let b = backend.clone();
+        tokio::task::spawn_blocking(move || crate::demo::load_demo_opensearch(&b))
+            .await?
+            .context("failed to load the demo corpus")?;
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("failed to listen on {}", config.listen))?;
+    let state = AppState::new(backend, Arc::new(config));
+    http::serve(listener, state, http::shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Offline ingest into the OpenSearch index of `config`: `_bulk` requests of 1 000 articles,
+/// made visible at the end.
+fn ingest_opensearch(
+    args: &[PathBuf],
+    format: Format,
+    config: &crate::config::BackendConfig,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    use crate::backend::Write;
+    const BATCH: usize = 1_000;
+    let backend = OpenSearchBackend::open(config).with_context(|| {
+        format!(
+            "failed to open the OpenSearch index `{}` at {}",
+            config.index,
+            config.urls.join(", ")
+        )
+    })?;
+    let mut tally = Tally::new(quiet);
+    let files = input_files(args, format, &mut tally);
+    for (k, file) in files.iter().enumerate() {
+        tally.file(k + 1, files.len());
+        // (line, id, write) of the articles not sent yet.
+        let mut pending: Vec<(usize, String, crate::backend::Prepared)> = Vec::new();
+        let mut failure = None;
+        let flush = |pending: &mut Vec<(usize, String, crate::backend::Prepared)>,
+                     tally: &mut Tally|
+         -> anyhow::Result<()> {
+            let batch = std::mem::take(pending);
+            let mut origins = Vec::with_capacity(batch.len());
+            let mut writes = Vec::with_capacity(batch.len());
+            for (line, id, w) in batch {
+                origins.push((line, id));
+                writes.push(w);
+            }
+            let n = writes.len() as u64;
+            let applied = backend.apply_blocking(writes, false)?;
+            for f in &applied.failed {
+                let (line, id) = &origins[f.position];
+                tally.error(
+                    file,
+                    &ItemError {
+                        line: *line,
+                        id: Some(id.clone()),
+                        error: f.reason.clone(),
+                    },
+                );
+            }
+            let ok = n - applied.failed.len() as u64;
+            tally.ok += ok;
+            tally.bar.inc(ok);
+            Ok(())
+        };
+        let mut line = 0usize;
+        let read = formats::read_file(file, format, &mut |item| {
+            line += 1;
+            match item {
+                Ok(article) => {
+                    let id = article.id.clone();
+                    let at = line;
+                    match backend.prepare(Write::Upsert(Box::new(article))) {
+                        Ok(w) => pending.push((at, id, w)),
+                        Err(e) => tally.error(
+                            file,
+                            &ItemError {
+                                line: at,
+                                id: Some(id),
+                                error: e.to_string(),
+                            },
+                        ),
+                    }
+                    if pending.len() >= BATCH && failure.is_none() {
+                        if let Err(e) = flush(&mut pending, &mut tally) {
+                            failure = Some(e);
+                        }
+                    }
+                }
+                Err(e) => tally.error(file, &e),
+            }
+        });
+        if let Err(e) = read {
+            tally.file_error(&format!("{}: cannot read: {e}", file.display()));
+        }
+        if let Some(e) = failure {
+            return Err(e).context("indexing failed");
+        }
+        if !pending.is_empty() {
+            flush(&mut pending, &mut tally).context("indexing failed")?;
+        }
+    }
+    tally.bar.set_message("refreshing");
+    backend
+        .apply_blocking(Vec::new(), true)
+        .context("refresh failed")?;
+    tally.done();
+    Ok(())
 }
 
 struct Tally {
@@ -563,8 +706,12 @@ fn open_read_only(dir: &Path) -> anyhow::Result<NewsIndex> {
         .with_context(|| format!("failed to open the index in `{}`", dir.display()))
 }
 
-fn export(dir: &Path, output: &Path, quiet: bool) -> anyhow::Result<()> {
-    let index = open_read_only(dir)?;
+fn export(
+    index: &dyn crate::backend::Backend,
+    label: &str,
+    output: &Path,
+    quiet: bool,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let total = index.num_articles();
     let bar = if quiet {
@@ -579,7 +726,7 @@ fn export(dir: &Path, output: &Path, quiet: bool) -> anyhow::Result<()> {
     );
     let count = if output == Path::new("-") {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-        match index.write_ndjson(&mut out, |n| bar.inc(n)) {
+        match index.write_ndjson(&mut out, &mut |n| bar.inc(n)) {
             Ok(n) => n,
             // The reader had enough (`| head`): not an error.
             Err(crate::Error::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
@@ -595,7 +742,7 @@ fn export(dir: &Path, output: &Path, quiet: bool) -> anyhow::Result<()> {
         let file = std::fs::File::create(&partial)
             .with_context(|| format!("cannot create `{}`", partial.display()))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        let count = index.write_ndjson(&mut out, |n| bar.inc(n));
+        let count = index.write_ndjson(&mut out, &mut |n| bar.inc(n));
         let count = count.and_then(|n| {
             let file = out.into_inner().map_err(|e| e.into_error())?;
             file.sync_all()?;
@@ -612,8 +759,7 @@ fn export(dir: &Path, output: &Path, quiet: bool) -> anyhow::Result<()> {
     };
     bar.finish_and_clear();
     eprintln!(
-        "exported {count} articles from `{}` in {:.1} s",
-        dir.display(),
+        "exported {count} articles from {label} in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     Ok(())

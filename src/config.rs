@@ -43,6 +43,103 @@ pub struct Config {
     /// IPADIC's source files, for Japanese words (`[analysis] japanese_dictionary`); Japanese
     /// is cut by script where they are missing.
     pub japanese_dictionary: PathBuf,
+    /// Which engine holds the index (`[backend]`).
+    pub backend: BackendConfig,
+}
+
+/// The engine that holds the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// The embedded tantivy index in `index_dir` (the default).
+    Tantivy,
+    /// An index on an OpenSearch cluster; no local index.
+    OpenSearch,
+}
+
+/// `[backend]`: the engine, and for OpenSearch where the cluster is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendConfig {
+    /// `kind`: `tantivy` or `opensearch`.
+    pub kind: BackendKind,
+    /// `urls`: HTTP addresses of the cluster's nodes, tried in turn.
+    pub urls: Vec<String>,
+    /// `index`: the index (or alias) name.
+    pub index: String,
+    /// `shards`: primary shards of an index newsindex creates.
+    pub shards: u32,
+    /// `replicas`: replicas of each shard of an index newsindex creates; writes wait for a
+    /// replica when there is one.
+    pub replicas: u32,
+    /// `username` / `password`: HTTP basic auth.
+    pub username: Option<String>,
+    /// See `username`.
+    pub password: Option<String>,
+    /// `api_key`: sent as `Authorization: ApiKey …` (base64 of `id:key`, as OpenSearch gives it).
+    pub api_key: Option<String>,
+    /// `connect_timeout_secs`
+    pub connect_timeout_secs: u64,
+    /// `request_timeout_secs`: the whole of one request to a node.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for BackendConfig {
+    fn default() -> Self {
+        BackendConfig {
+            kind: BackendKind::Tantivy,
+            urls: vec!["http://127.0.0.1:9200".into()],
+            index: "newsindex".into(),
+            shards: 1,
+            replicas: 1,
+            username: None,
+            password: None,
+            api_key: None,
+            connect_timeout_secs: 5,
+            request_timeout_secs: 60,
+        }
+    }
+}
+
+impl BackendConfig {
+    /// The `Authorization` header value of the credentials, if any.
+    pub fn authorization(&self) -> Option<String> {
+        if let Some(k) = &self.api_key {
+            return Some(format!("ApiKey {k}"));
+        }
+        let user = self.username.as_deref()?;
+        let pass = self.password.as_deref().unwrap_or("");
+        let token = base64(format!("{user}:{pass}").as_bytes());
+        Some(format!("Basic {token}"))
+    }
+}
+
+/// Standard base64 with padding (basic auth's encoding).
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn parse_backend_kind(v: &str) -> anyhow::Result<BackendKind> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "tantivy" => Ok(BackendKind::Tantivy),
+        "opensearch" => Ok(BackendKind::OpenSearch),
+        other => bail!("expected `tantivy` or `opensearch`, got `{other}`"),
+    }
 }
 
 /// Index writer settings.
@@ -172,6 +269,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             default_language: crate::analysis::Lang::ENGLISH,
             japanese_dictionary: PathBuf::from("dictionaries/ipadic"),
+            backend: BackendConfig::default(),
         }
     }
 }
@@ -191,6 +289,22 @@ pub struct RawConfig {
     related: Option<RawRelated>,
     auth: Option<RawAuth>,
     analysis: Option<RawAnalysis>,
+    backend: Option<RawBackend>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackend {
+    kind: Option<String>,
+    urls: Option<Vec<String>>,
+    index: Option<String>,
+    shards: Option<u32>,
+    replicas: Option<u32>,
+    username: Option<String>,
+    password: Option<String>,
+    api_key: Option<String>,
+    connect_timeout_secs: Option<u64>,
+    request_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -382,6 +496,20 @@ impl Config {
             );
             set(&mut c.related.keyword_max_postings, r.keyword_max_postings);
         }
+        if let Some(b) = raw.backend {
+            if let Some(k) = b.kind {
+                c.backend.kind = parse_backend_kind(&k).context("in key `backend.kind`")?;
+            }
+            set(&mut c.backend.urls, b.urls);
+            set(&mut c.backend.index, b.index);
+            set(&mut c.backend.shards, b.shards);
+            set(&mut c.backend.replicas, b.replicas);
+            c.backend.username = b.username.or(c.backend.username);
+            c.backend.password = b.password.or(c.backend.password);
+            c.backend.api_key = b.api_key.or(c.backend.api_key);
+            set(&mut c.backend.connect_timeout_secs, b.connect_timeout_secs);
+            set(&mut c.backend.request_timeout_secs, b.request_timeout_secs);
+        }
         if let Some(a) = raw.auth {
             set(&mut c.auth.admin_keys, a.admin_keys);
             set(&mut c.auth.search_keys, a.search_keys);
@@ -428,6 +556,32 @@ impl Config {
         if let Some(v) = env.get("NEWSINDEX_SEARCH_KEY").filter(|v| !v.is_empty()) {
             self.auth.search_keys.push(v.clone());
         }
+        if let Some(v) = env.get("NEWSINDEX_BACKEND") {
+            self.backend.kind = parse_backend_kind(v).context("in NEWSINDEX_BACKEND")?;
+        }
+        if let Some(v) = env.get("NEWSINDEX_OPENSEARCH_URLS") {
+            self.backend.urls = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        if let Some(v) = env.get("NEWSINDEX_OPENSEARCH_INDEX") {
+            self.backend.index = v.clone();
+        }
+        if let Some(v) = env.get("NEWSINDEX_OPENSEARCH_USERNAME") {
+            self.backend.username = Some(v.clone());
+        }
+        if let Some(v) = env.get("NEWSINDEX_OPENSEARCH_PASSWORD") {
+            self.backend.password = Some(v.clone());
+        }
+        if let Some(v) = env
+            .get("NEWSINDEX_OPENSEARCH_API_KEY")
+            .filter(|v| !v.is_empty())
+        {
+            self.backend.api_key = Some(v.clone());
+        }
         if let Some(v) = env.get("NEWSINDEX_CORS_ORIGINS") {
             self.auth.cors_origins = v
                 .split(',')
@@ -440,6 +594,44 @@ impl Config {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        let b = &self.backend;
+        if b.kind == BackendKind::OpenSearch {
+            if b.urls.is_empty() {
+                bail!("`backend.urls` must name at least one OpenSearch node");
+            }
+            for u in &b.urls {
+                if u.starts_with("https://") {
+                    bail!(
+                        "`backend.urls`: {u}: https is not supported (this build's HTTP client has \
+                         no TLS); reach the cluster over http, e.g. through a local TLS proxy"
+                    );
+                }
+                if !u.starts_with("http://") {
+                    bail!("`backend.urls`: {u}: expected an http:// URL");
+                }
+            }
+            if b.index.is_empty()
+                || b.index.starts_with(['_', '-', '+'])
+                || b.index != b.index.to_lowercase()
+                || b.index
+                    .contains(['/', '\\', '*', '?', '"', '<', '>', '|', ' ', ',', '#', ':'])
+            {
+                bail!(
+                    "`backend.index`: `{}` is not a valid OpenSearch index name (lower case, no \
+                     spaces or /\\*?\"<>|,#:, not starting with _ - +)",
+                    b.index
+                );
+            }
+            if b.shards == 0 {
+                bail!("`backend.shards` must be at least 1");
+            }
+            if b.api_key.is_some() && b.username.is_some() {
+                bail!("`backend.api_key` and `backend.username` exclude each other: set one");
+            }
+            if b.connect_timeout_secs == 0 || b.request_timeout_secs == 0 {
+                bail!("`backend.connect_timeout_secs` and `backend.request_timeout_secs` must be at least 1");
+            }
+        }
         if self.writer.threads == 0 || self.writer.threads > 64 {
             bail!(
                 "`writer.threads` must be between 1 and 64, got {}",
@@ -588,6 +780,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn backend_section_and_env() {
+        let raw: RawConfig = toml::from_str(
+            "[backend]\nkind = \"opensearch\"\nurls = [\"http://a:9200\"]\nindex = \"news\"\nreplicas = 0\nusername = \"Aladdin\"\npassword = \"open sesame\"\n",
+        )
+        .unwrap();
+        let mut c = Config::from_raw(raw).unwrap();
+        assert_eq!(c.backend.kind, BackendKind::OpenSearch);
+        assert_eq!(c.backend.replicas, 0);
+        assert_eq!(
+            c.backend.authorization().as_deref(),
+            Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
+        );
+        let env = HashMap::from([(
+            "NEWSINDEX_OPENSEARCH_URLS".to_string(),
+            "http://x:1, http://y:2".to_string(),
+        )]);
+        c.apply_env(&env).unwrap();
+        assert_eq!(c.backend.urls, ["http://x:1", "http://y:2"]);
+        c.validate().unwrap();
+        c.backend.urls = vec!["https://x:1".into()];
+        assert!(c.validate().unwrap_err().to_string().contains("https"));
+        let env = HashMap::from([("NEWSINDEX_BACKEND".to_string(), "lucene".to_string())]);
+        assert!(c.apply_env(&env).is_err());
+    }
+
+    #[test]
     fn the_shipped_config_toml_is_the_defaults() {
         let text = include_str!("../config.toml");
         let raw: RawConfig = toml::from_str(text).unwrap();
@@ -602,6 +820,17 @@ mod tests {
         assert_eq!(format!("{:?}", c.search), format!("{:?}", d.search));
         assert_eq!(c.related, d.related);
         assert_eq!(c.default_language, d.default_language);
+        assert_eq!(c.backend, d.backend);
+        // The commented-out `[backend]` example parses once uncommented.
+        let example: String = text[text.find("#[backend]").unwrap()..]
+            .lines()
+            .filter(|l| l.starts_with("#[") || (l.starts_with("#") && !l.starts_with("# ")))
+            .map(|l| l.trim_start_matches('#').to_string() + "\n")
+            .collect();
+        let raw: RawConfig = toml::from_str(&example).unwrap();
+        let c = Config::from_raw(raw).unwrap();
+        assert_eq!(c.backend.kind, BackendKind::OpenSearch);
+        assert_eq!(c.backend.urls.len(), 3);
     }
 
     #[test]

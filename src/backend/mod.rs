@@ -2,8 +2,8 @@
 //!
 //! Layering: `http` → plans and requests (`query::plan`, `query::related::Source`, [`Write`])
 //! → [`Backend`]. The HTTP layer names no engine type: it holds an `Arc<dyn Backend>`, built by
-//! whoever starts the server (the CLI, the tests, the benches) — today [`TantivyBackend`], the
-//! embedded index; an OpenSearch cluster is the other engine meant to sit here (issue #18).
+//! whoever starts the server (the CLI, the tests, the benches): [`TantivyBackend`], the
+//! embedded index, or [`OpenSearchBackend`], an index on an OpenSearch cluster (issue #18).
 //!
 //! Reads and the CPU-bound half of a write ([`Backend::prepare`]) are synchronous: the HTTP
 //! layer runs them off the async runtime, under its bounds. Applying writes is asynchronous:
@@ -17,8 +17,9 @@ use std::pin::Pin;
 
 pub use self::tantivy::TantivyBackend;
 pub use crate::index::backup::{server_path as backup_destination, BackupReport};
-pub use crate::index::writer::{Applied, WriteOutcome};
+pub use crate::index::writer::{Applied, WriteFailure, WriteOutcome};
 pub use crate::index::IndexStats;
+pub use crate::opensearch::OpenSearchBackend;
 
 use crate::article::Article;
 use crate::config::SearchConfig;
@@ -40,8 +41,17 @@ pub enum Write {
 
 /// A write made ready for its engine by [`Backend::prepare`] (for tantivy, the indexed
 /// document: analysis is the costly part, done by the caller's thread rather than the one
-/// writer). Opaque to the HTTP layer.
-pub struct Prepared(pub(crate) crate::index::WriteOp);
+/// writer; for OpenSearch, the document's JSON). Opaque to the HTTP layer: its variants are
+/// the engines', and an engine given another's write refuses it.
+pub struct Prepared(pub(crate) PreparedWrite);
+
+/// The engine-specific content of a [`Prepared`] write.
+pub(crate) enum PreparedWrite {
+    /// tantivy's op.
+    Tantivy(crate::index::WriteOp),
+    /// One action of an OpenSearch `_bulk` request.
+    OpenSearch(crate::opensearch::backend::BulkOp),
+}
 
 /// What the API needs of an index.
 pub trait Backend: Send + Sync + 'static {
@@ -88,7 +98,8 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Applies writes in order. With `durable`, resolves once they are on disk and visible to
     /// searches (a `200` means it); without, once they are staged (a stream's lines, made
-    /// durable together by a later durable call).
+    /// durable together by a later durable call). An engine that refuses some writes of a
+    /// group and applies the others (OpenSearch) lists them in [`Applied::failed`].
     fn apply(&self, writes: Vec<Prepared>, durable: bool) -> BoxFuture<'_, crate::Result<Applied>>;
 
     /// Figures for `/stats` and `/metrics`.

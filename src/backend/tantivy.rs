@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::{Applied, Backend, BackupReport, BoxFuture, IndexStats, Prepared, Write};
+use super::{
+    Applied, Backend, BackupReport, BoxFuture, IndexStats, Prepared, PreparedWrite, Write,
+};
 use crate::article::Article;
 use crate::config::{SearchConfig, WriterConfig};
 use crate::index::{NewsIndex, WriteOp};
@@ -88,14 +90,24 @@ impl Backend for TantivyBackend {
     }
 
     fn prepare(&self, write: Write) -> crate::Result<Prepared> {
-        Ok(Prepared(match write {
+        Ok(Prepared(PreparedWrite::Tantivy(match write {
             Write::Upsert(article) => self.index.upsert_op(&article)?,
             Write::Delete(id) => WriteOp::Delete { id },
-        }))
+        })))
     }
 
     fn apply(&self, writes: Vec<Prepared>, durable: bool) -> BoxFuture<'_, crate::Result<Applied>> {
-        let ops = writes.into_iter().map(|p| p.0).collect();
+        let mut ops = Vec::with_capacity(writes.len());
+        for p in writes {
+            match p.0 {
+                PreparedWrite::Tantivy(op) => ops.push(op),
+                PreparedWrite::OpenSearch(_) => {
+                    return Box::pin(std::future::ready(Err(crate::Error::Internal(
+                        "a write prepared for OpenSearch was given to tantivy".into(),
+                    ))))
+                }
+            }
+        }
         Box::pin(self.index.writer().apply(ops, durable))
     }
 

@@ -18,7 +18,7 @@ use super::extract::{mime_of, unsupported_write_type, IdPath, JsonBytes};
 use super::search::run_work;
 use super::state::AppState;
 use crate::article::parse_article_json;
-use crate::backend::{Backend, Prepared, Write, WriteOutcome};
+use crate::backend::{Applied, Backend, Prepared, Write, WriteOutcome};
 use crate::error::{Error, ErrorCode};
 use crate::extract::extract_entities;
 use crate::formats::{self, Format, Hints};
@@ -63,6 +63,7 @@ pub async fn articles_put(
     })
     .await?;
     let applied = state.backend.apply(vec![op], true).await?;
+    refused(&applied)?;
     Ok(Json(json!({"id": id, "result": applied.outcomes[0]})))
 }
 
@@ -92,9 +93,19 @@ pub async fn articles_delete(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let delete = state.backend.prepare(Write::Delete(id.clone()))?;
     let applied = state.backend.apply(vec![delete], true).await?;
+    refused(&applied)?;
     match applied.outcomes[0] {
         WriteOutcome::NotFound => Err(Error::NotFound(id).into()),
         outcome => Ok(Json(json!({"id": id, "result": outcome}))),
+    }
+}
+
+/// The error of a single write that the engine refused (OpenSearch answers per item).
+fn refused(applied: &Applied) -> Result<(), ApiError> {
+    match applied.failed.first() {
+        None => Ok(()),
+        Some(f) if f.busy => Err(Error::Overloaded.into()),
+        Some(f) => Err(Error::Internal(f.reason.clone()).into()),
     }
 }
 
@@ -383,21 +394,30 @@ async fn articles_post_converted(
     Ok(Json(batch.finish().await?))
 }
 
+/// A prepared write of an upload, with where it came from (for its error, should the engine
+/// refuse it).
+struct Staged {
+    line: usize,
+    id: String,
+    write: Prepared,
+}
+
 /// The write op of a parsed item; an article the index cannot take is an item error too.
 fn item_op(
     backend: &dyn Backend,
     line: usize,
     item: Result<crate::article::Article, ItemError>,
-) -> Result<Prepared, ItemError> {
+) -> Result<Staged, ItemError> {
     item.and_then(|a| {
         let id = a.id.clone();
-        backend
-            .prepare(Write::Upsert(Box::new(a)))
-            .map_err(|e| ItemError {
+        match backend.prepare(Write::Upsert(Box::new(a))) {
+            Ok(write) => Ok(Staged { line, id, write }),
+            Err(e) => Err(ItemError {
                 line,
                 id: Some(id),
                 error: e.to_string(),
-            })
+            }),
+        }
     })
 }
 
@@ -473,16 +493,32 @@ impl Batch {
         self.stage(ops, errors).await
     }
 
-    /// Records the refused items and hands the documents to the writer (no commit yet).
-    async fn stage(&mut self, ops: Vec<Prepared>, errors: Vec<ItemError>) -> Result<(), ApiError> {
+    /// Records the refused items and hands the documents to the writer (no commit yet); the
+    /// items the engine refuses are item errors too.
+    async fn stage(&mut self, ops: Vec<Staged>, errors: Vec<ItemError>) -> Result<(), ApiError> {
         for e in errors {
             self.result.fail(e);
         }
         if !ops.is_empty() {
             let n = ops.len() as u64;
-            let applied = self.state.backend.apply(ops, false).await?;
+            let (origins, writes): (Vec<(usize, String)>, Vec<Prepared>) =
+                ops.into_iter().map(|s| ((s.line, s.id), s.write)).unzip();
+            let applied = self.state.backend.apply(writes, false).await?;
             self.check_epoch(applied.epoch)?;
-            self.result.indexed += n;
+            self.result.indexed += n - applied.failed.len() as u64;
+            let mut failed = Vec::with_capacity(applied.failed.len());
+            for f in applied.failed {
+                let (line, id) = &origins[f.position];
+                failed.push(ItemError {
+                    line: *line,
+                    id: Some(id.clone()),
+                    error: f.reason,
+                });
+            }
+            // Listed by line with the other errors of the upload.
+            for e in failed {
+                self.result.fail(e);
+            }
         }
         Ok(())
     }

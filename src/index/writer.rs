@@ -57,6 +57,20 @@ pub enum WriteOutcome {
     Deleted,
     /// A delete of an id that does not exist.
     NotFound,
+    /// The engine refused this write ([`Applied::failed`] says why); never from tantivy.
+    Failed,
+}
+
+/// A write that the engine refused while the others of its group were applied (an
+/// OpenSearch `_bulk` answers per item).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteFailure {
+    /// Position of the write in the group.
+    pub position: usize,
+    /// The engine's reason.
+    pub reason: String,
+    /// Whether the engine was only too busy (retrying later may succeed).
+    pub busy: bool,
 }
 
 /// The answer to an applied group of writes.
@@ -66,6 +80,8 @@ pub struct Applied {
     pub outcomes: Vec<WriteOutcome>,
     /// The writer's epoch; it changes when uncommitted writes were lost to a failed commit.
     pub epoch: u64,
+    /// The writes refused (their outcome is [`WriteOutcome::Failed`]); the others were applied.
+    pub failed: Vec<WriteFailure>,
 }
 
 enum Command {
@@ -240,6 +256,7 @@ impl WriterLoop {
                                 let _ = ack.send(Ok(Applied {
                                     outcomes,
                                     epoch: self.epoch,
+                                    failed: Vec::new(),
                                 }));
                             }
                             Err(e) => {
@@ -286,6 +303,7 @@ impl WriterLoop {
                         Ok(()) => Ok(Applied {
                             outcomes,
                             epoch: self.epoch,
+                            failed: Vec::new(),
                         }),
                         Err(e) => Err(Error::Internal(format!("commit failed: {e}"))),
                     };

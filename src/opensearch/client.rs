@@ -39,6 +39,8 @@ pub enum Method {
 pub struct Client {
     urls: Vec<String>,
     agent: ureq::Agent,
+    /// The `Authorization` header sent with every request (basic auth or an API key).
+    authorization: Option<String>,
     /// The node tried first: the last one that answered.
     preferred: AtomicUsize,
 }
@@ -55,7 +57,7 @@ fn try_next(e: &ureq::Error) -> bool {
     )
 }
 
-fn unavailable(what: String) -> Error {
+pub(crate) fn unavailable(what: String) -> Error {
     Error::Internal(format!("opensearch: {what}"))
 }
 
@@ -74,8 +76,20 @@ impl Client {
                 .map(|u| u.trim_end_matches('/').to_string())
                 .collect(),
             agent: ureq::Agent::new_with_config(config),
+            authorization: None,
             preferred: AtomicUsize::new(0),
         }
+    }
+
+    /// Sends this `Authorization` header value with every request (`Basic …`, `ApiKey …`).
+    pub fn with_authorization(mut self, value: Option<String>) -> Client {
+        self.authorization = value;
+        self
+    }
+
+    /// The node URLs.
+    pub fn urls(&self) -> &[String] {
+        &self.urls
     }
 
     /// Sends a request (`path` with its query string) to the first node that answers; the
@@ -118,16 +132,32 @@ impl Client {
         url: &str,
         body: Option<&(&str, String)>,
     ) -> Result<(u16, Value), ureq::Error> {
+        let auth = self.authorization.as_deref();
+        macro_rules! authed {
+            ($builder:expr) => {{
+                let b = $builder;
+                match auth {
+                    Some(v) => b.header("Authorization", v),
+                    None => b,
+                }
+            }};
+        }
         let response = match (method, body) {
-            (Method::Get, _) => self.agent.get(url).call(),
-            (Method::Head, _) => self.agent.head(url).call(),
-            (Method::Delete, _) => self.agent.delete(url).call(),
-            (Method::Put, Some((ct, b))) => self.agent.put(url).content_type(*ct).send(b.as_str()),
-            (Method::Put, None) => self.agent.put(url).send_empty(),
-            (Method::Post, Some((ct, b))) => {
-                self.agent.post(url).content_type(*ct).send(b.as_str())
-            }
-            (Method::Post, None) => self.agent.post(url).send_empty(),
+            (Method::Get, _) => authed!(self.agent.get(url)).call(),
+            (Method::Head, _) => authed!(self.agent.head(url)).call(),
+            (Method::Delete, Some((ct, b))) => authed!(self.agent.delete(url))
+                .force_send_body()
+                .content_type(*ct)
+                .send(b.as_str()),
+            (Method::Delete, None) => authed!(self.agent.delete(url)).call(),
+            (Method::Put, Some((ct, b))) => authed!(self.agent.put(url))
+                .content_type(*ct)
+                .send(b.as_str()),
+            (Method::Put, None) => authed!(self.agent.put(url)).send_empty(),
+            (Method::Post, Some((ct, b))) => authed!(self.agent.post(url))
+                .content_type(*ct)
+                .send(b.as_str()),
+            (Method::Post, None) => authed!(self.agent.post(url)).send_empty(),
         }?;
         let status = response.status().as_u16();
         let text = response
@@ -146,7 +176,7 @@ impl Client {
 }
 
 /// A path segment, percent-encoded (ids may hold any character).
-fn segment(s: &str) -> String {
+pub(crate) fn segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -159,7 +189,7 @@ fn segment(s: &str) -> String {
 }
 
 /// OpenSearch's reason for a failed request.
-fn reason(status: u16, body: &Value) -> String {
+pub(crate) fn reason(status: u16, body: &Value) -> String {
     let r = &body["error"]["reason"];
     match r.as_str() {
         Some(r) => format!("status {status}: {r}"),
@@ -190,15 +220,50 @@ pub struct BulkOutcome {
 pub struct OpenSearchBackend {
     client: Client,
     index: String,
+    /// `wait_for_active_shards` of every write: how many copies of a shard must be active
+    /// before a write proceeds (see [`wait_for_active_shards`]).
+    active_shards: u32,
+    /// Writes were sent without a refresh since the last one (see `Backend::apply`).
+    pub(crate) unrefreshed: std::sync::atomic::AtomicBool,
+    /// The last answer of `writable`, and when it was read.
+    pub(crate) health: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
+}
+
+/// The `wait_for_active_shards` of writes to an index with `replicas` replicas: 2 copies when
+/// there is a replica (the primary and one replica, so that an acknowledged write is on two
+/// nodes and survives the loss of any one), 1 without. Not `all`: with 2 replicas on 3 nodes,
+/// writes go on while one node is away.
+pub fn wait_for_active_shards(replicas: u32) -> u32 {
+    replicas.min(1) + 1
 }
 
 impl OpenSearchBackend {
-    /// The index `index` (a name or an alias) through `client`.
+    /// The index `index` (a name or an alias) through `client`, written without waiting for
+    /// replicas (see [`OpenSearchBackend::with_active_shards`]).
     pub fn new(client: Client, index: impl Into<String>) -> OpenSearchBackend {
         OpenSearchBackend {
             client,
             index: index.into(),
+            active_shards: 1,
+            unrefreshed: std::sync::atomic::AtomicBool::new(false),
+            health: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Writes wait for `n` active copies of each shard ([`wait_for_active_shards`]).
+    pub fn with_active_shards(mut self, n: u32) -> OpenSearchBackend {
+        self.active_shards = n.max(1);
+        self
+    }
+
+    /// The query string of a write: `refresh=wait_for` when it must be visible on return,
+    /// and `wait_for_active_shards`.
+    pub(crate) fn write_params(&self, refresh: bool) -> String {
+        let mut p = format!("wait_for_active_shards={}", self.active_shards);
+        if refresh {
+            p.push_str("&refresh=wait_for");
+        }
+        p
     }
 
     /// The HTTP client.
@@ -286,9 +351,10 @@ impl OpenSearchBackend {
     /// Writes one article; `true` when it replaced one. Visible to searches on return.
     pub fn put(&self, article: &Article) -> crate::Result<bool> {
         let path = format!(
-            "/{}/_doc/{}?refresh=wait_for",
+            "/{}/_doc/{}?{}",
             segment(&self.index),
-            segment(&article.id)
+            segment(&article.id),
+            self.write_params(true)
         );
         let (status, body) = self
             .client
@@ -334,7 +400,11 @@ impl OpenSearchBackend {
         if sent.is_empty() {
             return Ok(outcome);
         }
-        let path = format!("/{}/_bulk?refresh=wait_for", segment(&self.index));
+        let path = format!(
+            "/{}/_bulk?{}",
+            segment(&self.index),
+            self.write_params(true)
+        );
         let (status, body) =
             self.client
                 .request(Method::Post, &path, Some(("application/x-ndjson", ndjson)))?;
@@ -385,9 +455,10 @@ impl OpenSearchBackend {
     /// Deletes an article; gone from searches on return.
     pub fn delete(&self, id: &str) -> crate::Result<()> {
         let path = format!(
-            "/{}/_doc/{}?refresh=wait_for",
+            "/{}/_doc/{}?{}",
             segment(&self.index),
-            segment(id)
+            segment(id),
+            self.write_params(true)
         );
         let (status, body) = self.client.request(Method::Delete, &path, None)?;
         match status {

@@ -32,8 +32,8 @@
 //! (`world`, `world/asia`), so `tag=world` matches `world/asia` and the tag facet counts each
 //! level; `entity_typed` is `type\u{1f}name`, which a per-type facet selects by prefix.
 //! `copy_key` (the hash wire copies share, as a decimal string) is what `collapse` groups on.
-//! `published_at` is a `date`, `views` an `unsigned_long`, `suggest` a `completion` field over
-//! the title, entity names, authors and tags. The mapping is strict: a field it does not name
+//! `published_at` is a `date`, `views` an `unsigned_long`, `suggest` a `completion` field (case- and
+//! accent-insensitive) over the title, entity names, authors and tags. The mapping is strict: a field it does not name
 //! is refused, so a document can't silently grow unindexed fields.
 //!
 //! `_meta.mapping_version` is [`MAPPING_VERSION`]: an existing index with another version must
@@ -47,7 +47,7 @@ use crate::index::document::{copy_key, tag_levels};
 use crate::index::schema::TYPE_SEPARATOR;
 
 /// Version of [`index_body`]'s mapping and of [`document`]'s shape; stored in `_meta`.
-pub const MAPPING_VERSION: u32 = 1;
+pub const MAPPING_VERSION: u32 = 2;
 
 /// Deepest hit a search may ask for: the default `max_offset` + `max_limit` and the extra hit
 /// that tells whether another page follows (OpenSearch's default is 10 000).
@@ -55,6 +55,8 @@ pub const MAX_RESULT_WINDOW: usize = 10_000 + 100 + 1;
 
 /// The family of languages without rules of their own (and of those without a stemmer here).
 pub const GENERIC_FAMILY: &str = "und";
+/// The analyzer of the `suggest` completion field: words, lower case, folded to ASCII.
+const SUGGEST_ANALYZER: &str = "news_suggest";
 /// The family of Chinese, Japanese and Korean: character bigrams.
 pub const CJK_FAMILY: &str = "cjk";
 
@@ -129,6 +131,11 @@ fn analysis() -> Value {
     analyzers.insert(
         analyzer_name(GENERIC_FAMILY),
         json!({"type": "custom", "tokenizer": "standard", "filter": ["lowercase"]}),
+    );
+    // Completions match case- and accent-insensitively (`pyongyang` finds `Pyŏngyang`).
+    analyzers.insert(
+        SUGGEST_ANALYZER.into(),
+        json!({"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"]}),
     );
     analyzers.insert(
         analyzer_name(CJK_FAMILY),
@@ -231,7 +238,7 @@ pub fn mapping() -> Value {
             "source": keyword_with_lower(),
             "dateline": stored_only(),
             "copy_key": {"type": "keyword"},
-            "suggest": {"type": "completion", "analyzer": analyzer_name(GENERIC_FAMILY)}
+            "suggest": {"type": "completion", "analyzer": SUGGEST_ANALYZER}
         }
     })
 }

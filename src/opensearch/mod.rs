@@ -6,9 +6,12 @@
 //!   [`crate::query::SearchResponse`].
 //! - [`client`]: a small blocking HTTP client over several nodes, and
 //!   [`client::OpenSearchBackend`]: create the index, write, read, delete, search.
+//! - [`backend`]: `OpenSearchBackend` as a [`crate::backend::Backend`] (writes as `_bulk`,
+//!   related articles, suggestions, export, health and metrics).
 //!
 //! Tested against a real node started by `scripts/opensearch` (`tests/opensearch.rs`).
 
+pub mod backend;
 pub mod client;
 pub mod mapping;
 pub mod translate;

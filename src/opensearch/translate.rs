@@ -339,6 +339,14 @@ fn filter_clause(filters: &Filters, d: Dimension) -> Option<Value> {
     })
 }
 
+/// The filter clauses of every dimension set (related articles filter by all of them).
+pub(crate) fn filter_clauses(filters: &Filters) -> Vec<Value> {
+    DIMENSIONS
+        .into_iter()
+        .filter_map(|d| filter_clause(filters, d))
+        .collect()
+}
+
 fn all_of(clauses: Vec<Value>) -> Value {
     if clauses.is_empty() {
         json!({"match_all": {}})

@@ -827,7 +827,7 @@ fn explain(
 }
 
 /// The index's analyzer of `lang` over one text.
-fn tokens(text: &str, lang: Lang) -> Vec<String> {
+pub(crate) fn tokens(text: &str, lang: Lang) -> Vec<String> {
     let mut analyzer = crate::index::schema::text_analyzer(lang);
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();

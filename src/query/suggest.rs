@@ -478,9 +478,17 @@ fn title_rank() -> crate::config::SearchConfig {
     }
 }
 
+/// The typed words of `q` as the suggester reads them (folded by `language`'s rules, or the
+/// default language's), and whether the last one is complete (a space follows it).
+pub(crate) fn typed_words(q: &str, language: Option<&str>) -> (Vec<String>, bool) {
+    let lang = language.map_or_else(crate::analysis::default_language, Lang::of_tag);
+    let words = fold_words_in(q, lang).into_iter().map(|(w, _)| w).collect();
+    (words, q.ends_with(char::is_whitespace))
+}
+
 /// Escapes `value` and marks its words that match the typed words (the last one as a prefix
 /// unless the user already typed a space after it).
-fn mark(value: &str, typed: &[String], complete: bool) -> String {
+pub(crate) fn mark(value: &str, typed: &[String], complete: bool) -> String {
     let mut out = String::with_capacity(value.len() + 16);
     let mut pos = 0;
     for (word, range) in fold_words(value) {

@@ -1,4 +1,10 @@
 //! A real server on 127.0.0.1:0 over a temporary index, and helpers to talk to it.
+//!
+//! With `NEWSINDEX_TEST_BACKEND=opensearch`, [`TestServer::start`] serves an index on
+//! OpenSearch instead of a local tantivy index: one node per test process, started at the
+//! first server by `scripts/opensearch` in a temporary directory (stopped when the process
+//! exits, by a watcher), and a fresh OpenSearch index per server, deleted when it stops or
+//! drops, so tests stay independent.
 
 #![allow(dead_code)]
 
@@ -20,6 +26,87 @@ pub struct TestServer {
     pub client: reqwest::Client,
     pub dir: TempDir,
     server: Option<LocalServer>,
+    /// The OpenSearch index of this server (deleted at stop or drop).
+    opensearch_index: Option<(String, String)>,
+}
+
+/// Whether the tests run against OpenSearch (`NEWSINDEX_TEST_BACKEND=opensearch`).
+pub fn on_opensearch() -> bool {
+    std::env::var("NEWSINDEX_TEST_BACKEND").is_ok_and(|v| v == "opensearch")
+}
+
+/// The URL of this process's OpenSearch node, started at the first call.
+fn opensearch_node() -> &'static str {
+    static NODE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NODE.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/opensearch");
+        let dir = tempfile::Builder::new()
+            .prefix("newsindex-os-api")
+            .tempdir()
+            .expect("tempdir")
+            .keep();
+        let port = free_base_port();
+        // Stops the node (and removes its directory) once this process has exited, however
+        // it exits; started first, so that a half-started node is stopped too. Never waited
+        // for: it outlives this process by design.
+        #[allow(clippy::zombie_processes)]
+        let _watcher = Command::new("sh")
+            .arg("-c")
+            .arg(
+                "while kill -0 \"$1\" 2>/dev/null; do sleep 1; done; \"$2\" stop --dir \"$3\" >/dev/null 2>&1; rm -rf \"$3\"",
+            )
+            .args(["watcher", &std::process::id().to_string()])
+            .arg(&script)
+            .arg(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the node's watcher");
+        let out = Command::new(&script)
+            .args(["start", "--nodes", "1", "--base-port", &port.to_string(), "--dir"])
+            .arg(&dir)
+            .output()
+            .expect("run scripts/opensearch");
+        assert!(
+            out.status.success(),
+            "scripts/opensearch start failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        format!("http://127.0.0.1:{port}")
+    })
+}
+
+/// A base port whose HTTP port and transport port (base + 100) are both free.
+fn free_base_port() -> u16 {
+    let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+    for _ in 0..200 {
+        let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", 0)) else {
+            continue;
+        };
+        let port = l.local_addr().map(|a| a.port()).unwrap_or(0);
+        drop(l);
+        if port > 1024 && port < 65_000 && free(port) && free(port + 100) {
+            return port;
+        }
+    }
+    panic!("no free pair of ports for an OpenSearch node");
+}
+
+fn delete_opensearch_index(url: &str, index: &str) {
+    let _ = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-X", "DELETE"])
+        .arg(format!("{url}/{index}"))
+        .status();
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some((url, index)) = self.opensearch_index.take() {
+            delete_opensearch_index(&url, &index);
+        }
+    }
 }
 
 /// Settings for tests: small writer, no demo corpus.
@@ -45,24 +132,52 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = test_config(dir.path());
         tweak(&mut config);
-        let index = {
+        let mut opensearch_index = None;
+        if crate::OPENSEARCH_ONLY && !on_opensearch() {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "OpenSearch API tests skipped: NEWSINDEX_TEST_BACKEND=opensearch is not set \
+                 (scripts/test sets it when java and mvn are on PATH)"
+            );
+            std::process::exit(0);
+        }
+        let backend: Arc<dyn newsindex::backend::Backend> = if on_opensearch() {
+            static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let url = tokio::task::spawn_blocking(|| opensearch_node().to_string())
+                .await
+                .unwrap();
+            let mut b = config.backend.clone();
+            b.kind = newsindex::config::BackendKind::OpenSearch;
+            b.urls = vec![url.clone()];
+            b.index = format!("test-{}-{n}", std::process::id());
+            b.replicas = 0;
+            opensearch_index = Some((url, b.index.clone()));
+            let backend = tokio::task::spawn_blocking(move || {
+                newsindex::opensearch::OpenSearchBackend::open(&b)
+            })
+            .await
+            .unwrap()
+            .expect("open the OpenSearch index");
+            Arc::new(backend)
+        } else {
             let (d, w) = (config.index_dir.clone(), config.writer.clone());
-            tokio::task::spawn_blocking(move || NewsIndex::open(&d, &w))
+            let index = tokio::task::spawn_blocking(move || NewsIndex::open(&d, &w))
                 .await
                 .unwrap()
-                .expect("open index")
+                .expect("open index");
+            Arc::new(newsindex::backend::TantivyBackend::new(Arc::new(index)))
         };
-        let server = LocalServer::start(
-            Arc::new(newsindex::backend::TantivyBackend::new(Arc::new(index))),
-            Arc::new(config),
-        )
-        .await
-        .expect("start server");
+        let server = LocalServer::start(backend, Arc::new(config))
+            .await
+            .expect("start server");
         TestServer {
             addr: server.addr,
             client: reqwest::Client::new(),
             dir,
             server: Some(server),
+            opensearch_index,
         }
     }
 
@@ -140,6 +255,11 @@ impl TestServer {
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.stop().await.expect("server io");
+        }
+        if let Some((url, index)) = self.opensearch_index.take() {
+            tokio::task::spawn_blocking(move || delete_opensearch_index(&url, &index))
+                .await
+                .unwrap();
         }
     }
 }
