@@ -289,4 +289,23 @@ mod tests {
         let a = items[0].as_ref().unwrap();
         assert_eq!(a.authors, Some(serde_json::json!(["Min-ji Park"])));
     }
+
+    #[test]
+    fn a_wide_character_next_to_an_authors_email_is_no_panic() {
+        // Found by the `feed` fuzz target: feed-rs 3.0.0 cut one byte off next to the email it
+        // finds in an author and panicked inside `’` or `·` (patched in vendor/feed-rs).
+        let rss1 = r#"<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="https://w.example/"><title>W</title><link>https://w.example/</link></channel>
+<item rdf:about="https://w.example/1"><title>T</title><link>https://w.example/1</link><dc:creator>desk@wire.example’s desk (Eva Gruber)</dc:creator></item>
+</rdf:RDF>"#;
+        let items = convert(rss1.as_bytes(), &Hints::default());
+        let a = items[0].as_ref().unwrap();
+        assert_eq!(a.authors, Some(serde_json::json!(["Eva Gruber"])));
+        let rss2 = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>W</title><link>https://w.example/</link><description>d</description>
+<item><title>T</title><link>https://w.example/2</link><author>Ann Lee·desk@wire.example</author></item>
+</channel></rss>"#;
+        let items = convert(rss2.as_bytes(), &Hints::default());
+        let a = items[0].as_ref().unwrap();
+        assert_eq!(a.authors, Some(serde_json::json!(["Ann Lee"])));
+    }
 }
