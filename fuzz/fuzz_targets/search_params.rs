@@ -1,11 +1,12 @@
 //! Query handling: any query string goes through `SearchParams::from_pairs`, `into_request`
-//! and `run_search` on a small in-RAM index (and the same `q` through suggestions) without a
-//! panic.
+//! and `run_search` on a small in-RAM index (and the same `q`, with `language`, through
+//! suggestions) without a panic.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use newsindex::analysis::Lang;
 use newsindex::config::Config;
 use newsindex::index::NewsIndex;
 use newsindex::query::params::SearchParams;
@@ -56,8 +57,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Some((_, q)) = pairs.iter().find(|(k, _)| k == "q") {
-        if q.chars().count() <= 200 {
-            let _ = f.suggester.suggest(&f.index, q, 8);
+        // `language` as `/suggest` takes it: a checked tag, else the request is refused.
+        let language = match pairs.iter().find(|(k, _)| k == "language") {
+            None => Ok(None),
+            Some((_, v)) => Lang::check_tag(v).map(Some),
+        };
+        if let (true, Ok(language)) = (q.chars().count() <= 200, language) {
+            let _ = f.suggester.suggest(&f.index, q, 8, language.as_deref());
         }
     }
     let Ok(params) = SearchParams::from_pairs(pairs) else {
