@@ -28,6 +28,12 @@ pub fn convert(html: &str, hints: &Hints) -> Result<ArticleInput, String> {
             textify::MAX_DEPTH
         ));
     }
+    if textify::too_many_attributes(html) {
+        return Err(format!(
+            "a tag of the page has more than {} attributes",
+            textify::MAX_ATTRIBUTES
+        ));
+    }
     let doc = Html::parse_document(html);
     let ld = json_ld(&doc);
     let meta = Meta::read(&doc);

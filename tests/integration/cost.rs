@@ -105,6 +105,24 @@ fn a_json_array_of_millions_of_values_is_refused_naming_its_limit() {
 }
 
 #[test]
+fn a_tag_of_a_million_attributes_is_refused_naming_its_limit() {
+    // html5ever checks each attribute against those before it: a quadratic cost, found by
+    // reading the HTML reader after fuzzing it (session 7).
+    let mut body = b"<html><head><title>Wide</title></head><body><br".to_vec();
+    let mut i = 0u32;
+    while body.len() < SIZE {
+        body.extend(format!(" a{i}").as_bytes());
+        i += 1;
+    }
+    body.extend(b">text</body></html>");
+    let (status, v) = send("POST", "/articles", "text/html", body);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["failed"], 1, "{v}");
+    let error = v["errors"][0]["error"].as_str().unwrap();
+    assert!(error.contains("more than 1000 attributes"), "{error}");
+}
+
+#[test]
 fn a_page_of_self_closed_divs_is_too_deep() {
     let mut body = b"<html><head><title>Deep</title></head><body>".to_vec();
     body.extend(b"<div/>".repeat(SIZE / 6));
