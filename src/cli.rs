@@ -345,14 +345,21 @@ fn serve(config: Config) -> anyhow::Result<()> {
                 .await?
                 .context("failed to load the demo corpus")?;
         }
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("failed to listen on {}", config.listen))?;
-        let backend = Arc::new(crate::backend::TantivyBackend::new(index));
-        let state = AppState::new(backend, Arc::new(config));
-        http::serve(listener, state, http::shutdown_signal()).await?;
-        Ok(())
+        serve_backend(Arc::new(crate::backend::TantivyBackend::new(index)), config).await
     })
+}
+
+/// Listens on `config.listen` and serves the API from `backend` until a shutdown signal.
+async fn serve_backend(
+    backend: Arc<dyn crate::backend::Backend>,
+    config: Config,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("failed to listen on {}", config.listen))?;
+    let state = AppState::new(backend, Arc::new(config));
+    http::serve(listener, state, http::shutdown_signal()).await?;
+    Ok(())
 }
 
 /// `serve` over an index on OpenSearch: no local index; the index is created (or its mapping
@@ -375,12 +382,7 @@ async fn serve_opensearch(config: Config) -> anyhow::Result<()> {
             .await?
             .context("failed to load the demo corpus")?;
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("failed to listen on {}", config.listen))?;
-    let state = AppState::new(backend, Arc::new(config));
-    http::serve(listener, state, http::shutdown_signal()).await?;
-    Ok(())
+    serve_backend(backend, config).await
 }
 
 /// Offline ingest into the OpenSearch index of `config`: `_bulk` requests of 1 000 articles,

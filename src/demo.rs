@@ -6,6 +6,7 @@ use std::io::BufReader;
 
 use tracing::info;
 
+use crate::article::Article;
 use crate::index::NewsIndex;
 use crate::ingest;
 
@@ -15,70 +16,58 @@ const CHUNK: usize = 2_000;
 /// Loads the corpus through the writer and commits once; returns the articles stored.
 /// Blocking: call it off the async runtime.
 pub fn load_demo(index: &NewsIndex) -> crate::Result<u64> {
-    info!("index is empty: loading the demo corpus (Reuters-21578, 20,841 articles of 1987)");
-    let started = std::time::Instant::now();
-    let reader = BufReader::new(flate2::read::GzDecoder::new(CORPUS));
-    let mut ops = Vec::with_capacity(CHUNK);
-    let mut stored = 0u64;
-    let mut failure: Option<crate::Error> = None;
-    ingest::read_stream(reader, &mut |item| {
-        if failure.is_some() {
-            return;
-        }
-        let Ok(article) = item else { return };
-        match index.upsert_op(&article) {
-            Ok(op) => ops.push(op),
-            Err(e) => failure = Some(e),
-        }
-        if ops.len() >= CHUNK {
-            stored += ops.len() as u64;
-            if let Err(e) = index
-                .writer()
-                .apply_blocking(std::mem::take(&mut ops), false)
-            {
-                failure = Some(e);
-            }
-        }
-    })?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    stored += ops.len() as u64;
-    index.writer().apply_blocking(ops, true)?;
-    info!(
-        articles = stored,
-        took_s = started.elapsed().as_secs_f64(),
-        "demo corpus loaded"
-    );
-    Ok(stored)
+    load_chunks(
+        "",
+        |article| index.upsert_op(&article),
+        |ops, durable| {
+            let n = ops.len() as u64;
+            index.writer().apply_blocking(ops, durable)?;
+            Ok(n)
+        },
+    )
 }
 
 /// Loads the corpus into an OpenSearch index with `_bulk` requests, made visible at the end;
 /// returns the articles stored. Blocking.
 pub fn load_demo_opensearch(backend: &crate::opensearch::OpenSearchBackend) -> crate::Result<u64> {
     use crate::backend::{Backend, Write};
-    info!("index is empty: loading the demo corpus (Reuters-21578, 20,841 articles of 1987) into OpenSearch");
+    load_chunks(
+        " into OpenSearch",
+        |article| backend.prepare(Write::Upsert(Box::new(article))),
+        |writes, durable| {
+            let n = writes.len() as u64;
+            let applied = backend.apply_blocking(writes, durable)?;
+            Ok(n - applied.failed.len() as u64)
+        },
+    )
+}
+
+/// Streams the corpus: each article `prepare`d, handed to `send` `CHUNK` at a time (not
+/// durable), the rest in a last durable call; returns what `send` says it stored.
+fn load_chunks<P>(
+    engine: &str,
+    mut prepare: impl FnMut(Article) -> crate::Result<P>,
+    mut send: impl FnMut(Vec<P>, bool) -> crate::Result<u64>,
+) -> crate::Result<u64> {
+    info!(
+        "index is empty: loading the demo corpus (Reuters-21578, 20,841 articles of 1987){engine}"
+    );
     let started = std::time::Instant::now();
     let reader = BufReader::new(flate2::read::GzDecoder::new(CORPUS));
-    let mut writes = Vec::with_capacity(CHUNK);
+    let mut pending = Vec::with_capacity(CHUNK);
     let mut stored = 0u64;
     let mut failure: Option<crate::Error> = None;
-    let send = |writes: Vec<_>, durable: bool| -> crate::Result<u64> {
-        let n = writes.len() as u64;
-        let applied = backend.apply_blocking(writes, durable)?;
-        Ok(n - applied.failed.len() as u64)
-    };
     ingest::read_stream(reader, &mut |item| {
         if failure.is_some() {
             return;
         }
         let Ok(article) = item else { return };
-        match backend.prepare(Write::Upsert(Box::new(article))) {
-            Ok(w) => writes.push(w),
+        match prepare(article) {
+            Ok(p) => pending.push(p),
             Err(e) => failure = Some(e),
         }
-        if writes.len() >= CHUNK {
-            match send(std::mem::take(&mut writes), false) {
+        if pending.len() >= CHUNK {
+            match send(std::mem::take(&mut pending), false) {
                 Ok(n) => stored += n,
                 Err(e) => failure = Some(e),
             }
@@ -87,7 +76,7 @@ pub fn load_demo_opensearch(backend: &crate::opensearch::OpenSearchBackend) -> c
     if let Some(e) = failure {
         return Err(e);
     }
-    stored += send(writes, true)?;
+    stored += send(pending, true)?;
     info!(
         articles = stored,
         took_s = started.elapsed().as_secs_f64(),
