@@ -80,6 +80,10 @@ pub struct BackendConfig {
     pub connect_timeout_secs: u64,
     /// `request_timeout_secs`: the whole of one request to a node.
     pub request_timeout_secs: u64,
+    /// `node_left_delay_secs`: how long the cluster waits for a lost node to come back before
+    /// it builds the lost copies elsewhere (`index.unassigned.node_left.delayed_timeout`, set
+    /// at start). Writes to a shard that lost a copy wait for that, or for the node's return.
+    pub node_left_delay_secs: u64,
 }
 
 impl Default for BackendConfig {
@@ -95,6 +99,9 @@ impl Default for BackendConfig {
             api_key: None,
             connect_timeout_secs: 5,
             request_timeout_secs: 60,
+            // OpenSearch's own default is 60 s: a minute without writes to a third of the
+            // shards after a node's loss, since every write waits for two copies.
+            node_left_delay_secs: 10,
         }
     }
 }
@@ -305,6 +312,7 @@ struct RawBackend {
     api_key: Option<String>,
     connect_timeout_secs: Option<u64>,
     request_timeout_secs: Option<u64>,
+    node_left_delay_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -509,6 +517,7 @@ impl Config {
             c.backend.api_key = b.api_key.or(c.backend.api_key);
             set(&mut c.backend.connect_timeout_secs, b.connect_timeout_secs);
             set(&mut c.backend.request_timeout_secs, b.request_timeout_secs);
+            set(&mut c.backend.node_left_delay_secs, b.node_left_delay_secs);
         }
         if let Some(a) = raw.auth {
             set(&mut c.auth.admin_keys, a.admin_keys);

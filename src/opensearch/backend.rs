@@ -157,10 +157,13 @@ impl OpenSearchBackend {
             return Err(Error::Overloaded);
         }
         if status != 200 {
-            return Err(unavailable(format!(
-                "bulk write: {}",
-                reason(status, &body)
-            )));
+            let why = format!("opensearch: bulk write: {}", reason(status, &body));
+            // A cluster that is recovering (no manager, shards unassigned) answers 503/504.
+            return Err(if matches!(status, 502..=504) {
+                Error::Unavailable(why)
+            } else {
+                unavailable(why)
+            });
         }
         let items = body["items"].as_array().map(Vec::as_slice).unwrap_or(&[]);
         if items.len() != sent.len() {
@@ -187,7 +190,9 @@ impl OpenSearchBackend {
                     failed.push(WriteFailure {
                         position: i,
                         reason: format!("OpenSearch refused it: {why}"),
-                        busy: status == 429,
+                        // 429: queues full; 503: too few active copies of the shard (a node
+                        // was lost and no replica is back yet, see `wait_for_active_shards`).
+                        busy: matches!(status, 429 | 503),
                     });
                     WriteOutcome::Failed
                 }
@@ -779,7 +784,27 @@ impl OpenSearchBackend {
         let backend =
             OpenSearchBackend::new(client, config.index.clone()).with_active_shards(active);
         backend.create_index(config.shards, config.replicas)?;
+        backend.set_node_left_delay(config.node_left_delay_secs);
         Ok(backend)
+    }
+
+    /// Sets how long the cluster waits for a lost node before it rebuilds the node's shard
+    /// copies elsewhere (a dynamic setting, so an existing index follows the configuration).
+    /// Not fatal: a user without the right to change settings still gets a working server,
+    /// with OpenSearch's default (60 s).
+    fn set_node_left_delay(&self, secs: u64) {
+        let path = format!("/{}/_settings", segment(self.index()));
+        let body = json!({"index.unassigned.node_left.delayed_timeout": format!("{secs}s")});
+        match self.client().json(Method::Put, &path, &body) {
+            Ok((200, _)) => {}
+            Ok((status, body)) => tracing::warn!(
+                reason = %reason(status, &body),
+                "could not set index.unassigned.node_left.delayed_timeout"
+            ),
+            Err(e) => {
+                tracing::warn!(%e, "could not set index.unassigned.node_left.delayed_timeout")
+            }
+        }
     }
 
     /// [`Backend::apply`] for callers off any runtime (the CLI's ingest, the demo corpus).

@@ -43,6 +43,8 @@ pub struct Client {
     authorization: Option<String>,
     /// The node tried first: the last one that answered.
     preferred: AtomicUsize,
+    /// The whole of one request to a node.
+    request_timeout: Duration,
 }
 
 /// Whether another node may answer what this one could not.
@@ -78,6 +80,7 @@ impl Client {
             agent: ureq::Agent::new_with_config(config),
             authorization: None,
             preferred: AtomicUsize::new(0),
+            request_timeout,
         }
     }
 
@@ -90,6 +93,14 @@ impl Client {
     /// The node URLs.
     pub fn urls(&self) -> &[String] {
         &self.urls
+    }
+
+    /// How long OpenSearch may wait inside a request (for active shard copies, a refresh)
+    /// before it answers: three quarters of the request timeout, so that the cluster's own
+    /// answer (a per-item 503 naming the shard) arrives before this client gives up on the
+    /// node and sends the same request to the next one, which would wait all over again.
+    pub fn server_timeout(&self) -> Duration {
+        (self.request_timeout * 3 / 4).max(Duration::from_secs(1))
     }
 
     /// Sends a request (`path` with its query string) to the first node that answers; the
@@ -120,8 +131,10 @@ impl Client {
                 Err(e) => return Err(unavailable(format!("{method:?} {path}: {e}"))),
             }
         }
-        Err(unavailable(format!(
-            "no node answered {method:?} {path}: {}",
+        // Every node is down or refused: the cluster is unavailable, which a client may retry
+        // (503), not a fault of this server (500).
+        Err(Error::Unavailable(format!(
+            "no OpenSearch node answered {method:?} {path}: {}",
             failures.join("; ")
         )))
     }
@@ -259,7 +272,11 @@ impl OpenSearchBackend {
     /// The query string of a write: `refresh=wait_for` when it must be visible on return,
     /// and `wait_for_active_shards`.
     pub(crate) fn write_params(&self, refresh: bool) -> String {
-        let mut p = format!("wait_for_active_shards={}", self.active_shards);
+        let mut p = format!(
+            "wait_for_active_shards={}&timeout={}s",
+            self.active_shards,
+            self.client.server_timeout().as_secs()
+        );
         if refresh {
             p.push_str("&refresh=wait_for");
         }
@@ -507,5 +524,7 @@ mod tests {
             msg.contains("127.0.0.1:1") && msg.contains("127.0.0.1:2"),
             "{msg}"
         );
+        // A cluster that is down is a 503 a client may retry, not a fault of this server.
+        assert_eq!(err.code(), crate::error::ErrorCode::Unavailable);
     }
 }
