@@ -13,6 +13,12 @@
 //! measurement, default 5), `NEWSINDEX_BENCH_MAX_REQUESTS` (per measurement, default 1,000,000),
 //! `NEWSINDEX_BENCH_CLIENTS` (search clients, default `1,8`), `NEWSINDEX_BENCH_PUT_CLIENTS`
 //! (default 8), `NEWSINDEX_BENCH_MAX_ARTICLES`.
+//!
+//! On OpenSearch (issue #18's figures): `NEWSINDEX_BENCH_BACKEND=opensearch` with
+//! `NEWSINDEX_OPENSEARCH_URLS` (comma-separated, e.g. a cluster of `scripts/opensearch start
+//! --nodes 3`), `NEWSINDEX_BENCH_SHARDS` and `NEWSINDEX_BENCH_REPLICAS` (default 1 and 0). The
+//! server then serves a fresh index `bench-<pid>`, loaded over HTTP (`ingest` always runs) and
+//! deleted at the end.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -22,9 +28,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use newsindex::backend::Backend;
 use newsindex::config::Config;
 use newsindex::http::LocalServer;
 use newsindex::index::NewsIndex;
+use newsindex::opensearch::OpenSearchBackend;
 use reqwest::{Client, RequestBuilder};
 
 /// Lines per `POST /articles`.
@@ -253,9 +261,10 @@ fn main() {
             tempdir.path().to_path_buf()
         }
     };
+    let opensearch = std::env::var("NEWSINDEX_BENCH_BACKEND").is_ok_and(|v| v == "opensearch");
     let has_index = dir.join("meta.json").exists();
     let mut offline_bulk = false;
-    if !has_index && !settings.wants("ingest") {
+    if !opensearch && !has_index && !settings.wants("ingest") {
         // Search and PUT need data: load it offline (not through HTTP).
         eprintln!(
             "loading {} into {} offline ...",
@@ -275,19 +284,26 @@ fn main() {
         .enable_all()
         .build()
         .expect("server runtime");
-    let index = Arc::new(NewsIndex::open(&dir, &config.writer).expect("open index"));
-    let start_articles = index.num_articles();
+    let (index, backend, os_index): (Option<Arc<NewsIndex>>, Arc<dyn Backend>, _) = if opensearch {
+        let (backend, name) = open_opensearch();
+        (None, backend, Some(name))
+    } else {
+        let index = Arc::new(NewsIndex::open(&dir, &config.writer).expect("open index"));
+        let backend = Arc::new(newsindex::backend::TantivyBackend::new(index.clone()));
+        (Some(index), backend, None)
+    };
+    let start_articles = backend.num_articles();
     // Its tasks run on the server runtime: started from within it.
     let server = server_rt
-        .block_on(LocalServer::start(
-            Arc::new(newsindex::backend::TantivyBackend::new(index.clone())),
-            Arc::new(config),
-        ))
+        .block_on(LocalServer::start(backend.clone(), Arc::new(config)))
         .expect("start the server");
     let base = server.base_url();
     eprintln!(
-        "server on {base}, index {} with {start_articles} articles",
-        dir.display()
+        "server on {base} ({}), index {} with {start_articles} articles",
+        backend.name(),
+        os_index
+            .as_ref()
+            .map_or_else(|| dir.display().to_string(), |(n, _)| n.clone()),
     );
 
     let client_rt = tokio::runtime::Builder::new_current_thread()
@@ -296,7 +312,7 @@ fn main() {
         .expect("client runtime");
 
     // 1. HTTP NDJSON ingest.
-    if settings.wants("ingest") {
+    if settings.wants("ingest") || (opensearch && start_articles == 0) {
         if start_articles > 0 {
             notes.push(format!(
                 "ingest skipped: the index already holds {start_articles} articles"
@@ -310,7 +326,7 @@ fn main() {
             ));
         }
     }
-    let articles = index.num_articles();
+    let articles = backend.num_articles();
     let (hwm, rss) = common::rss_mib();
     notes.push(format!(
         "before search/PUT ({articles} articles indexed): VmHWM {hwm:.0} MiB, VmRSS {rss:.0} MiB{}",
@@ -495,20 +511,64 @@ fn main() {
         ));
     }
 
-    let commits = index.writer_stats().commits.load(Ordering::Relaxed);
-    let commit_ms = index
-        .writer_stats()
-        .commit_micros_total
-        .load(Ordering::Relaxed) as f64
-        / 1e3;
-    let final_articles = index.num_articles();
-    let segments = index.stats().segments;
+    let final_articles = backend.num_articles();
+    let segments = backend.stats().segments;
+    let commits = match &index {
+        Some(index) => {
+            let commits = index.writer_stats().commits.load(Ordering::Relaxed);
+            let commit_ms = index
+                .writer_stats()
+                .commit_micros_total
+                .load(Ordering::Relaxed) as f64
+                / 1e3;
+            format!("{commits} commits by the server, {commit_ms:.0} ms in commits")
+        }
+        None => "OpenSearch commits on its own".to_string(),
+    };
     drop(index);
+    drop(backend);
     server_rt.block_on(server.stop()).expect("server");
     let (hwm, _) = common::rss_mib();
-    notes.push(format!("end: VmHWM {hwm:.0} MiB; {final_articles} articles in {segments} segments; {commits} commits by the server, {commit_ms:.0} ms in commits"));
+    notes.push(format!("end: VmHWM {hwm:.0} MiB (this process: server and clients); {final_articles} articles in {segments} segments; {commits}"));
+    let place = match &os_index {
+        Some((name, client)) => {
+            let _ = client.delete_index();
+            format!(
+                "OpenSearch index {name} at {}",
+                client.client().urls().join(",")
+            )
+        }
+        None => dir.display().to_string(),
+    };
+    print_table(&settings, &place, &rows, &notes);
+}
 
-    print_table(&settings, &dir, &rows, &notes);
+/// The OpenSearch backend of the bench: a fresh index on the cluster of
+/// `NEWSINDEX_OPENSEARCH_URLS`, with `NEWSINDEX_BENCH_SHARDS` and `NEWSINDEX_BENCH_REPLICAS`.
+fn open_opensearch() -> (Arc<dyn Backend>, (String, OpenSearchBackend)) {
+    let mut config = newsindex::config::BackendConfig {
+        kind: newsindex::config::BackendKind::OpenSearch,
+        index: format!("bench-{}", std::process::id()),
+        ..Default::default()
+    };
+    config.urls = std::env::var("NEWSINDEX_OPENSEARCH_URLS")
+        .expect("NEWSINDEX_OPENSEARCH_URLS (the cluster's node URLs, comma-separated)")
+        .split(',')
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .collect();
+    let num = |name: &str, default: u32| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(default)
+    };
+    config.shards = num("NEWSINDEX_BENCH_SHARDS", 1);
+    config.replicas = num("NEWSINDEX_BENCH_REPLICAS", 0);
+    let backend = OpenSearchBackend::open(&config).expect("open the OpenSearch index");
+    // A second handle on the same index, to delete it at the end.
+    let keeper = OpenSearchBackend::open(&config).expect("open the OpenSearch index");
+    (Arc::new(backend), (config.index, keeper))
 }
 
 /// `POST /articles` of the corpus, 5,000 lines at a time, sequentially. The rate is articles
@@ -633,12 +693,12 @@ fn put_bodies() -> Vec<(String, bytes::Bytes)> {
     out
 }
 
-fn print_table(settings: &Settings, dir: &std::path::Path, rows: &[Row], notes: &[String]) {
+fn print_table(settings: &Settings, place: &str, rows: &[Row], notes: &[String]) {
     println!();
     println!(
         "newsindex load bench: corpus {}, index {}, {} s per measurement, {} cores",
         common::corpus_path().display(),
-        dir.display(),
+        place,
         settings.secs,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );

@@ -1,6 +1,6 @@
 //! The engine behind the API: what the HTTP layer asks of an index, whichever engine holds it.
 //!
-//! Layering: `http` → plans and requests (`query::plan`, `query::related::Source`, [`Write`])
+//! Layering: `http` → plans (`query::plan`: [`SearchPlan`], [`RelatedPlan`], [`SuggestPlan`]; [`Write`])
 //! → [`Backend`]. The HTTP layer names no engine type: it holds an `Arc<dyn Backend>`, built by
 //! whoever starts the server (the CLI, the tests, the benches): [`TantivyBackend`], the
 //! embedded index, or [`OpenSearchBackend`], an index on an OpenSearch cluster (issue #18).
@@ -23,9 +23,10 @@ pub use crate::opensearch::OpenSearchBackend;
 
 use crate::article::Article;
 use crate::config::SearchConfig;
-use crate::query::related::{RelatedConfig, RelatedResponse, Source};
+use crate::query::plan::{RelatedPlan, SuggestPlan};
+use crate::query::related::{RelatedConfig, RelatedResponse};
 use crate::query::suggest::SuggestResponse;
-use crate::query::{Filters, SearchPlan, SearchResponse};
+use crate::query::{SearchPlan, SearchResponse};
 
 /// A future that a backend returns, boxed so that the trait stays object-safe.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -61,31 +62,13 @@ pub trait Backend: Send + Sync + 'static {
     /// Runs a search's plan.
     fn search(&self, config: &SearchConfig, plan: &SearchPlan) -> crate::Result<SearchResponse>;
 
-    /// Articles related to the stored article `id` (never itself or its copies).
-    fn related_to_id(
-        &self,
-        config: &RelatedConfig,
-        id: &str,
-        filters: &Filters,
-        limit: usize,
-    ) -> crate::Result<RelatedResponse>;
-
-    /// Articles related to a text that need not be stored (a draft).
-    fn related(
-        &self,
-        config: &RelatedConfig,
-        source: &Source,
-        filters: &Filters,
-        limit: usize,
-    ) -> crate::Result<RelatedResponse>;
+    /// Articles related to a stored article or a draft (never the article itself or its
+    /// copies), as the plan asks.
+    fn related(&self, config: &RelatedConfig, plan: &RelatedPlan)
+        -> crate::Result<RelatedResponse>;
 
     /// Completions of what a user has typed.
-    fn suggest(
-        &self,
-        q: &str,
-        limit: usize,
-        language: Option<&str>,
-    ) -> crate::Result<SuggestResponse>;
+    fn suggest(&self, plan: &SuggestPlan) -> crate::Result<SuggestResponse>;
 
     /// Prepares what `suggest` reads, so that the first user does not wait for it.
     fn warm(&self);

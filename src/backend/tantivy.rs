@@ -13,9 +13,10 @@ use super::{
 use crate::article::Article;
 use crate::config::{SearchConfig, WriterConfig};
 use crate::index::{NewsIndex, WriteOp};
-use crate::query::related::{RelatedConfig, RelatedResponse, Source};
+use crate::query::plan::{RelatedOf, RelatedPlan, SuggestPlan};
+use crate::query::related::{RelatedConfig, RelatedResponse};
 use crate::query::suggest::{SuggestResponse, Suggester};
-use crate::query::{Filters, SearchPlan, SearchResponse};
+use crate::query::{SearchPlan, SearchResponse};
 
 /// The embedded index as a [`Backend`].
 pub struct TantivyBackend {
@@ -52,33 +53,25 @@ impl Backend for TantivyBackend {
         crate::query::run_plan(&self.index, config, plan)
     }
 
-    fn related_to_id(
-        &self,
-        config: &RelatedConfig,
-        id: &str,
-        filters: &Filters,
-        limit: usize,
-    ) -> crate::Result<RelatedResponse> {
-        crate::query::related::related_to_id(&self.index, config, id, filters, limit)
-    }
-
     fn related(
         &self,
         config: &RelatedConfig,
-        source: &Source,
-        filters: &Filters,
-        limit: usize,
+        plan: &RelatedPlan,
     ) -> crate::Result<RelatedResponse> {
-        crate::query::related::related(&self.index, config, source, filters, limit)
+        use crate::query::related;
+        match &plan.of {
+            RelatedOf::Stored(id) => {
+                related::related_to_id(&self.index, config, id, &plan.filters, plan.limit)
+            }
+            RelatedOf::Draft(source) => {
+                related::related(&self.index, config, source, &plan.filters, plan.limit)
+            }
+        }
     }
 
-    fn suggest(
-        &self,
-        q: &str,
-        limit: usize,
-        language: Option<&str>,
-    ) -> crate::Result<SuggestResponse> {
-        self.suggester.suggest(&self.index, q, limit, language)
+    fn suggest(&self, plan: &SuggestPlan) -> crate::Result<SuggestResponse> {
+        self.suggester
+            .suggest(&self.index, &plan.q, plan.limit, plan.language.as_deref())
     }
 
     fn warm(&self) {

@@ -13,23 +13,9 @@ use super::error::ApiError;
 use super::extract::{ApiJson, IdPath, QueryPairs};
 use super::search::run_blocking;
 use super::state::AppState;
-use crate::error::truncate_for_message;
+use crate::query::plan::RelatedPlan;
 use crate::query::related::{RelatedResponse, Source};
-use crate::query::{Filters, SearchParams};
 use crate::Error;
-
-/// Parameters `GET /articles/{id}/related` accepts.
-const GET_PARAMS: [&str; 9] = [
-    "limit",
-    "from",
-    "to",
-    "tag",
-    "author",
-    "entity",
-    "entity_type",
-    "language",
-    "source",
-];
 
 /// `GET /articles/{id}/related`
 #[utoipa::path(get, path = "/articles/{id}/related", tag = "search",
@@ -45,11 +31,9 @@ pub async fn related_get(
     IdPath(id): IdPath,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Json<RelatedResponse>, ApiError> {
-    let (filters, limit) = filters_and_limit(pairs, &state)?;
+    let plan = RelatedPlan::stored(id, pairs, &state.config.limits)?;
     let resp = run_blocking(&state, move |state| {
-        state
-            .backend
-            .related_to_id(&state.config.related, &id, &filters, limit)
+        state.backend.related(&state.config.related, &plan)
     })
     .await?;
     Ok(Json(resp))
@@ -108,12 +92,6 @@ pub async fn related_post(
     if title.trim().is_empty() && body.is_none() {
         return Err(Error::field("title", "title or body must be a non-empty string").into());
     }
-    let limit = draft
-        .limit
-        .map_or(crate::query::params::DEFAULT_LIMIT, |l| {
-            usize::try_from(l).unwrap_or(usize::MAX)
-        });
-    check_limit(limit, &state)?;
     let sent = draft
         .language
         .as_deref()
@@ -137,43 +115,10 @@ pub async fn related_post(
         tags: draft.tags,
         published_at: None,
     };
+    let plan = RelatedPlan::draft(source, draft.limit, &state.config.limits)?;
     let resp = run_blocking(&state, move |state| {
-        state
-            .backend
-            .related(&state.config.related, &source, &Filters::default(), limit)
+        state.backend.related(&state.config.related, &plan)
     })
     .await?;
     Ok(Json(resp))
-}
-
-/// Validates the GET parameters with the search rules, refusing search-only ones.
-fn filters_and_limit(
-    pairs: Vec<(String, String)>,
-    state: &AppState,
-) -> crate::Result<(Filters, usize)> {
-    if let Some((name, _)) = pairs
-        .iter()
-        .find(|(name, _)| !GET_PARAMS.contains(&name.as_str()))
-    {
-        return Err(Error::param(
-            truncate_for_message(name),
-            format!(
-                "unknown parameter; expected one of {}",
-                GET_PARAMS.join(", ")
-            ),
-        ));
-    }
-    let req = SearchParams::from_pairs(pairs)?.into_request(&state.config.limits)?;
-    Ok((req.filters, req.limit))
-}
-
-fn check_limit(limit: usize, state: &AppState) -> crate::Result<()> {
-    let max = state.config.limits.max_limit;
-    if limit > max {
-        return Err(Error::param(
-            "limit",
-            format!("must be at most {max}, got {limit}"),
-        ));
-    }
-    Ok(())
 }

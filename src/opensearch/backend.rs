@@ -47,6 +47,7 @@ use crate::backend::{
 };
 use crate::config::SearchConfig;
 use crate::index::document::tag_levels;
+use crate::query::plan::{RelatedOf, RelatedPlan, SuggestPlan};
 use crate::query::related::{RelatedConfig, RelatedHit, RelatedResponse, Source};
 use crate::query::suggest::{mark, typed_words, SuggestResponse, Suggestion, SuggestionKind};
 use crate::query::{Filters, SearchPlan, SearchResponse};
@@ -471,40 +472,33 @@ impl Backend for OpenSearchBackend {
         OpenSearchBackend::search(self, plan)
     }
 
-    fn related_to_id(
-        &self,
-        config: &RelatedConfig,
-        id: &str,
-        filters: &Filters,
-        limit: usize,
-    ) -> crate::Result<RelatedResponse> {
-        let article = Backend::get(self, id)?.ok_or_else(|| Error::NotFound(id.to_string()))?;
-        let key = crate::index::document::copy_key(&article);
-        self.related_of(config, &Source::from_article(&article), key, filters, limit)
-    }
-
     fn related(
         &self,
         config: &RelatedConfig,
-        source: &Source,
-        filters: &Filters,
-        limit: usize,
+        plan: &RelatedPlan,
     ) -> crate::Result<RelatedResponse> {
-        let key = crate::index::fingerprint::signals(
-            &source.title,
-            source.summary.as_deref(),
-            source.body.as_deref(),
-        )
-        .copy_key;
-        self.related_of(config, source, key, filters, limit)
+        let (filters, limit) = (&plan.filters, plan.limit);
+        match &plan.of {
+            RelatedOf::Stored(id) => {
+                let article =
+                    Backend::get(self, id)?.ok_or_else(|| Error::NotFound(id.to_string()))?;
+                let key = crate::index::document::copy_key(&article);
+                self.related_of(config, &Source::from_article(&article), key, filters, limit)
+            }
+            RelatedOf::Draft(source) => {
+                let key = crate::index::fingerprint::signals(
+                    &source.title,
+                    source.summary.as_deref(),
+                    source.body.as_deref(),
+                )
+                .copy_key;
+                self.related_of(config, source, key, filters, limit)
+            }
+        }
     }
 
-    fn suggest(
-        &self,
-        q: &str,
-        limit: usize,
-        language: Option<&str>,
-    ) -> crate::Result<SuggestResponse> {
+    fn suggest(&self, plan: &SuggestPlan) -> crate::Result<SuggestResponse> {
+        let (q, limit, language) = (plan.q.as_str(), plan.limit, plan.language.as_deref());
         let started = Instant::now();
         let (words, complete) = typed_words(q, language);
         let prefix: String = q.split_whitespace().collect::<Vec<_>>().join(" ");

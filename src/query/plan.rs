@@ -180,6 +180,159 @@ impl Collection {
     }
 }
 
+/// Whose neighbours a related-articles request asks for.
+#[derive(Debug, Clone)]
+pub enum RelatedOf {
+    /// A stored article, by id (`GET /articles/{id}/related`).
+    Stored(String),
+    /// A text that need not be stored (`POST /related`).
+    Draft(Box<super::related::Source>),
+}
+
+/// What a related-articles request asks for, validated once: whose neighbours, the filters
+/// they must pass (the search filters, with the same messages) and how many. Both engines
+/// run it ([`crate::backend::Backend::related`]).
+#[derive(Debug, Clone)]
+pub struct RelatedPlan {
+    /// Whose neighbours.
+    pub of: RelatedOf,
+    /// Filters on the neighbours.
+    pub filters: Filters,
+    /// Hits wanted.
+    pub limit: usize,
+}
+
+/// Parameters `GET /articles/{id}/related` accepts: the search filters and `limit`.
+pub const RELATED_PARAMS: [&str; 9] = [
+    "limit",
+    "from",
+    "to",
+    "tag",
+    "author",
+    "entity",
+    "entity_type",
+    "language",
+    "source",
+];
+
+impl RelatedPlan {
+    /// The plan for a stored article from its query parameters, validated by the search
+    /// rules; search-only parameters (`q`, `facets`, `sort`, …) are refused rather than
+    /// ignored.
+    pub fn stored(
+        id: String,
+        pairs: Vec<(String, String)>,
+        limits: &crate::config::Limits,
+    ) -> crate::Result<RelatedPlan> {
+        if let Some((name, _)) = pairs
+            .iter()
+            .find(|(name, _)| !RELATED_PARAMS.contains(&name.as_str()))
+        {
+            return Err(crate::Error::param(
+                crate::error::truncate_for_message(name),
+                format!(
+                    "unknown parameter; expected one of {}",
+                    RELATED_PARAMS.join(", ")
+                ),
+            ));
+        }
+        let req = super::SearchParams::from_pairs(pairs)?.into_request(limits)?;
+        Ok(RelatedPlan {
+            of: RelatedOf::Stored(id),
+            filters: req.filters,
+            limit: req.limit,
+        })
+    }
+
+    /// The plan for a draft: no filters; `limit` as sent (the default when absent), at most
+    /// `limits.max_limit`.
+    pub fn draft(
+        source: super::related::Source,
+        limit: Option<u64>,
+        limits: &crate::config::Limits,
+    ) -> crate::Result<RelatedPlan> {
+        let limit = limit.map_or(super::params::DEFAULT_LIMIT, |l| {
+            usize::try_from(l).unwrap_or(usize::MAX)
+        });
+        if limit > limits.max_limit {
+            return Err(crate::Error::param(
+                "limit",
+                format!("must be at most {}, got {limit}", limits.max_limit),
+            ));
+        }
+        Ok(RelatedPlan {
+            of: RelatedOf::Draft(Box::new(source)),
+            filters: Filters::default(),
+            limit,
+        })
+    }
+}
+
+/// What a completion request asks for, validated once: the typed prefix, how many
+/// suggestions, and the language whose rules read it (and whose titles alone are suggested).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuggestPlan {
+    /// What the user has typed (empty: no suggestions).
+    pub q: String,
+    /// Suggestions wanted.
+    pub limit: usize,
+    /// A checked BCP 47 tag.
+    pub language: Option<String>,
+}
+
+impl SuggestPlan {
+    /// The plan of `GET /suggest`'s query parameters (`q`, `limit`, `language`).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> crate::Result<SuggestPlan> {
+        use super::suggest::{DEFAULT_LIMIT, MAX_CHARS, MAX_LIMIT};
+        use crate::error::truncate_for_message;
+        let mut plan = SuggestPlan {
+            q: String::new(),
+            limit: DEFAULT_LIMIT,
+            language: None,
+        };
+        for (name, value) in pairs {
+            match name.as_str() {
+                "q" => plan.q = value,
+                "language" => {
+                    let tag = crate::analysis::Lang::check_tag(&value)
+                        .map_err(|e| crate::Error::param("language", e))?;
+                    plan.language = Some(tag);
+                }
+                "limit" => {
+                    plan.limit = value
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=MAX_LIMIT).contains(n))
+                        .ok_or_else(|| {
+                            crate::Error::param(
+                                "limit",
+                                format!(
+                                    "expected a whole number from 1 to {MAX_LIMIT}, got `{}`",
+                                    truncate_for_message(&value)
+                                ),
+                            )
+                        })?;
+                }
+                other => {
+                    return Err(crate::Error::param(
+                        truncate_for_message(other),
+                        "unknown parameter; expected q, limit or language",
+                    ))
+                }
+            }
+        }
+        let chars = plan.q.chars().count();
+        if chars > MAX_CHARS {
+            return Err(crate::Error::param(
+                "q",
+                format!("is {chars} characters long, at most {MAX_CHARS} are allowed"),
+            ));
+        }
+        Ok(plan)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,5 +453,53 @@ mod tests {
                 "{query}"
             );
         }
+    }
+
+    fn pairs(query: &str) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn related_plans_take_the_search_filters_and_refuse_search_only_parameters() {
+        let limits = Config::default().limits;
+        let plan =
+            RelatedPlan::stored("a1".into(), pairs("tag=energy&limit=5"), &limits).expect("plan");
+        assert!(matches!(&plan.of, RelatedOf::Stored(id) if id == "a1"));
+        assert_eq!(plan.limit, 5);
+        assert_ne!(plan.filters, Filters::default());
+        let err = RelatedPlan::stored("a1".into(), pairs("q=oil"), &limits).unwrap_err();
+        assert!(err.to_string().contains("unknown parameter"), "{err}");
+        let err = RelatedPlan::stored("a1".into(), pairs("limit=many"), &limits).unwrap_err();
+        assert!(err.to_string().contains("limit"), "{err}");
+
+        let draft = || crate::query::related::Source {
+            title: "Oil prices".into(),
+            ..Default::default()
+        };
+        let plan = RelatedPlan::draft(draft(), None, &limits).expect("plan");
+        assert_eq!(plan.limit, super::super::params::DEFAULT_LIMIT);
+        assert_eq!(plan.filters, Filters::default());
+        let over = limits.max_limit as u64 + 1;
+        let err = RelatedPlan::draft(draft(), Some(over), &limits).unwrap_err();
+        assert!(err.to_string().contains("at most"), "{err}");
+    }
+
+    #[test]
+    fn suggest_plans_check_their_three_parameters() {
+        let plan = SuggestPlan::from_pairs(pairs("q=beij&limit=3&language=zh-Hans")).unwrap();
+        assert_eq!(plan.q, "beij");
+        assert_eq!(plan.limit, 3);
+        assert!(plan.language.is_some());
+        assert_eq!(
+            SuggestPlan::from_pairs(Vec::new()).unwrap().limit,
+            crate::query::suggest::DEFAULT_LIMIT
+        );
+        for bad in ["limit=0", "limit=x", "language=%%", "sort=newest"] {
+            assert!(SuggestPlan::from_pairs(pairs(bad)).is_err(), "{bad}");
+        }
+        let long = format!("q={}", "a".repeat(crate::query::suggest::MAX_CHARS + 1));
+        assert!(SuggestPlan::from_pairs(pairs(&long)).is_err());
     }
 }
