@@ -14,6 +14,10 @@
 //! `NEWSINDEX_BENCH_CLIENTS` (search clients, default `1,8`), `NEWSINDEX_BENCH_PUT_CLIENTS`
 //! (default 8), `NEWSINDEX_BENCH_MAX_ARTICLES`.
 //!
+//! Fan-out A/B (issue #20): `NEWSINDEX_BENCH_FAN_OUT=idle,always,never` measures each search
+//! and related row once per policy, alternating (`query::exec::FanOut`); default: the server's
+//! own policy (`idle`) alone.
+//!
 //! On OpenSearch (issue #18's figures): `NEWSINDEX_BENCH_BACKEND=opensearch` with
 //! `NEWSINDEX_OPENSEARCH_URLS` (comma-separated, e.g. a cluster of `scripts/opensearch start
 //! --nodes 3`), `NEWSINDEX_BENCH_SHARDS` and `NEWSINDEX_BENCH_REPLICAS` (default 1 and 0). The
@@ -33,6 +37,7 @@ use newsindex::config::Config;
 use newsindex::http::LocalServer;
 use newsindex::index::NewsIndex;
 use newsindex::opensearch::OpenSearchBackend;
+use newsindex::query::exec::{self, FanOut};
 use reqwest::{Client, RequestBuilder};
 
 /// Lines per `POST /articles`.
@@ -44,6 +49,7 @@ const PUT_ARTICLES: usize = 20_000;
 
 struct Settings {
     scenarios: Vec<String>,
+    fan_outs: Vec<FanOut>,
     secs: f64,
     max_requests: u64,
     clients: Vec<usize>,
@@ -82,12 +88,37 @@ impl Settings {
             })
             .filter(|v: &Vec<usize>| !v.is_empty())
             .unwrap_or_else(|| vec![1, 8]);
+        let fan_outs = std::env::var("NEWSINDEX_BENCH_FAN_OUT")
+            .ok()
+            .map(|v| {
+                v.split(',')
+                    .map(|p| match p.trim() {
+                        "idle" => FanOut::WhenIdle,
+                        "always" => FanOut::Always,
+                        "never" => FanOut::Never,
+                        other => panic!(
+                            "NEWSINDEX_BENCH_FAN_OUT: `{other}` is not idle, always or never"
+                        ),
+                    })
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![FanOut::WhenIdle]);
         Settings {
             scenarios,
+            fan_outs,
             secs: env_num("NEWSINDEX_BENCH_SECS", 5.0),
             max_requests: env_num("NEWSINDEX_BENCH_MAX_REQUESTS", 1_000_000.0) as u64,
             clients,
             put_clients: env_num("NEWSINDEX_BENCH_PUT_CLIENTS", PUT_CLIENTS as f64) as usize,
+        }
+    }
+
+    /// A row's scenario name, with its fan-out policy when several are compared.
+    fn label(&self, name: &str, policy: FanOut) -> String {
+        if self.fan_outs.len() > 1 {
+            format!("{name} [fan-out {policy:?}]")
+        } else {
+            name.to_string()
         }
     }
 
@@ -361,17 +392,22 @@ fn main() {
             body["total"].as_u64().unwrap_or(0)
         });
         for &clients in &settings.clients {
-            let (url, pairs) = (format!("{base}/search"), pairs.clone());
-            let job: Job = Arc::new(move |c: &Client, _, _| c.get(&url).query(&*pairs));
-            let m = client_rt.block_on(run_clients(
-                clients,
-                settings.secs,
-                settings.max_requests,
-                job,
-                None,
-            ));
-            rows.push(row(name, clients, &m, "QPS", format!("total {total}")));
+            for &policy in &settings.fan_outs {
+                exec::set_policy(policy);
+                let (url, pairs) = (format!("{base}/search"), pairs.clone());
+                let job: Job = Arc::new(move |c: &Client, _, _| c.get(&url).query(&*pairs));
+                let m = client_rt.block_on(run_clients(
+                    clients,
+                    settings.secs,
+                    settings.max_requests,
+                    job,
+                    None,
+                ));
+                let label = settings.label(name, policy);
+                rows.push(row(&label, clients, &m, "QPS", format!("total {total}")));
+            }
         }
+        exec::set_policy(FanOut::WhenIdle);
     }
 
     // 3. The per-page-view paths: related articles of rotating articles, and suggestions for
@@ -416,30 +452,34 @@ fn main() {
         });
         let ids = Arc::new(ids);
         for &clients in &settings.clients {
-            let (base, source_ids) = (base.clone(), ids.clone());
-            let job: Job = Arc::new(move |c: &Client, _, seq| {
-                let ids = &source_ids;
-                c.get(format!(
-                    "{base}/articles/{}/related",
-                    ids[seq as usize % ids.len()]
-                ))
-                .query(&[("limit", "10")])
-            });
-            let m = client_rt.block_on(run_clients(
-                clients,
-                settings.secs,
-                settings.max_requests,
-                job,
-                None,
-            ));
-            rows.push(row(
-                "related",
-                clients,
-                &m,
-                "QPS",
-                format!("{} source articles", ids.len()),
-            ));
+            for &policy in &settings.fan_outs {
+                exec::set_policy(policy);
+                let (base, source_ids) = (base.clone(), ids.clone());
+                let job: Job = Arc::new(move |c: &Client, _, seq| {
+                    let ids = &source_ids;
+                    c.get(format!(
+                        "{base}/articles/{}/related",
+                        ids[seq as usize % ids.len()]
+                    ))
+                    .query(&[("limit", "10")])
+                });
+                let m = client_rt.block_on(run_clients(
+                    clients,
+                    settings.secs,
+                    settings.max_requests,
+                    job,
+                    None,
+                ));
+                rows.push(row(
+                    &settings.label("related", policy),
+                    clients,
+                    &m,
+                    "QPS",
+                    format!("{} source articles", ids.len()),
+                ));
+            }
         }
+        exec::set_policy(FanOut::WhenIdle);
     }
     if settings.wants("suggest") {
         const PREFIXES: [&str; 10] = [

@@ -50,6 +50,7 @@ impl Backend for TantivyBackend {
     }
 
     fn search(&self, config: &SearchConfig, plan: &SearchPlan) -> crate::Result<SearchResponse> {
+        let _in_flight = crate::query::exec::enter();
         crate::query::run_plan(&self.index, config, plan)
     }
 
@@ -59,6 +60,7 @@ impl Backend for TantivyBackend {
         plan: &RelatedPlan,
     ) -> crate::Result<RelatedResponse> {
         use crate::query::related;
+        let _in_flight = crate::query::exec::enter();
         match &plan.of {
             RelatedOf::Stored(id) => {
                 related::related_to_id(&self.index, config, id, &plan.filters, plan.limit)

@@ -206,7 +206,7 @@ pub fn whole_index_counts(
     specs: &[FacetSpec],
 ) -> tantivy::Result<Vec<RawCounts>> {
     let segments: Vec<(u32, &SegmentReader)> = (0u32..).zip(searcher.segment_readers()).collect();
-    let per_segment = searcher.index().search_executor().map(
+    let per_segment = super::exec::executor(searcher).map(
         |(ord, reader): (u32, &SegmentReader)| {
             specs
                 .iter()

@@ -9,6 +9,7 @@
 
 pub mod cursor;
 pub mod deadline;
+pub mod exec;
 pub mod facets;
 pub mod filter;
 pub mod highlight;
@@ -268,12 +269,15 @@ pub fn run_plan(
             // Counting alone asks each segment for its count instead of visiting every match.
             Ok((
                 None,
-                searcher.search(timed(main.as_ref()).as_ref(), &Count)?,
+                exec::search(&searcher, timed(main.as_ref()).as_ref(), &Count)?,
                 Vec::new(),
             ))
         } else {
-            let (t, f) =
-                searcher.search(timed(main.as_ref()).as_ref(), &(Count, shared_collector))?;
+            let (t, f) = exec::search(
+                &searcher,
+                timed(main.as_ref()).as_ref(),
+                &(Count, shared_collector),
+            )?;
             Ok((None, t, f))
         }
     };
@@ -289,11 +293,14 @@ pub fn run_plan(
             let top = rank::top_and_count_collector(plan.page.fetched, key, count_apart);
             // Without facets, no second collector to call for every match.
             if shared_collector.is_empty() {
-                let (c, t) = searcher.search(timed(main.as_ref()).as_ref(), &top)?;
+                let (c, t) = exec::search(&searcher, timed(main.as_ref()).as_ref(), &top)?;
                 (Some(c), t, Vec::new())
             } else {
-                let ((c, t), f) =
-                    searcher.search(timed(main.as_ref()).as_ref(), &(top, shared_collector))?;
+                let ((c, t), f) = exec::search(
+                    &searcher,
+                    timed(main.as_ref()).as_ref(),
+                    &(top, shared_collector),
+                )?;
                 (Some(c), t, f)
             }
         }
@@ -339,7 +346,8 @@ pub fn run_plan(
             matching.box_clone(),
             plan.filters.clauses(fields, Some(spec.dimension())),
         );
-        let raw = searcher.search(
+        let raw = exec::search(
+            &searcher,
             timed(q.as_ref()).as_ref(),
             &facets::FacetsCollector::new(vec![spec.clone()])
                 .with_terms(index.segment_memo(), &searcher),
@@ -445,7 +453,8 @@ fn ranked_in_tiers(
         loop {
             let candidates = match first.take() {
                 Some(c) => c,
-                None => searcher.search(
+                None => exec::search(
+                    searcher,
                     tier.as_ref(),
                     &rank::top_after_collector(fetch, key, bound.clone()),
                 )?,
@@ -509,7 +518,7 @@ fn group_shown_before(
             (Occur::Must, tier.box_clone()),
             (Occur::Must, Box::new(same)),
         ]);
-        let best = searcher.search(&both, &rank::top_collector(1, key))?;
+        let best = exec::search(searcher, &both, &rank::top_collector(1, key))?;
         let Some(&(_, first)) = best.first() else {
             continue;
         };
@@ -589,7 +598,7 @@ fn count_copies(
         (Occur::Must, query.box_clone()),
         (Occur::Must, Box::new(BooleanQuery::new(any_key))),
     ]);
-    Ok(searcher.search(&both, &CopyCounts)?)
+    Ok(exec::search(searcher, &both, &CopyCounts)?)
 }
 
 /// Counts the documents of each copy key.

@@ -442,7 +442,7 @@ pub fn top_k_by_score(
         .collect();
     segments.sort_by_key(|(ord, r)| (std::cmp::Reverse(r.num_docs()), *ord));
     let shared = SharedThreshold::default();
-    let per_segment = searcher.index().search_executor().map(
+    let per_segment = super::exec::executor(searcher).map(
         |(segment_ord, reader): (u32, &SegmentReader)| {
             let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
             let alive = reader.alive_bitset();
