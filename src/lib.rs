@@ -61,3 +61,10 @@ pub use article::{Article, Entity};
 pub use config::Config;
 pub use error::{Error, Result};
 pub use index::NewsIndex;
+
+// Every binary of the crate (the server, tests, benches, examples) allocates with mimalloc:
+// under 8 clients glibc's malloc/free were ~13% of the samples (issue #20; the A/B table is in
+// benches/README.md). The fuzz targets build without it (libFuzzer and sanitizers hook malloc).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
