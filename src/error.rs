@@ -54,6 +54,10 @@ pub enum Error {
     /// The request's deadline passed and its work was stopped.
     #[error("{0}")]
     TimedOut(String),
+    /// The index takes no writes for a moment (OpenSearch: `newsindex reindex` switching it);
+    /// retrying shortly succeeds. Says why.
+    #[error("{0}")]
+    Unavailable(String),
     /// The writer has stopped (shutdown in progress).
     #[error("the index writer is shutting down")]
     ShuttingDown,
@@ -157,7 +161,9 @@ impl Error {
             Error::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Error::Conflict(_) => ErrorCode::Conflict,
             Error::Overloaded => ErrorCode::Overloaded,
-            Error::ShuttingDown | Error::TimedOut(_) => ErrorCode::Unavailable,
+            Error::ShuttingDown | Error::TimedOut(_) | Error::Unavailable(_) => {
+                ErrorCode::Unavailable
+            }
             Error::Index(_) | Error::Io(_) | Error::Internal(_) => ErrorCode::Internal,
         }
     }

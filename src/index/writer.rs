@@ -71,6 +71,9 @@ pub struct WriteFailure {
     pub reason: String,
     /// Whether the engine was only too busy (retrying later may succeed).
     pub busy: bool,
+    /// Whether a write block on the index refused it (OpenSearch, while `newsindex reindex`
+    /// switches the index): retrying shortly succeeds.
+    pub blocked: bool,
 }
 
 /// The answer to an applied group of writes.

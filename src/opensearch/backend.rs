@@ -59,6 +59,12 @@ const HEALTH_TTL: Duration = Duration::from_secs(1);
 /// Completions asked for per suggestion wanted (a `language` filter drops some).
 const SUGGEST_OVERFETCH: usize = 4;
 
+/// What a write refused by a write block is answered (a `503` with `Retry-After`): the block
+/// that `newsindex reindex` puts on the old index while it catches up and moves the alias
+/// lasts well under a second for a few writes, and the retry then goes to the new index.
+pub const BLOCKED: &str = "the index is blocked for writes for a moment (`newsindex reindex` \
+     is switching it to a rebuilt index, or an operator blocked it); retry shortly";
+
 /// One action of a `_bulk` request, made by [`Backend::prepare`].
 pub struct BulkOp {
     id: String,
@@ -184,10 +190,17 @@ impl OpenSearchBackend {
                     let why = result["error"]["reason"]
                         .as_str()
                         .map_or_else(|| result["error"].to_string(), String::from);
+                    let blocked = result["error"]["type"] == json!("cluster_block_exception");
+                    let reason = if blocked {
+                        format!("{BLOCKED}; OpenSearch said: {why}")
+                    } else {
+                        format!("OpenSearch refused it: {why}")
+                    };
                     failed.push(WriteFailure {
                         position: i,
-                        reason: format!("OpenSearch refused it: {why}"),
-                        busy: status == 429,
+                        reason,
+                        busy: status == 429 || blocked,
+                        blocked,
                     });
                     WriteOutcome::Failed
                 }
@@ -755,6 +768,14 @@ impl OpenSearchBackend {
     /// Connects to the cluster of `config` and opens its index: creates it with our mapping
     /// when it is missing, checks an existing one's mapping version (another is an error).
     pub fn open(config: &crate::config::BackendConfig) -> crate::Result<OpenSearchBackend> {
+        let backend = OpenSearchBackend::connect(config)?;
+        backend.create_index(config.shards, config.replicas)?;
+        Ok(backend)
+    }
+
+    /// Connects to the cluster of `config` without creating or checking its index (`reindex`
+    /// reads an index of any mapping version).
+    pub fn connect(config: &crate::config::BackendConfig) -> crate::Result<OpenSearchBackend> {
         let client = super::Client::new(
             &config.urls,
             Duration::from_secs(config.connect_timeout_secs),
@@ -776,10 +797,7 @@ impl OpenSearchBackend {
             );
             active = data_nodes;
         }
-        let backend =
-            OpenSearchBackend::new(client, config.index.clone()).with_active_shards(active);
-        backend.create_index(config.shards, config.replicas)?;
-        Ok(backend)
+        Ok(OpenSearchBackend::new(client, config.index.clone()).with_active_shards(active))
     }
 
     /// [`Backend::apply`] for callers off any runtime (the CLI's ingest, the demo corpus).
