@@ -112,7 +112,7 @@ pub enum Command {
     /// every stored article into it, then moves the alias `NAME` to it and deletes the old
     /// index. Searches go on throughout. Writes go on into the old index during the copy and
     /// are carried over in rounds; for the last ones the old index is blocked for writes for
-    /// a moment (reported; tens of milliseconds for a few writes), and writes sent then are
+    /// a moment (a few requests: the command prints how long), and writes sent then are
     /// answered 503 with Retry-After (retry them: they go to the new index). An index made by
     /// an earlier version (a concrete index named NAME) becomes NAME-000001 behind the alias.
     /// Run one reindex at a time.

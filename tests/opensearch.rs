@@ -602,7 +602,11 @@ fn exists(backend: &OpenSearchBackend, index: &str) -> bool {
 fn generated(id: &str, version: u32) -> Article {
     let mut a = article(
         id,
-        if version.is_multiple_of(2) { "en" } else { "de" },
+        if version.is_multiple_of(2) {
+            "en"
+        } else {
+            "de"
+        },
         &format!("Report {id} version {version} on markets"),
         &format!("Markets moved in report {id}, version {version}; traders watched prices."),
         &["Ann Lee"],
@@ -956,6 +960,8 @@ fn reindex_while_writing_and_searching(node: &Node) {
                     }
                     n += 1;
                     after_switch += usize::from(on_new);
+                    // Busy but not spinning: the node shares two cores with everything else.
+                    std::thread::sleep(Duration::from_millis(10));
                 }
                 (n, after_switch, failures)
             })

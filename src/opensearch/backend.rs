@@ -61,7 +61,8 @@ const SUGGEST_OVERFETCH: usize = 4;
 
 /// What a write refused by a write block is answered (a `503` with `Retry-After`): the block
 /// that `newsindex reindex` puts on the old index while it catches up and moves the alias
-/// lasts well under a second for a few writes, and the retry then goes to the new index.
+/// lasts a few requests' time (under a second on an idle node), and the retry then goes to
+/// the new index.
 pub const BLOCKED: &str = "the index is blocked for writes for a moment (`newsindex reindex` \
      is switching it to a rebuilt index, or an operator blocked it); retry shortly";
 
