@@ -21,18 +21,23 @@
 //!   copy of the shard), then the old index is refreshed, then every live document with a
 //!   `_seq_no` above the previous round's checkpoint is copied (round 0: all of them), read
 //!   shard by shard with a scroll (`preference=_shards:N`, a `_seq_no` range query);
-//! - from round 1 on, deletions first: the ids of the new index that the old one no longer has
-//!   are deleted from the new one (an id-set difference: listing ids is cheap, `_source` is
-//!   not read). A document deleted and written again is re-copied, since its new write has a
-//!   `_seq_no` above the checkpoint;
+//! - from round 1 on, deletions first: the ids written into the new index (kept in memory:
+//!   only the reindex writes there) that the old one no longer has are deleted from the new
+//!   one (an id-set difference against a listing of the old index's ids, without `_source`).
+//!   A document deleted and written again is re-copied, since its new write has a `_seq_no`
+//!   above the checkpoint;
 //! - rounds repeat (at most [`MAX_ROUNDS`]) until one carries over at most [`SMALL_ROUND`]
 //!   changes. Then the old index gets a write block (`PUT /{old}/_block/write`, which returns
 //!   only once the writes in flight on every shard copy are done), the last changes are copied
-//!   the same way, and the counts of both indexes are compared: every live document of the old
-//!   index is now in the new one, so any surplus is a deletion of the last moments, found by
-//!   one more id-set difference (only then is the pause as long as listing the ids). The
-//!   alias is moved (and the old index deleted) in one request, then, with `--keep-old`, the
-//!   old index's block is lifted.
+//!   the same way, and the old index is counted: every live document of it is now in the new
+//!   one, so a surplus in the new one is a deletion of the last moments, found by counting
+//!   ranges of the new index's ids in the old one and splitting only the ranges that fall
+//!   short (`Job::missing_from_old`: a few requests, not a listing). The new index must
+//!   then count as many articles as the old, or nothing is switched. The alias is moved in
+//!   one `POST /_aliases`; the old index is deleted once the searches still running on it are
+//!   done, or with `--keep-old` its block is lifted. A legacy index (named like the alias)
+//!   is removed in the alias request itself, which needs its name: searches in flight on it
+//!   at that instant may fail.
 //!
 //! During the block (measured, with its steps, in [`ReindexReport`]: a few requests, each a
 //! refresh, a read or a count; 0.2-0.5 s on an idle test node, about 3 s on a test node
