@@ -106,16 +106,32 @@ pub enum Command {
     /// Rebuild an index from its stored articles with this version's schema and analysis
     /// (done at start when the schema changed; run it after changing
     /// `[analysis] default_language`). The index must not be open in a server.
+    ///
+    /// On OpenSearch (`[backend] kind = "opensearch"`), while servers keep serving: builds a
+    /// new concrete index (`NAME-000002`, …) with this version's settings and mapping, copies
+    /// every stored article into it, then moves the alias `NAME` to it and deletes the old
+    /// index. Searches go on throughout. Writes go on into the old index during the copy and
+    /// are carried over in rounds; for the last ones the old index is blocked for writes for
+    /// a moment (a few requests: the command prints how long), and writes sent then are
+    /// answered 503 with Retry-After (retry them: they go to the new index). An index made by
+    /// an earlier version (a concrete index named NAME) becomes NAME-000001 behind the alias.
+    /// Run one reindex at a time.
     Reindex {
-        /// Index directory.
+        /// Index directory (tantivy; given, it is reindexed even if the backend is OpenSearch).
         #[arg(long)]
         index: Option<PathBuf>,
-        /// Indexing threads (default: all cores).
+        /// Indexing threads (tantivy; default: all cores).
         #[arg(long)]
         threads: Option<usize>,
-        /// Indexing memory, MB.
+        /// Indexing memory, MB (tantivy).
         #[arg(long, default_value_t = 512)]
         heap_mb: usize,
+        /// OpenSearch: keep the old index (without the alias, writable) instead of deleting it.
+        #[arg(long)]
+        keep_old: bool,
+        /// No progress bar (there is one on stderr when it is a terminal).
+        #[arg(long)]
+        quiet: bool,
     },
     /// Write every stored article as NDJSON, for `ingest` into another index or server.
     ///
@@ -247,12 +263,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             index,
             threads,
             heap_mb,
+            keep_old,
+            quiet,
         } => {
             let overrides = Overrides {
                 index_dir: index,
                 ..Overrides::default()
             };
+            let explicit_index = overrides.index_dir.is_some();
             let config = load_config(cli.config.as_deref(), &overrides)?;
+            if config.backend.kind == BackendKind::OpenSearch && !explicit_index {
+                return reindex_opensearch(&config.backend, keep_old, quiet);
+            }
+            if keep_old {
+                bail!("--keep-old is for an index on OpenSearch ([backend] kind = \"opensearch\")");
+            }
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             let started = std::time::Instant::now();
@@ -383,6 +408,70 @@ async fn serve_opensearch(config: Config) -> anyhow::Result<()> {
             .context("failed to load the demo corpus")?;
     }
     serve_backend(backend, config).await
+}
+
+/// `reindex` on OpenSearch: a new concrete index, the alias moved to it (see
+/// [`crate::opensearch::reindex`]).
+fn reindex_opensearch(
+    config: &crate::config::BackendConfig,
+    keep_old: bool,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    use crate::opensearch::reindex::{reindex, Progress, ReindexOptions};
+    let backend = OpenSearchBackend::connect(config)?;
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        // Drawn only when stderr is a terminal.
+        ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template("reindex {bar:40} {pos}/{len} articles, {eta} left {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let options = ReindexOptions {
+        shards: config.shards,
+        replicas: config.replicas,
+        keep_old,
+        node_left_delay_secs: config.node_left_delay_secs,
+    };
+    let report = reindex(&backend, &options, &mut |p| match p {
+        Progress::Total(n) => bar.set_length(n),
+        Progress::Copied(n) => {
+            // Changes carried over after the copy go past the first count.
+            if bar.position() + n > bar.length().unwrap_or(0) {
+                bar.set_length(bar.position() + n);
+            }
+            bar.inc(n);
+        }
+        Progress::Phase(what) => bar.set_message(what.to_string()),
+    });
+    bar.finish_and_clear();
+    let report = report.with_context(|| {
+        format!(
+            "reindexing the OpenSearch index `{}` at {} failed (the old index is left as it was)",
+            config.index,
+            config.urls.join(", ")
+        )
+    })?;
+    eprintln!(
+        "reindexed {} articles of `{}` into `{}` in {:.1} s ({} written, {} deletions carried \
+         over, {} catch-up rounds); writes were blocked for {} ms; the alias `{}` names `{}`; \
+         the old index `{}` was {}",
+        report.articles,
+        report.old,
+        report.new,
+        report.took.as_secs_f64(),
+        report.copied,
+        report.deleted,
+        report.rounds,
+        report.blocked.as_millis(),
+        config.index,
+        report.new,
+        report.old,
+        if report.kept_old { "kept" } else { "deleted" }
+    );
+    Ok(())
 }
 
 /// Offline ingest into the OpenSearch index of `config`: `_bulk` requests of 1 000 articles,

@@ -54,8 +54,9 @@ pub enum Error {
     /// The request's deadline passed and its work was stopped.
     #[error("{0}")]
     TimedOut(String),
-    /// The engine did not answer, or cannot take the request now (an OpenSearch cluster that
-    /// is unreachable or lost a node); retrying later may succeed.
+    /// The engine cannot take the request now, and retrying shortly may succeed: an
+    /// OpenSearch cluster that does not answer or lost a node, or an index that takes no
+    /// writes for a moment (`newsindex reindex` switching it). Says why.
     #[error("{0}")]
     Unavailable(String),
     /// The writer has stopped (shutdown in progress).

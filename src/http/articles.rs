@@ -104,7 +104,8 @@ pub async fn articles_delete(
 fn refused(applied: &Applied) -> Result<(), ApiError> {
     match applied.failed.first() {
         None => Ok(()),
-        Some(f) if f.busy => Err(Error::Unavailable(f.reason.clone()).into()),
+        Some(f) if f.blocked => Err(Error::Unavailable(f.reason.clone()).into()),
+        Some(f) if f.busy => Err(Error::Overloaded.into()),
         Some(f) => Err(Error::Internal(f.reason.clone()).into()),
     }
 }

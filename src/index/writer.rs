@@ -71,6 +71,10 @@ pub struct WriteFailure {
     pub reason: String,
     /// Whether the engine was only too busy (retrying later may succeed).
     pub busy: bool,
+    /// Whether the index could take no writes for a moment (OpenSearch: a write block while
+    /// `newsindex reindex` switches the index, or a shard with too few active copies after a
+    /// node's loss): retrying shortly may succeed.
+    pub blocked: bool,
 }
 
 /// The answer to an applied group of writes.

@@ -60,6 +60,13 @@ const HEALTH_TTL: Duration = Duration::from_secs(1);
 /// Completions asked for per suggestion wanted (a `language` filter drops some).
 const SUGGEST_OVERFETCH: usize = 4;
 
+/// What a write refused by a write block is answered (a `503` with `Retry-After`): the block
+/// that `newsindex reindex` puts on the old index while it catches up and moves the alias
+/// lasts a few requests' time (under a second on an idle node), and the retry then goes to
+/// the new index.
+pub const BLOCKED: &str = "the index is blocked for writes for a moment (`newsindex reindex` \
+     is switching it to a rebuilt index, or an operator blocked it); retry shortly";
+
 /// One action of a `_bulk` request, made by [`Backend::prepare`].
 pub struct BulkOp {
     id: String,
@@ -188,12 +195,19 @@ impl OpenSearchBackend {
                     let why = result["error"]["reason"]
                         .as_str()
                         .map_or_else(|| result["error"].to_string(), String::from);
+                    let blocked = result["error"]["type"] == json!("cluster_block_exception");
+                    let reason = if blocked {
+                        format!("{BLOCKED}; OpenSearch said: {why}")
+                    } else {
+                        format!("OpenSearch refused it: {why}")
+                    };
                     failed.push(WriteFailure {
                         position: i,
-                        reason: format!("OpenSearch refused it: {why}"),
-                        // 429: queues full; 503: too few active copies of the shard (a node
-                        // was lost and no replica is back yet, see `wait_for_active_shards`).
-                        busy: matches!(status, 429 | 503),
+                        reason,
+                        busy: status == 429,
+                        // A write block, or too few active copies of the shard (503: a node
+                        // was lost and no copy is back yet, see `wait_for_active_shards`).
+                        blocked: blocked || status == 503,
                     });
                     WriteOutcome::Failed
                 }
@@ -754,6 +768,15 @@ impl OpenSearchBackend {
     /// Connects to the cluster of `config` and opens its index: creates it with our mapping
     /// when it is missing, checks an existing one's mapping version (another is an error).
     pub fn open(config: &crate::config::BackendConfig) -> crate::Result<OpenSearchBackend> {
+        let backend = OpenSearchBackend::connect(config)?;
+        backend.create_index(config.shards, config.replicas)?;
+        backend.set_node_left_delay(config.node_left_delay_secs);
+        Ok(backend)
+    }
+
+    /// Connects to the cluster of `config` without creating or checking its index (`reindex`
+    /// reads an index of any mapping version).
+    pub fn connect(config: &crate::config::BackendConfig) -> crate::Result<OpenSearchBackend> {
         let client = super::Client::new(
             &config.urls,
             Duration::from_secs(config.connect_timeout_secs),
@@ -775,11 +798,7 @@ impl OpenSearchBackend {
             );
             active = data_nodes;
         }
-        let backend =
-            OpenSearchBackend::new(client, config.index.clone()).with_active_shards(active);
-        backend.create_index(config.shards, config.replicas)?;
-        backend.set_node_left_delay(config.node_left_delay_secs);
-        Ok(backend)
+        Ok(OpenSearchBackend::new(client, config.index.clone()).with_active_shards(active))
     }
 
     /// Sets how long the cluster waits for a lost node before it rebuilds the node's shard

@@ -295,14 +295,20 @@ impl OpenSearchBackend {
 
     /// Creates the index with our settings and mapping, or checks that the existing one has
     /// our mapping version (another version is an error: the index must be rebuilt).
+    ///
+    /// A new index is the concrete index `{name}-000001` behind the alias `{name}`, created
+    /// together in one request, so that `newsindex reindex` can later build `{name}-000002`
+    /// and move the alias to it while the server keeps using the name. An existing concrete
+    /// index named `{name}` (made by earlier versions) is used as it is.
     pub fn create_index(&self, shards: u32, replicas: u32) -> crate::Result<IndexState> {
-        let path = format!("/{}", segment(&self.index));
         if let Some(version) = self.mapping_version()? {
             return self.check_version(version);
         }
-        let (status, body) =
-            self.client
-                .json(Method::Put, &path, &mapping::index_body(shards, replicas))?;
+        let concrete = super::reindex::concrete_name(&self.index, 1);
+        let mut body = mapping::index_body(shards, replicas);
+        body["aliases"] = json!({ self.index.as_str(): {} });
+        let path = format!("/{}", segment(&concrete));
+        let (status, body) = self.client.json(Method::Put, &path, &body)?;
         if status == 200 {
             return Ok(IndexState::Created);
         }
@@ -325,7 +331,8 @@ impl OpenSearchBackend {
         } else {
             Err(unavailable(format!(
                 "index {} has mapping version {version}, this newsindex needs {MAPPING_VERSION}: \
-                 rebuild it (newsindex reindex) or use another index name",
+                 run `newsindex reindex` (with this [backend]) to rebuild it, or use another \
+                 index name",
                 self.index
             )))
         }
@@ -355,9 +362,15 @@ impl OpenSearchBackend {
         }
     }
 
-    /// Deletes the whole index (tests, rebuilds); absent is fine.
+    /// Deletes the whole index, the concrete indexes behind an alias too (tests, rebuilds);
+    /// absent is fine.
     pub fn delete_index(&self) -> crate::Result<()> {
-        let path = format!("/{}", segment(&self.index));
+        let concrete = super::reindex::concrete_indexes(self)?;
+        if concrete.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<String> = concrete.iter().map(|n| segment(n)).collect();
+        let path = format!("/{}", names.join(","));
         let (status, body) = self.client.request(Method::Delete, &path, None)?;
         match status {
             200 | 404 => Ok(()),

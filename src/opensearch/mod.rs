@@ -8,12 +8,15 @@
 //!   [`client::OpenSearchBackend`]: create the index, write, read, delete, search.
 //! - [`backend`]: `OpenSearchBackend` as a [`crate::backend::Backend`] (writes as `_bulk`,
 //!   related articles, suggestions, export, health and metrics).
+//! - [`reindex`]: the index as an alias of a concrete index, and `newsindex reindex`: a new
+//!   concrete index built from the stored articles, the alias moved to it while serving.
 //!
 //! Tested against a real node started by `scripts/opensearch` (`tests/opensearch.rs`).
 
 pub mod backend;
 pub mod client;
 pub mod mapping;
+pub mod reindex;
 pub mod translate;
 
 pub use client::{Client, OpenSearchBackend};

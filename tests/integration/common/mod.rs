@@ -97,7 +97,8 @@ fn free_base_port() -> u16 {
 fn delete_opensearch_index(url: &str, index: &str) {
     let _ = std::process::Command::new("curl")
         .args(["-s", "-o", "/dev/null", "-X", "DELETE"])
-        .arg(format!("{url}/{index}"))
+        // The concrete index behind the alias `index` (an alias can't be deleted by name).
+        .arg(format!("{url}/{index}-*"))
         .status();
 }
 
