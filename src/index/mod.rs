@@ -82,7 +82,12 @@ impl NewsIndex {
         if !dir.join("meta.json").exists() {
             return Err(Error::Internal(format!("no index in `{}`", dir.display())));
         }
-        let mut index = open_or_create(dir)?;
+        NewsIndex::read_only(open_or_create(dir)?, Some(dir.to_path_buf()))
+    }
+
+    /// `index` (its analyzers registered) for reading only, searched like the server's; tests
+    /// use it on indexes they wrote with a writer of their own.
+    pub(crate) fn read_only(mut index: Index, dir: Option<PathBuf>) -> crate::Result<NewsIndex> {
         // Searched like the server's: segments on every core.
         index.set_default_multithread_executor()?;
         let (_, fields) = schema::build_schema();
@@ -96,7 +101,7 @@ impl NewsIndex {
             fields,
             writer: WriterHandle::closed(),
             writer_thread: Mutex::new(None),
-            dir: Some(dir.to_path_buf()),
+            dir,
             stats: Arc::new(WriterStats::default()),
             doc_freqs: stats::DocFreqCache::default(),
             memo: memo::SegmentMemo::default(),

@@ -750,6 +750,9 @@ impl Scorer for WordsScorer {
 }
 
 #[cfg(test)]
+mod property;
+
+#[cfg(test)]
 mod tests {
     use std::collections::HashMap;
 
