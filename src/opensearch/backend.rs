@@ -48,7 +48,7 @@ use crate::backend::{
 use crate::config::SearchConfig;
 use crate::index::document::tag_levels;
 use crate::query::plan::{RelatedOf, RelatedPlan, SuggestPlan};
-use crate::query::related::{RelatedConfig, RelatedHit, RelatedResponse, Source};
+use crate::query::related::{RelatedConfig, RelatedHit, RelatedResponse, Source, StoryGuard};
 use crate::query::suggest::{mark, typed_words, SuggestResponse, Suggestion, SuggestionKind};
 use crate::query::{Filters, SearchPlan, SearchResponse};
 use crate::Error;
@@ -351,7 +351,8 @@ impl OpenSearchBackend {
         };
         let body = json!({
             "query": query,
-            "size": limit,
+            // Room for the candidates the story guard drops (other takes, near-duplicates).
+            "size": limit * 2 + 10,
             "collapse": {"field": "copy_key"},
             "_source": {"excludes": ["suggest", "tag_paths", "entity_typed", "entity_types"]},
         });
@@ -360,12 +361,19 @@ impl OpenSearchBackend {
         let entity_set: HashSet<String> = entities.into_iter().collect();
         let tag_set: HashSet<String> = tags.into_iter().collect();
         let mut hits = Vec::new();
+        let mut guard = StoryGuard::new(cfg, source);
         for h in answer["hits"]["hits"]
             .as_array()
             .map(Vec::as_slice)
             .unwrap_or(&[])
         {
+            if hits.len() >= limit {
+                break;
+            }
             let article = mapping::article_of_source(&h["_source"])?;
+            if !guard.admit_article(&article) {
+                continue;
+            }
             let score = h["_score"].as_f64().unwrap_or(0.0) as f32;
             hits.push(explain(
                 cfg,
@@ -645,6 +653,7 @@ impl Backend for OpenSearchBackend {
                         ),
                     ));
                 }
+                self.note_family(mapping::article_family(&article));
                 BulkOp {
                     doc: Some(mapping::document(&article)?.to_string()),
                     id: article.id,

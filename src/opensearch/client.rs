@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::mapping::{self, MAPPING_VERSION};
-use super::translate::{search_body, search_response};
+use super::translate::{apply_copies, copies_body, search_body, search_response};
 use crate::article::Article;
 use crate::query::{SearchPlan, SearchResponse};
 use crate::Error;
@@ -240,7 +240,14 @@ pub struct OpenSearchBackend {
     pub(crate) unrefreshed: std::sync::atomic::AtomicBool,
     /// The last answer of `writable`, and when it was read.
     pub(crate) health: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
+    /// The text families the index holds, and when the cluster was last asked (see
+    /// [`OpenSearchBackend::present_families`]).
+    families: std::sync::Mutex<Option<(std::time::Instant, Vec<String>)>>,
 }
+
+/// How long the families an index holds are remembered: a family that another server's
+/// writes bring is searched after at most this long (this server's writes add theirs at once).
+const FAMILIES_TTL: Duration = Duration::from_secs(10);
 
 /// The `wait_for_active_shards` of writes to an index with `replicas` replicas: 2 copies when
 /// there is a replica (the primary and one replica, so that an acknowledged write is on two
@@ -260,6 +267,7 @@ impl OpenSearchBackend {
             active_shards: 1,
             unrefreshed: std::sync::atomic::AtomicBool::new(false),
             health: std::sync::Mutex::new(None),
+            families: std::sync::Mutex::new(None),
         }
     }
 
@@ -386,9 +394,10 @@ impl OpenSearchBackend {
             segment(&article.id),
             self.write_params(true)
         );
-        let (status, body) = self
-            .client
-            .json(Method::Put, &path, &mapping::document(article)?)?;
+        let (status, body) = self.client.json(Method::Put, &path, &{
+            self.note_family(mapping::article_family(article));
+            mapping::document(article)?
+        })?;
         match status {
             200 | 201 => Ok(body["result"] == json!("updated")),
             _ => Err(unavailable(format!(
@@ -416,6 +425,7 @@ impl OpenSearchBackend {
                 outcome.errors.push((i, a.id.clone(), why));
                 continue;
             }
+            self.note_family(mapping::article_family(a));
             match mapping::document(a) {
                 Ok(doc) => {
                     ndjson.push_str(&json!({"index": {"_id": a.id}}).to_string());
@@ -504,11 +514,78 @@ impl OpenSearchBackend {
     /// Runs a search's plan.
     pub fn search(&self, plan: &SearchPlan) -> crate::Result<SearchResponse> {
         let path = format!("/{}/_search", segment(&self.index));
-        let (status, body) = self.client.json(Method::Post, &path, &search_body(plan))?;
+        let families = self.present_families();
+        let request = search_body(plan, families.as_deref());
+        let (status, answer) = self.client.json(Method::Post, &path, &request)?;
         if status != 200 {
-            return Err(unavailable(format!("search: {}", reason(status, &body))));
+            return Err(unavailable(format!("search: {}", reason(status, &answer))));
         }
-        search_response(plan, &body)
+        let mut response = search_response(plan, &answer)?;
+        if let Some((count, keys)) = copies_body(&request, &answer) {
+            let (status, counts) = self.client.json(Method::Post, &path, &count)?;
+            if status != 200 {
+                return Err(unavailable(format!("copies: {}", reason(status, &counts))));
+            }
+            apply_copies(&mut response, &keys, &counts);
+        }
+        Ok(response)
+    }
+
+    /// The text families (`text.<family>`) the index holds, asked of the cluster at most every
+    /// [`FAMILIES_TTL`]; `None` when it could not be asked (searches then take every family).
+    pub(crate) fn present_families(&self) -> Option<Vec<String>> {
+        let mut cached = self.families.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, families)) = cached.as_ref() {
+            if at.elapsed() < FAMILIES_TTL {
+                return Some(families.clone());
+            }
+        }
+        let filters: serde_json::Map<String, Value> = mapping::families()
+            .map(|f| {
+                (
+                    f.to_string(),
+                    json!({"exists": {"field": format!("text.{f}")}}),
+                )
+            })
+            .collect();
+        let body = json!({
+            "size": 0,
+            "track_total_hits": false,
+            "aggs": {"families": {"filters": {"filters": filters}}},
+        });
+        let path = format!("/{}/_search", segment(&self.index));
+        let (status, answer) = self.client.json(Method::Post, &path, &body).ok()?;
+        if status != 200 {
+            return None;
+        }
+        let buckets = answer["aggregations"]["families"]["buckets"].as_object()?;
+        let mut families: Vec<String> = buckets
+            .iter()
+            .filter(|(_, b)| b["doc_count"].as_u64().unwrap_or(0) > 0)
+            .map(|(f, _)| f.clone())
+            .collect();
+        // Families this server wrote since the last ask stay (the cluster may not show them
+        // yet, until a refresh).
+        if let Some((_, known)) = cached.as_ref() {
+            for f in known {
+                if !families.contains(f) {
+                    families.push(f.clone());
+                }
+            }
+        }
+        *cached = Some((std::time::Instant::now(), families.clone()));
+        Some(families)
+    }
+
+    /// Notes that a document of `family` is being written, so that searches include the
+    /// family before the write is acknowledged.
+    pub(crate) fn note_family(&self, family: &str) {
+        let mut cached = self.families.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, families)) = cached.as_mut() {
+            if !families.iter().any(|f| f == family) {
+                families.push(family.to_string());
+            }
+        }
     }
 }
 

@@ -354,7 +354,97 @@ struct Keyword {
     df: u64,
 }
 
+/// What a list of related articles must not hold: another take of the source's story or of a
+/// hit's (same headline and lead, [`fingerprint::take_key`]), or a near-duplicate of the
+/// source or of a hit ([`Fingerprint::near`]). Exact copies (one `copy_key`) are told apart
+/// before this, by each engine. One definition for both engines: tantivy's [`select`] and the
+/// OpenSearch backend, which checks its `more_like_this` candidates with it.
+pub(crate) struct StoryGuard<'c> {
+    cfg: &'c RelatedConfig,
+    takes: HashSet<u64>,
+    // Borrowed from tantivy's profile of the source (no copy per request), owned otherwise.
+    source: Option<std::borrow::Cow<'c, Fingerprint>>,
+    kept: Vec<Fingerprint>,
+}
+
+impl<'c> StoryGuard<'c> {
+    fn with(
+        cfg: &'c RelatedConfig,
+        take_key: u64,
+        source: Option<std::borrow::Cow<'c, Fingerprint>>,
+    ) -> Self {
+        StoryGuard {
+            cfg,
+            takes: HashSet::from([take_key]),
+            source,
+            kept: Vec::new(),
+        }
+    }
+
+    /// The guard of a source's list.
+    pub(crate) fn new(cfg: &'c RelatedConfig, source: &Source) -> Self {
+        let signals = fingerprint::signals(
+            &source.title,
+            source.summary.as_deref(),
+            source.body.as_deref(),
+        );
+        let tokens = text_tokens(
+            source.language,
+            &source.title,
+            source.summary.as_deref(),
+            source.body.as_deref(),
+        );
+        let take = fingerprint::take_key(
+            &source.title,
+            source.body.as_deref().or(source.summary.as_deref()),
+        );
+        let fp = Fingerprint::of(&tokens, signals.simhash, cfg).map(std::borrow::Cow::Owned);
+        StoryGuard::with(cfg, take, fp)
+    }
+
+    /// Whether a candidate with this take key is another take of a story already listed.
+    fn seen_take(&self, take: u64) -> bool {
+        self.takes.contains(&take)
+    }
+
+    /// Lists a candidate unless it is another take or a near-duplicate; whether it was.
+    fn admit(&mut self, take: u64, fp: Option<Fingerprint>) -> bool {
+        if self.seen_take(take) {
+            return false;
+        }
+        if let Some(fp) = &fp {
+            let near = |k: &Fingerprint| k.near(fp, self.cfg);
+            if self.source.as_deref().is_some_and(near) || self.kept.iter().any(near) {
+                return false;
+            }
+        }
+        self.kept.extend(fp);
+        self.takes.insert(take);
+        true
+    }
+
+    /// [`StoryGuard::admit`] for a stored article, its signals computed from its text.
+    pub(crate) fn admit_article(&mut self, article: &Article) -> bool {
+        let take = fingerprint::take_key(
+            &article.title,
+            article.body.as_deref().or(article.summary.as_deref()),
+        );
+        if self.seen_take(take) {
+            return false;
+        }
+        let tokens = text_tokens(
+            document::analysis_language(article),
+            &article.title,
+            article.summary.as_deref(),
+            article.body.as_deref(),
+        );
+        let fp = Fingerprint::of(&tokens, document::simhash(article), self.cfg);
+        self.admit(take, fp)
+    }
+}
+
 /// What near-duplicates are told by.
+#[derive(Clone)]
 struct Fingerprint {
     simhash: u64,
     words: HashSet<String>,
@@ -721,10 +811,13 @@ fn select(
 ) -> crate::Result<RelatedResponse> {
     let f = index.fields();
     let mut seen_keys: HashSet<u64> = HashSet::from([source_key]);
-    // Another take of a story (a short and a long version) has its headline and lead.
-    let mut seen_takes: HashSet<u64> = HashSet::from([profile.take_key]);
-    // Fingerprints of the hits so far; a candidate near one of them or the source is a copy.
-    let mut kept: Vec<Fingerprint> = Vec::new();
+    // Another take of a story (a short and a long version) has its headline and lead; a
+    // candidate near the source or a hit is a copy.
+    let mut guard = StoryGuard::with(
+        cfg,
+        profile.take_key,
+        profile.fingerprint.as_ref().map(std::borrow::Cow::Borrowed),
+    );
     let need = if profile.usable_terms >= cfg.min_terms_for_overlap {
         let share = (cfg.min_shared_share * profile.terms.len() as f32).ceil() as usize;
         share.clamp(1, cfg.min_shared_terms.max(1))
@@ -748,7 +841,7 @@ fn select(
             &article.title,
             article.body.as_deref().or(article.summary.as_deref()),
         );
-        if seen_takes.contains(&take) {
+        if guard.seen_take(take) {
             continue;
         }
         let toks = text_tokens(
@@ -768,16 +861,10 @@ fn select(
             continue;
         }
         let simhash = c.simhash.unwrap_or_else(|| document::simhash(&article));
-        let fp = Fingerprint::of(&toks, simhash, cfg);
-        if let Some(fp) = &fp {
-            let near = |k: &Fingerprint| k.near(fp, cfg);
-            if profile.fingerprint.as_ref().is_some_and(near) || kept.iter().any(near) {
-                continue;
-            }
+        if !guard.admit(take, Fingerprint::of(&toks, simhash, cfg)) {
+            continue;
         }
-        kept.extend(fp);
         seen_keys.insert(c.copy_key.unwrap_or_else(|| document::copy_key(&article)));
-        seen_takes.insert(take);
         hits.push(explain(profile, cfg, article, c.score, shared_terms));
     }
     Ok(RelatedResponse { hits })
