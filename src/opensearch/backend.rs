@@ -289,14 +289,26 @@ impl OpenSearchBackend {
             .iter()
             .map(|(name, _)| format!("text.{fam}.{name}"))
             .collect();
-        let mut should = vec![json!({"more_like_this": {
+        let source_terms = characteristic_terms(source);
+        // As on tantivy, a hit must share words with a source that has enough of them: a
+        // shared entity or tag alone brings stories on other subjects. A short source may be
+        // matched by its entities alone. Not in Chinese, Japanese and Korean: OpenSearch reads
+        // them as character pairs, whose `more_like_this` share on a short text is no measure.
+        let text_required =
+            !source.language.is_cjk() && source_terms.len() >= cfg.min_terms_for_overlap;
+        let mlt = json!({"more_like_this": {
             "fields": fields,
             "like": [{"_index": self.index(), "doc": {"text": {fam: text}}}],
             "min_term_freq": 1,
             "min_doc_freq": 1,
             "max_query_terms": cfg.max_terms,
             "minimum_should_match": "2<25%",
-        }})];
+        }});
+        let mut should = if text_required {
+            Vec::new()
+        } else {
+            vec![mlt.clone()]
+        };
         let entities: Vec<String> = source
             .entities
             .iter()
@@ -313,8 +325,13 @@ impl OpenSearchBackend {
             .into_iter()
             .map(str::to_lowercase)
             .collect();
+        let must = if text_required {
+            vec![mlt]
+        } else {
+            vec![json!({"bool": {"should": should.clone(), "minimum_should_match": 1}})]
+        };
         let mut bool_q = json!({"bool": {
-            "must": [{"bool": {"should": should, "minimum_should_match": 1}}],
+            "must": must,
             "must_not": [{"term": {"copy_key": copy_key.to_string()}}],
             "filter": filter_clauses(filters),
         }});
@@ -324,11 +341,15 @@ impl OpenSearchBackend {
                 .expect("array")
                 .push(json!({"ids": {"values": [id]}}));
         }
+        let mut boosts: Vec<Value> = if text_required { should } else { Vec::new() };
         if !tags.is_empty() {
-            bool_q["bool"]["should"] = json!([{"constant_score": {
+            boosts.push(json!({"constant_score": {
                 "filter": {"terms": {"tag_paths.lower": tags}},
                 "boost": cfg.tag_weight,
-            }}]);
+            }}));
+        }
+        if !boosts.is_empty() {
+            bool_q["bool"]["should"] = json!(boosts);
         }
         let query = match source.published_at {
             Some(at) if cfg.half_life_days > 0.0 => {
@@ -357,7 +378,6 @@ impl OpenSearchBackend {
             "_source": {"excludes": ["suggest", "tag_paths", "entity_typed", "entity_types"]},
         });
         let answer = self.search_json(&body)?;
-        let source_terms = characteristic_terms(source);
         let entity_set: HashSet<String> = entities.into_iter().collect();
         let tag_set: HashSet<String> = tags.into_iter().collect();
         let mut hits = Vec::new();
