@@ -61,8 +61,11 @@ pub enum BackendKind {
 pub struct BackendConfig {
     /// `kind`: `tantivy` or `opensearch`.
     pub kind: BackendKind,
-    /// `urls`: HTTP addresses of the cluster's nodes, tried in turn.
+    /// `urls`: HTTP addresses of the cluster's nodes (`http://` or `https://`), tried in turn.
     pub urls: Vec<String>,
+    /// `ca_file`: a PEM file of the CA certificate(s) that signed the nodes' certificates;
+    /// when set, the only roots trusted for `https://` nodes (Mozilla's roots otherwise).
+    pub ca_file: Option<PathBuf>,
     /// `index`: the index (or alias) name.
     pub index: String,
     /// `shards`: primary shards of an index newsindex creates.
@@ -91,6 +94,7 @@ impl Default for BackendConfig {
         BackendConfig {
             kind: BackendKind::Tantivy,
             urls: vec!["http://127.0.0.1:9200".into()],
+            ca_file: None,
             index: "newsindex".into(),
             shards: 1,
             replicas: 1,
@@ -304,6 +308,7 @@ pub struct RawConfig {
 struct RawBackend {
     kind: Option<String>,
     urls: Option<Vec<String>>,
+    ca_file: Option<PathBuf>,
     index: Option<String>,
     shards: Option<u32>,
     replicas: Option<u32>,
@@ -509,6 +514,7 @@ impl Config {
                 c.backend.kind = parse_backend_kind(&k).context("in key `backend.kind`")?;
             }
             set(&mut c.backend.urls, b.urls);
+            c.backend.ca_file = b.ca_file.or(c.backend.ca_file);
             set(&mut c.backend.index, b.index);
             set(&mut c.backend.shards, b.shards);
             set(&mut c.backend.replicas, b.replicas);
@@ -576,6 +582,11 @@ impl Config {
                 .map(String::from)
                 .collect();
         }
+        // Empty unsets it (back to Mozilla's roots), as a variable cannot be removed from a
+        // unit file that sets it for another site.
+        if let Some(v) = env.get("NEWSINDEX_OPENSEARCH_CA_FILE") {
+            self.backend.ca_file = Some(PathBuf::from(v)).filter(|_| !v.is_empty());
+        }
         if let Some(v) = env.get("NEWSINDEX_OPENSEARCH_INDEX") {
             self.backend.index = v.clone();
         }
@@ -609,14 +620,19 @@ impl Config {
                 bail!("`backend.urls` must name at least one OpenSearch node");
             }
             for u in &b.urls {
-                if u.starts_with("https://") {
-                    bail!(
-                        "`backend.urls`: {u}: https is not supported (this build's HTTP client has \
-                         no TLS); reach the cluster over http, e.g. through a local TLS proxy"
-                    );
+                if !u.starts_with("http://") && !u.starts_with("https://") {
+                    bail!("`backend.urls`: {u}: expected an http:// or https:// URL");
                 }
-                if !u.starts_with("http://") {
-                    bail!("`backend.urls`: {u}: expected an http:// URL");
+            }
+            if let Some(path) = &b.ca_file {
+                // Read now, so that a wrong path or file stops the start with its name.
+                crate::opensearch::client::read_ca_file(path)
+                    .map_err(|e| anyhow::anyhow!("`backend.ca_file`: {e}"))?;
+                if !b.urls.iter().any(|u| u.starts_with("https://")) {
+                    tracing::warn!(
+                        ca_file = %path.display(),
+                        "`backend.ca_file` is set but no `backend.urls` is https://: it is not used"
+                    );
                 }
             }
             if b.index.is_empty()
@@ -808,8 +824,14 @@ mod tests {
         c.apply_env(&env).unwrap();
         assert_eq!(c.backend.urls, ["http://x:1", "http://y:2"]);
         c.validate().unwrap();
-        c.backend.urls = vec!["https://x:1".into()];
-        assert!(c.validate().unwrap_err().to_string().contains("https"));
+        c.backend.urls = vec!["https://x:1".into(), "http://y:2".into()];
+        c.validate().unwrap();
+        c.backend.urls = vec!["ftp://x:1".into()];
+        let err = c.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("ftp://x:1") && err.contains("https://"),
+            "{err}"
+        );
         let env = HashMap::from([("NEWSINDEX_BACKEND".to_string(), "lucene".to_string())]);
         assert!(c.apply_env(&env).is_err());
     }
@@ -914,6 +936,95 @@ half_life = 7
         };
         let c = Config::load(Some(&path), &env, &flags).unwrap();
         assert_eq!(c.listen.port(), 3000);
+    }
+
+    /// A throwaway CA certificate, as PEM.
+    fn ca_pem() -> String {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let key = rcgen::KeyPair::generate().unwrap();
+        params.self_signed(&key).unwrap().pem()
+    }
+
+    fn load_backend(toml: &str, env: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, toml).unwrap();
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(Some(&path), &env, &Overrides::default())
+    }
+
+    fn opensearch_toml(url: &str, ca_file: &Path) -> String {
+        format!(
+            "[backend]\nkind = \"opensearch\"\nurls = [\"{url}\"]\nca_file = {:?}\n",
+            ca_file.display().to_string()
+        )
+    }
+
+    #[test]
+    fn the_ca_file_is_read_at_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        // A bundle of two CAs.
+        std::fs::write(&ca, ca_pem() + &ca_pem()).unwrap();
+        let c = load_backend(&opensearch_toml("https://os:9200", &ca), &[]).unwrap();
+        assert_eq!(c.backend.ca_file.as_deref(), Some(ca.as_path()));
+        assert_eq!(
+            crate::opensearch::client::read_ca_file(&ca).unwrap().len(),
+            2
+        );
+        // Only with http URLs it is a warning, not an error.
+        load_backend(&opensearch_toml("http://os:9200", &ca), &[]).unwrap();
+        // The environment sets it, and an empty value unsets it.
+        let toml = "[backend]\nkind = \"opensearch\"\nurls = [\"https://os:9200\"]\n";
+        let ca_str = ca.display().to_string();
+        let c = load_backend(toml, &[("NEWSINDEX_OPENSEARCH_CA_FILE", &ca_str)]).unwrap();
+        assert_eq!(c.backend.ca_file.as_deref(), Some(ca.as_path()));
+        let c = load_backend(
+            &opensearch_toml("https://os:9200", &ca),
+            &[("NEWSINDEX_OPENSEARCH_CA_FILE", "")],
+        )
+        .unwrap();
+        assert_eq!(c.backend.ca_file, None);
+        // Not read for the tantivy backend, which has no cluster to reach.
+        let missing = dir.path().join("missing.pem");
+        load_backend(
+            &format!("[backend]\nca_file = {:?}\n", missing.display().to_string()),
+            &[],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_bad_ca_file_is_an_error_naming_the_key_and_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let check = |path: &Path, why: &str| {
+            let err = load_backend(&opensearch_toml("https://os:9200", path), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("`backend.ca_file`"), "{err}");
+            assert!(err.contains(&path.display().to_string()), "{err}");
+            assert!(err.contains(why), "{err}");
+        };
+        check(&dir.path().join("missing.pem"), "cannot read");
+        let not_pem = dir.path().join("ca.der");
+        std::fs::write(&not_pem, b"\x30\x82\x01\x0a not a PEM file").unwrap();
+        check(&not_pem, "holds no PEM certificate");
+        // A key alone is no root either.
+        let key = dir.path().join("key.pem");
+        std::fs::write(&key, rcgen::KeyPair::generate().unwrap().serialize_pem()).unwrap();
+        check(&key, "holds no PEM certificate");
+        // PEM armour around bytes that are no certificate.
+        let garbage = dir.path().join("garbage.pem");
+        std::fs::write(
+            &garbage,
+            "-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        check(&garbage, "certificate 1 of 1 cannot be a root");
     }
 
     #[test]

@@ -806,12 +806,19 @@ impl OpenSearchBackend {
     /// Connects to the cluster of `config` without creating or checking its index (`reindex`
     /// reads an index of any mapping version).
     pub fn connect(config: &crate::config::BackendConfig) -> crate::Result<OpenSearchBackend> {
-        let client = super::Client::new(
+        let mut client = super::Client::new(
             &config.urls,
             Duration::from_secs(config.connect_timeout_secs),
             Duration::from_secs(config.request_timeout_secs),
         )
         .with_authorization(config.authorization());
+        if let Some(path) = &config.ca_file {
+            // Checked already when the configuration was loaded; read again here for callers
+            // that build a BackendConfig themselves.
+            let roots = super::client::read_ca_file(path)
+                .map_err(|e| Error::Internal(format!("`backend.ca_file`: {e}")))?;
+            client = client.with_ca_certs(&roots);
+        }
         let mut active = super::client::wait_for_active_shards(config.replicas);
         // A replica can't be placed on the node of its primary: with fewer data nodes than
         // copies to wait for, writes would wait for ever (until their timeout).

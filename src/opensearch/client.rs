@@ -4,9 +4,14 @@
 //!
 //! Blocking on purpose (`ureq`): the search and write paths already run off the async runtime
 //! (on `spawn_blocking` threads, in the CLI), and a blocking client needs no runtime of its own.
-//! Nodes are tried in turn: a request that cannot reach a node (refused, reset, timed out) or
-//! that a node answers 502/503/504 goes to the next one, starting from the last that answered.
+//! Nodes are tried in turn: a request that cannot reach a node (refused, reset, timed out, its
+//! TLS certificate refused) or that a node answers 502/503/504 goes to the next one, starting
+//! from the last that answered.
+//!
+//! `https://` node URLs are verified against Mozilla's roots, or against the CA certificates
+//! of `backend.ca_file` alone when it is set (see [`read_ca_file`]).
 
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -45,6 +50,8 @@ pub struct Client {
     preferred: AtomicUsize,
     /// The whole of one request to a node.
     request_timeout: Duration,
+    /// The timeout to connect (kept to rebuild `agent` with other roots).
+    connect_timeout: Duration,
 }
 
 /// Whether another node may answer what this one could not.
@@ -63,25 +70,123 @@ pub(crate) fn unavailable(what: String) -> Error {
     Error::Internal(format!("opensearch: {what}"))
 }
 
+/// What went wrong with a node, in words an operator can act on. ureq reports a failed TLS
+/// handshake as an I/O error ("io: invalid peer certificate: UnknownIssuer"), like a reset
+/// connection: this names it as TLS and says what to change.
+fn describe(e: &ureq::Error) -> String {
+    let tls = match e {
+        ureq::Error::Rustls(r) => Some(r),
+        ureq::Error::Io(io) => io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
+        _ => None,
+    };
+    let Some(tls) = tls else {
+        return e.to_string();
+    };
+    use rustls::CertificateError as C;
+    let hint = match tls {
+        rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => {
+            "; the certificate is not signed by a trusted CA: set `backend.ca_file` to the PEM \
+             file of the CA that signed it"
+        }
+        rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        ) => {
+            "; the certificate does not name this host: use a node URL with a name (or IP \
+             address) that the certificate holds"
+        }
+        rustls::Error::InvalidCertificate(
+            C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. },
+        ) => "; the certificate is outside its validity period (or this machine's clock is wrong)",
+        // What a plain-http node answers to a TLS hello.
+        rustls::Error::InvalidMessage(_) => {
+            "; does this node serve plain http? then use an http:// URL"
+        }
+        _ => "",
+    };
+    format!("TLS handshake failed: {tls}{hint}")
+}
+
+/// The root certificates in `backend.ca_file`: every certificate of a PEM file (a CA, or a
+/// bundle of them), each checked as rustls will take it as a root, so that a file that is not
+/// what it should be fails at start rather than at the first connection (ureq would ignore a
+/// certificate it cannot use). The error names the path and what is wrong.
+pub fn read_ca_file(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+            // A private key has no place in a file of roots, but does no harm either.
+            Ok(_) => {}
+            Err(e) => return Err(format!("`{}` is not valid PEM: {e}", path.display())),
+        }
+    }
+    if certs.is_empty() {
+        return Err(format!(
+            "`{}` holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            path.display()
+        ));
+    }
+    let mut store = rustls::RootCertStore::empty();
+    for (i, c) in certs.iter().enumerate() {
+        store
+            .add(rustls::pki_types::CertificateDer::from(c.der()))
+            .map_err(|e| {
+                format!(
+                    "`{}`: certificate {} of {} cannot be a root: {e}",
+                    path.display(),
+                    i + 1,
+                    certs.len()
+                )
+            })?;
+    }
+    Ok(certs)
+}
+
+/// An agent with the client's timeouts, verifying TLS against `roots` (Mozilla's when `None`).
+fn agent(
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    roots: Option<&[ureq::tls::Certificate<'static>]>,
+) -> ureq::Agent {
+    let tls = match roots {
+        Some(certs) => ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::new_with_certs(certs))
+            .build(),
+        None => ureq::tls::TlsConfig::default(),
+    };
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(connect_timeout))
+        .timeout_global(Some(request_timeout))
+        .tls_config(tls)
+        .build();
+    ureq::Agent::new_with_config(config)
+}
+
 impl Client {
     /// A client for these node URLs (`http://127.0.0.1:9400`), with a timeout to connect and
     /// one for a whole request.
     pub fn new(urls: &[String], connect_timeout: Duration, request_timeout: Duration) -> Client {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(connect_timeout))
-            .timeout_global(Some(request_timeout))
-            .build();
         Client {
             urls: urls
                 .iter()
                 .map(|u| u.trim_end_matches('/').to_string())
                 .collect(),
-            agent: ureq::Agent::new_with_config(config),
+            agent: agent(connect_timeout, request_timeout, None),
             authorization: None,
             preferred: AtomicUsize::new(0),
             request_timeout,
+            connect_timeout,
         }
+    }
+
+    /// Verifies the certificates of `https://` nodes against these roots only (those of
+    /// `backend.ca_file`, see [`read_ca_file`]), instead of Mozilla's: a cluster with its own
+    /// CA is not also open to a certificate that any public CA would sign for its name.
+    pub fn with_ca_certs(mut self, roots: &[ureq::tls::Certificate<'static>]) -> Client {
+        self.agent = agent(self.connect_timeout, self.request_timeout, Some(roots));
+        self
     }
 
     /// Sends this `Authorization` header value with every request (`Basic …`, `ApiKey …`).
@@ -127,8 +232,12 @@ impl Client {
                     self.preferred.store(i, Ordering::Relaxed);
                     return Ok(answer);
                 }
-                Err(e) if try_next(&e) => failures.push(format!("{}: {e}", self.urls[i])),
-                Err(e) => return Err(unavailable(format!("{method:?} {path}: {e}"))),
+                // A refused certificate too: another node may hold a good one, and when none
+                // answers, the cluster is unavailable with each node's reason.
+                Err(e) if try_next(&e) => {
+                    failures.push(format!("{}: {}", self.urls[i], describe(&e)))
+                }
+                Err(e) => return Err(unavailable(format!("{method:?} {path}: {}", describe(&e)))),
             }
         }
         // Every node is down or refused: the cluster is unavailable, which a client may retry
