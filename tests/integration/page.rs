@@ -100,6 +100,10 @@ async fn browser(driver: &Driver, profile: &Path) -> Client {
             ],
         }),
     );
+    // rustls has two crypto providers in this build (ring from ureq, aws-lc-rs from
+    // fantoccini's hyper-rustls), so it can't pick one by itself: the WebDriver client's is
+    // chosen here. An error means one was installed already, which is as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     ClientBuilder::rustls()
         .expect("rustls connector")
         .capabilities(caps)
