@@ -34,7 +34,12 @@ pub async fn export_get(State(state): State<AppState>) -> Response {
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK_BYTES),
         };
-        if let Err(err) = backend.write_ndjson(&mut out, &mut |_| {}) {
+        // The last, partial chunk is sent by the flush, whatever the engine's writer did
+        // (OpenSearch's export did not flush: its last 28 Reuters articles were cut off).
+        let written = backend
+            .write_ndjson(&mut out, &mut |_| {})
+            .and_then(|_| out.flush().map_err(crate::Error::from));
+        if let Err(err) = written {
             // The 200 is sent already: abort the stream, so the client sees a failed transfer
             // rather than a short export that looks whole.
             if !matches!(&err, crate::Error::Io(e) if e.kind() == io::ErrorKind::BrokenPipe) {
