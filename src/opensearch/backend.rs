@@ -300,7 +300,10 @@ impl OpenSearchBackend {
             "fields": fields,
             "like": [{"_index": self.index(), "doc": {"text": {fam: text}}}],
             "min_term_freq": 1,
-            "min_doc_freq": 1,
+            // A stored source's words found in no other article (document frequency 1, the
+            // source itself) cannot bring a neighbour, yet rank first by idf and crowd out
+            // the shared ones; a draft is not in the index, so one article is enough.
+            "min_doc_freq": if source.id.is_some() { 2 } else { 1 },
             "max_query_terms": cfg.max_terms,
             "minimum_should_match": "2<25%",
         }});
