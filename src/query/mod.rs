@@ -290,10 +290,12 @@ pub fn run_plan(
             }
         }
         Collection::TopAndCount { count_apart } => {
-            let top = rank::top_and_count_collector(plan.page.fetched, key, count_apart);
-            // Without facets, no second collector to call for every match.
+            let top =
+                rank::top_and_count_collector(plan.page.fetched, key, count_apart, plan.deadline);
+            // Without facets, no second collector to call for every match; and the collector
+            // stops at the deadline by itself (no wrapped query, no call more per match).
             if shared_collector.is_empty() {
-                let (c, t) = exec::search(&searcher, timed(main.as_ref()).as_ref(), &top)?;
+                let (c, t) = exec::search(&searcher, main.as_ref(), &top)?;
                 (Some(c), t, Vec::new())
             } else {
                 let ((c, t), f) = exec::search(
