@@ -84,7 +84,80 @@ fn bench_search(c: &mut Criterion) {
         });
     }
     group.finish();
+    bench_hits(c, &index);
     index.shutdown_blocking().expect("shutdown");
+}
+
+/// What showing a page of 10 hits costs once the search has found them (issue #20, item 4):
+/// reading the stored documents (a docstore block decompressed for each), parsing the stored
+/// article, and the hit as JSON. The 10 documents are spread over the index (every
+/// `num_docs / 10`th), so that each is in a block of its own, as a page of hits usually is.
+fn bench_hits(c: &mut Criterion, index: &NewsIndex) {
+    use newsindex::index::document::from_document;
+    use newsindex::query::Hit;
+    use tantivy::{DocAddress, TantivyDocument};
+    let searcher = index.searcher();
+    let fields = index.fields();
+    let mut all = Vec::new();
+    for (ord, reader) in (0u32..).zip(searcher.segment_readers()) {
+        all.extend((0..reader.max_doc()).map(|d| DocAddress::new(ord, d)));
+    }
+    let page: Vec<DocAddress> = all
+        .iter()
+        .step_by((all.len() / 10).max(1))
+        .take(10)
+        .copied()
+        .collect();
+    // Pages that move through the index, so that the docstore's cache of 100 decompressed
+    // blocks rarely holds what a page needs (a site's searches rarely repeat one page).
+    let mut turn = 0usize;
+    let mut moving = move || -> Vec<DocAddress> {
+        turn += 1;
+        (0..10)
+            .map(|k| all[(turn * 7_919 + k * all.len() / 10) % all.len()])
+            .collect()
+    };
+    let mut group = c.benchmark_group("hits");
+    group.sample_size(30);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(3));
+    group.bench_function("read_10", |b| {
+        b.iter(|| {
+            for &addr in &page {
+                let doc: TantivyDocument = searcher.doc(addr).expect("doc");
+                std::hint::black_box(doc);
+            }
+        })
+    });
+    group.bench_function("read_parse_10", |b| {
+        b.iter(|| {
+            for &addr in &page {
+                let doc: TantivyDocument = searcher.doc(addr).expect("doc");
+                std::hint::black_box(from_document(&doc, fields).expect("article"));
+            }
+        })
+    });
+    group.bench_function("read_10_uncached", |b| {
+        b.iter(|| {
+            for addr in moving() {
+                let doc: TantivyDocument = searcher.doc(addr).expect("doc");
+                std::hint::black_box(doc);
+            }
+        })
+    });
+    group.bench_function("read_parse_json_10", |b| {
+        b.iter(|| {
+            let hits: Vec<Hit> = page
+                .iter()
+                .map(|&addr| {
+                    let doc: TantivyDocument = searcher.doc(addr).expect("doc");
+                    Hit::from_article(from_document(&doc, fields).expect("article"), Some(1.0))
+                })
+                .collect();
+            std::hint::black_box(serde_json::to_vec(&hits).expect("json"))
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench_search);
