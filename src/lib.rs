@@ -48,6 +48,7 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod embed;
 pub mod error;
 pub mod extract;
 pub mod formats;
