@@ -58,11 +58,15 @@ fn input(a: &Line) -> String {
 }
 
 fn bench(c: &mut Criterion) {
+    let (_, rss_before) = common::rss_mib();
     let started = Instant::now();
     let model = Embedder::shipped().expect("load the shipped model");
+    let loaded = started.elapsed();
+    let (peak, rss_after) = common::rss_mib();
     eprintln!(
-        "model loaded in {:.2} s ({} dims)",
-        started.elapsed().as_secs_f64(),
+        "model loaded in {:.2} s ({} dims); resident memory {rss_before:.0} -> {rss_after:.0} \
+         MiB, peak {peak:.0} MiB",
+        loaded.as_secs_f64(),
         model.dims()
     );
     let articles = articles();

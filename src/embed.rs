@@ -9,8 +9,12 @@
 //! what "related articles" across languages needs; the quality is well below the teacher's, so
 //! the vectors are for finding candidates, not for fine ranking.
 //!
-//! [`Embedder::shipped`] loads the model once per process; [`article_input`] builds the text
-//! an article is embedded from.
+//! [`Embedder::shipped`] loads the model once per process (~2 s); [`article_input`] builds the
+//! text an article is embedded from.
+//!
+//! Memory: the loaded model holds ~300 MiB resident, nearly all of it the `tokenizers` crate's
+//! Unigram model of XLM-R's 250k pieces (a trie of hash maps), not the 7 MB table
+//! (`benches/README.md`). A process that never calls [`Embedder::shipped`] pays nothing.
 
 use std::io::Read;
 use std::sync::OnceLock;
