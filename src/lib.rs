@@ -11,6 +11,8 @@
 //!   text and queries of each language are cut into terms (tokenizers, normalization,
 //!   stemming).
 //! - [`extract`]: entities from an article's text, for articles sent without any.
+//! - [`embed`]: the shipped multilingual embedding model (a static token table distilled from
+//!   multilingual-e5-small, `models/`): text to a normalised vector, on the CPU, offline.
 //! - [`index`]: [`NewsIndex`], sole owner of the tantivy index, its reader and its writer thread
 //!   (group commit; a write is acknowledged once durable and visible); [`index::BulkIndexer`]
 //!   for offline loading; beside them the schema and analyzers (with a stem cache), the
