@@ -5,9 +5,6 @@
 //! `NEWSINDEX_REQUIRE_OPENSEARCH=1`, which makes a missing tool a failure (CI's OpenSearch leg).
 
 use std::collections::HashMap;
-use std::io::Write as _;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -24,104 +21,12 @@ use newsindex::opensearch::{Client, OpenSearchBackend};
 use newsindex::query::{SearchParams, SearchPlan, SearchResponse};
 use newsindex::{Article, Error};
 
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
-}
+#[path = "support/opensearch_nodes.rs"]
+mod opensearch_nodes;
+use opensearch_nodes::Nodes;
 
-/// A node of its own, stopped when dropped (then its directory is removed).
-struct Node {
-    script: PathBuf,
-    dir: tempfile::TempDir,
-    url: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let out = Command::new(&self.script)
-            .arg("stop")
-            .arg("--dir")
-            .arg(self.dir.path())
-            .output();
-        if let Ok(out) = out {
-            if !out.status.success() {
-                eprintln!(
-                    "stopping the OpenSearch node failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-        }
-    }
-}
-
-fn port_free(port: u16) -> bool {
-    TcpListener::bind(("127.0.0.1", port)).is_ok()
-}
-
-/// A base port whose HTTP port and transport port (base + 100) are both free.
-fn free_base_port() -> u16 {
-    for _ in 0..200 {
-        let Ok(listener) = TcpListener::bind(("127.0.0.1", 0)) else {
-            continue;
-        };
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-        drop(listener);
-        if port > 1024 && port < 65_000 && port_free(port) && port_free(port + 100) {
-            return port;
-        }
-    }
-    panic!("no free pair of ports for an OpenSearch node");
-}
-
-/// Starts a node, or `None` (after saying why) when Java or Maven is missing.
-fn start_node() -> Option<Node> {
-    let required = std::env::var("NEWSINDEX_REQUIRE_OPENSEARCH").is_ok_and(|v| v == "1");
-    let missing: Vec<&str> = ["java", "mvn"]
-        .into_iter()
-        .filter(|t| !on_path(t))
-        .collect();
-    if !missing.is_empty() {
-        let msg = format!(
-            "OpenSearch tests skipped: {} not on PATH (scripts/opensearch needs Java 17 and Maven)",
-            missing.join(" and ")
-        );
-        assert!(!required, "{msg}, and NEWSINDEX_REQUIRE_OPENSEARCH=1");
-        // Straight to the process's stderr: the test harness captures `eprintln!`, and a
-        // skipped leg must be seen in a plain `cargo test`.
-        let _ = writeln!(std::io::stderr(), "{msg}");
-        return None;
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/opensearch");
-    let dir = tempfile::Builder::new()
-        .prefix("newsindex-os-test")
-        .tempdir()
-        .expect("tempdir");
-    let port = free_base_port();
-    let node = Node {
-        script,
-        dir,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    // The guard exists before the start, so that a half-started node is stopped too.
-    let out = Command::new(&node.script)
-        .args([
-            "start",
-            "--nodes",
-            "1",
-            "--base-port",
-            &port.to_string(),
-            "--dir",
-        ])
-        .arg(node.dir.path())
-        .output()
-        .expect("run scripts/opensearch");
-    assert!(
-        out.status.success(),
-        "scripts/opensearch start failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(node)
+fn start_node() -> Option<Nodes> {
+    Nodes::start(1, "newsindex-os-test", "OpenSearch tests")
 }
 
 fn date(s: &str) -> Option<DateTime<Utc>> {
@@ -329,7 +234,7 @@ fn facet<'a>(r: &'a SearchResponse, key: &str) -> Vec<(&'a str, u64)> {
 fn opensearch_backend_on_a_real_node() {
     let Some(node) = start_node() else { return };
     let client = Client::new(
-        std::slice::from_ref(&node.url),
+        std::slice::from_ref(&node.urls[0]),
         Duration::from_secs(2),
         Duration::from_secs(30),
     );
@@ -548,7 +453,7 @@ fn opensearch_backend_on_a_real_node() {
     // An index of another mapping version is refused.
     let other = OpenSearchBackend::new(
         Client::new(
-            std::slice::from_ref(&node.url),
+            std::slice::from_ref(&node.urls[0]),
             Duration::from_secs(2),
             Duration::from_secs(30),
         ),
@@ -569,10 +474,10 @@ fn opensearch_backend_on_a_real_node() {
 
 // --- The alias layout and `reindex` (issue #18, item 3) ------------------------------------
 
-fn config_for(node: &Node, index: &str) -> newsindex::config::BackendConfig {
+fn config_for(node: &Nodes, index: &str) -> newsindex::config::BackendConfig {
     newsindex::config::BackendConfig {
         kind: newsindex::config::BackendKind::OpenSearch,
-        urls: vec![node.url.clone()],
+        urls: vec![node.url().to_string()],
         index: index.into(),
         shards: 1,
         replicas: 0,
@@ -670,7 +575,7 @@ fn alias_layout_and_reindex_on_a_real_node() {
     eprintln!("(d) the CLI command: {:.1} s", t.elapsed().as_secs_f64());
 }
 
-fn a_fresh_index_is_an_alias_of_a_concrete_index(node: &Node) {
+fn a_fresh_index_is_an_alias_of_a_concrete_index(node: &Nodes) {
     let backend = OpenSearchBackend::open(&config_for(node, "fresh")).expect("open");
     assert_eq!(
         aliases_of(&backend, "fresh"),
@@ -726,7 +631,7 @@ fn a_fresh_index_is_an_alias_of_a_concrete_index(node: &Node) {
     backend.delete_index().expect("absent is fine");
 }
 
-fn a_legacy_index_is_migrated_by_reindex(node: &Node) {
+fn a_legacy_index_is_migrated_by_reindex(node: &Nodes) {
     let cfg = config_for(node, "legacy");
     let backend = OpenSearchBackend::connect(&cfg).expect("connect");
     // An index as an earlier version made it: a concrete index named like the config's
@@ -867,7 +772,7 @@ fn a_legacy_index_is_migrated_by_reindex(node: &Node) {
 /// The acknowledged state of each id: `Some(version)` written, `None` deleted.
 type Model = HashMap<String, Option<u32>>;
 
-fn reindex_while_writing_and_searching(node: &Node) {
+fn reindex_while_writing_and_searching(node: &Nodes) {
     const SEED: usize = 3_000;
     const WRITERS: usize = 3;
     const SEARCHERS: usize = 2;
@@ -1044,7 +949,7 @@ fn reindex_while_writing_and_searching(node: &Node) {
     server.delete_index().expect("delete");
 }
 
-fn the_reindex_command_switches_the_alias(node: &Node) {
+fn the_reindex_command_switches_the_alias(node: &Nodes) {
     let cfg = config_for(node, "cli");
     let backend = OpenSearchBackend::open(&cfg).expect("open");
     let articles = corpus();
@@ -1055,7 +960,7 @@ fn the_reindex_command_switches_the_alias(node: &Node) {
         &config,
         format!(
             "[backend]\nkind = \"opensearch\"\nurls = [\"{}\"]\nindex = \"cli\"\nreplicas = 0\n",
-            node.url
+            node.url()
         ),
     )
     .unwrap();

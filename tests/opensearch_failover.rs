@@ -18,7 +18,6 @@
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -38,117 +37,36 @@ const AFTER_GREEN: Duration = Duration::from_secs(5);
 /// next node URL when one refuses; a few seconds cover a cluster-manager election.
 const MAX_SEARCH_GAP: Duration = Duration::from_secs(10);
 
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
-}
-
 fn say(msg: &str) {
     // Straight to the process's stderr: the harness would hide `eprintln!` of a passing test,
     // and these are the run's figures.
     let _ = writeln!(std::io::stderr(), "{msg}");
 }
 
-fn free(port: u16) -> bool {
-    TcpListener::bind(("127.0.0.1", port)).is_ok()
-}
+#[path = "support/opensearch_nodes.rs"]
+mod opensearch_nodes;
+use opensearch_nodes::Nodes;
 
-/// A base port P with P, P+1, P+2 (HTTP) and P+100.. P+102 (transport) free.
-fn free_base_port() -> u16 {
-    for _ in 0..500 {
-        let Ok(l) = TcpListener::bind(("127.0.0.1", 0)) else {
-            continue;
-        };
-        let p = l.local_addr().map(|a| a.port()).unwrap_or(0);
-        drop(l);
-        if p > 1024 && p < 65_000 && (0..3).all(|i| free(p + i) && free(p + 100 + i)) {
-            return p;
+/// `GET /_cluster/health` with a wait, from any node that answers.
+fn cluster_health(cluster: &Nodes, wait: &str) -> Value {
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(130))
+        .build()
+        .unwrap();
+    for url in &cluster.urls {
+        let asked = client
+            .get(format!("{url}/_cluster/health?{wait}&timeout=120s"))
+            .send()
+            .and_then(|r| r.json::<Value>());
+        if let Ok(v) = asked {
+            return v;
         }
     }
-    panic!("no free ports for a three-node cluster");
+    panic!("no node answered /_cluster/health");
 }
 
-/// Three nodes of their own, stopped when dropped.
-struct Cluster {
-    script: PathBuf,
-    dir: tempfile::TempDir,
-    urls: Vec<String>,
-}
-
-impl Cluster {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new(&self.script)
-            .args(args)
-            .arg("--dir")
-            .arg(self.dir.path())
-            .output()
-            .expect("run scripts/opensearch");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "scripts/opensearch {args:?}: {text}");
-        text
-    }
-
-    /// `GET /_cluster/health` with a wait, from any node that answers.
-    fn health(&self, wait: &str) -> Value {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(130))
-            .build()
-            .unwrap();
-        for url in &self.urls {
-            let asked = client
-                .get(format!("{url}/_cluster/health?{wait}&timeout=120s"))
-                .send()
-                .and_then(|r| r.json::<Value>());
-            if let Ok(v) = asked {
-                return v;
-            }
-        }
-        panic!("no node answered /_cluster/health");
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.script)
-            .arg("stop")
-            .arg("--dir")
-            .arg(self.dir.path())
-            .output();
-    }
-}
-
-fn start_cluster() -> Option<Cluster> {
-    let required = std::env::var("NEWSINDEX_REQUIRE_OPENSEARCH").is_ok_and(|v| v == "1");
-    let missing: Vec<&str> = ["java", "mvn"]
-        .into_iter()
-        .filter(|t| !on_path(t))
-        .collect();
-    if !missing.is_empty() {
-        let msg = format!(
-            "OpenSearch failover test skipped: {} not on PATH (scripts/opensearch needs Java 17 and Maven)",
-            missing.join(" and ")
-        );
-        assert!(!required, "{msg}, and NEWSINDEX_REQUIRE_OPENSEARCH=1");
-        say(&msg);
-        return None;
-    }
-    let base = free_base_port();
-    let cluster = Cluster {
-        script: Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/opensearch"),
-        dir: tempfile::Builder::new()
-            .prefix("newsindex-failover")
-            .tempdir()
-            .expect("tempdir"),
-        urls: (0..3)
-            .map(|i| format!("http://127.0.0.1:{}", base + i))
-            .collect(),
-    };
-    cluster.run(&["start", "--nodes", "3", "--base-port", &base.to_string()]);
-    Some(cluster)
+fn start_cluster() -> Option<Nodes> {
+    Nodes::start(3, "newsindex-failover", "OpenSearch failover test")
 }
 
 /// The `newsindex` binary serving the cluster, killed when dropped.
@@ -165,7 +83,7 @@ impl Drop for Server {
     }
 }
 
-fn start_server(cluster: &Cluster) -> Server {
+fn start_server(cluster: &Nodes) -> Server {
     let config = tempfile::tempdir().expect("tempdir");
     let path = config.path().join("config.toml");
     let urls: Vec<String> = cluster.urls.iter().map(|u| format!("{u:?}")).collect();
@@ -496,7 +414,7 @@ fn one_node_of_three_killed_under_load_loses_no_acknowledged_write() {
     std::thread::sleep(DOWN);
     let restarted_at = start.elapsed();
     cluster.run(&["restart-node", "0"]);
-    let health = cluster.health("wait_for_status=green&wait_for_nodes=3");
+    let health = cluster_health(&cluster, "wait_for_status=green&wait_for_nodes=3");
     let green_at = start.elapsed();
     std::thread::sleep(AFTER_GREEN);
     stop.store(true, Ordering::Relaxed);

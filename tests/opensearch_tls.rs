@@ -12,7 +12,6 @@
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -203,100 +202,9 @@ fn refused_certificates_are_named() {
 
 // --- Through the proxy to a real node -------------------------------------------------------
 
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
-}
-
-/// A node of its own, stopped when dropped (then its directory is removed).
-struct Node {
-    script: PathBuf,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let out = Command::new(&self.script)
-            .arg("stop")
-            .arg("--dir")
-            .arg(self.dir.path())
-            .output();
-        if let Ok(out) = out {
-            if !out.status.success() {
-                eprintln!(
-                    "stopping the OpenSearch node failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-        }
-    }
-}
-
-fn port_free(port: u16) -> bool {
-    TcpListener::bind(("127.0.0.1", port)).is_ok()
-}
-
-/// A base port whose HTTP port and transport port (base + 100) are both free.
-fn free_base_port() -> u16 {
-    for _ in 0..200 {
-        let Ok(listener) = TcpListener::bind(("127.0.0.1", 0)) else {
-            continue;
-        };
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-        drop(listener);
-        if port > 1024 && port < 65_000 && port_free(port) && port_free(port + 100) {
-            return port;
-        }
-    }
-    panic!("no free pair of ports for an OpenSearch node");
-}
-
-/// Starts a node, or `None` (after saying why) when Java or Maven is missing.
-fn start_node() -> Option<Node> {
-    let required = std::env::var("NEWSINDEX_REQUIRE_OPENSEARCH").is_ok_and(|v| v == "1");
-    let missing: Vec<&str> = ["java", "mvn"]
-        .into_iter()
-        .filter(|t| !on_path(t))
-        .collect();
-    if !missing.is_empty() {
-        let msg = format!(
-            "OpenSearch TLS test skipped: {} not on PATH (scripts/opensearch needs Java 17 and Maven)",
-            missing.join(" and ")
-        );
-        assert!(!required, "{msg}, and NEWSINDEX_REQUIRE_OPENSEARCH=1");
-        // Straight to the process's stderr: the harness captures `eprintln!`.
-        let _ = writeln!(std::io::stderr(), "{msg}");
-        return None;
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/opensearch");
-    let dir = tempfile::Builder::new()
-        .prefix("newsindex-os-tls-test")
-        .tempdir()
-        .expect("tempdir");
-    let port = free_base_port();
-    // The guard exists before the start, so that a half-started node is stopped too.
-    let node = Node { script, dir, port };
-    let out = Command::new(&node.script)
-        .args([
-            "start",
-            "--nodes",
-            "1",
-            "--base-port",
-            &port.to_string(),
-            "--dir",
-        ])
-        .arg(node.dir.path())
-        .output()
-        .expect("run scripts/opensearch");
-    assert!(
-        out.status.success(),
-        "scripts/opensearch start failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(node)
-}
+#[path = "support/opensearch_nodes.rs"]
+mod opensearch_nodes;
+use opensearch_nodes::Nodes;
 
 fn article(id: &str, title: &str, body: &str) -> Article {
     Article {
@@ -331,12 +239,14 @@ fn plan(query: &str) -> SearchPlan {
 
 #[test]
 fn https_with_a_private_ca_to_a_real_node() {
-    let Some(node) = start_node() else { return };
+    let Some(node) = Nodes::start(1, "newsindex-os-tls-test", "OpenSearch TLS test") else {
+        return;
+    };
     let started = Instant::now();
     let dir = tempfile::tempdir().expect("tempdir");
     let pki = pki(&["127.0.0.1", "localhost"]);
     let ca = write_file(dir.path(), "ca.pem", &pki.ca_pem);
-    let upstream: SocketAddr = ([127, 0, 0, 1], node.port).into();
+    let upstream: SocketAddr = ([127, 0, 0, 1], node.base_port).into();
     let proxy = proxy(&pki, upstream);
     let url = format!("https://127.0.0.1:{}", proxy.port);
 
@@ -379,7 +289,10 @@ fn https_with_a_private_ca_to_a_real_node() {
     let msg = refusal(&config(&url, None));
     assert!(msg.contains("UnknownIssuer"), "{msg}");
     // An https URL straight to the node's plain-http port.
-    let msg = refusal(&config(&format!("https://127.0.0.1:{}", node.port), None));
+    let msg = refusal(&config(
+        &format!("https://127.0.0.1:{}", node.base_port),
+        None,
+    ));
     assert!(msg.contains("plain http"), "{msg}");
 
     // A bad ca_file stops the start, naming the key and the file.

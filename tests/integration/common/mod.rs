@@ -20,6 +20,11 @@ use newsindex::NewsIndex;
 use serde_json::Value;
 use tempfile::TempDir;
 
+// The port search and the script path; this node itself is one per process, stopped by a
+// watcher after the process exits, not by a guard.
+#[path = "../../support/opensearch_nodes.rs"]
+mod opensearch_nodes;
+
 /// An in-process server; shut down (writer drained) on `stop`, asked to on drop.
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -39,13 +44,13 @@ pub fn on_opensearch() -> bool {
 fn opensearch_node() -> &'static str {
     static NODE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     NODE.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/opensearch");
+        let script = opensearch_nodes::script();
         let dir = tempfile::Builder::new()
             .prefix("newsindex-os-api")
             .tempdir()
             .expect("tempdir")
             .keep();
-        let port = free_base_port();
+        let port = opensearch_nodes::free_base_port(1);
         // Stops the node (and removes its directory) once this process has exited, however
         // it exits; started first, so that a half-started node is stopped too. Never waited
         // for: it outlives this process by design.
@@ -76,22 +81,6 @@ fn opensearch_node() -> &'static str {
         );
         format!("http://127.0.0.1:{port}")
     })
-}
-
-/// A base port whose HTTP port and transport port (base + 100) are both free.
-fn free_base_port() -> u16 {
-    let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
-    for _ in 0..200 {
-        let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", 0)) else {
-            continue;
-        };
-        let port = l.local_addr().map(|a| a.port()).unwrap_or(0);
-        drop(l);
-        if port > 1024 && port < 65_000 && free(port) && free(port + 100) {
-            return port;
-        }
-    }
-    panic!("no free pair of ports for an OpenSearch node");
 }
 
 fn delete_opensearch_index(url: &str, index: &str) {
