@@ -126,7 +126,8 @@ struct DeadlineWeight {
 /// increment, inlined, where wrapping the query costs another dynamic call per document.
 pub struct Ticker {
     n: u32,
-    deadline: Deadline,
+    /// None: no deadline, the loop runs to its end.
+    deadline: Option<Deadline>,
 }
 
 impl Ticker {
@@ -144,7 +145,7 @@ impl Ticker {
     #[inline(never)]
     fn look(&mut self) {
         self.n = 0;
-        if self.deadline.passed() {
+        if self.deadline.is_some_and(|d| d.passed()) {
             resume_unwind(Box::new(DeadlinePassed));
         }
     }
@@ -157,15 +158,19 @@ pub fn guarded(
     deadline: Option<&Deadline>,
     run: impl FnOnce(&mut Ticker) -> tantivy::Result<()>,
 ) -> tantivy::Result<()> {
-    let deadline = match deadline {
-        Some(d) if d.passed() => return Ok(()),
-        Some(d) => *d,
-        None => Deadline {
-            at: Instant::now() + Duration::from_secs(365 * 24 * 3600),
-            budget: Duration::MAX,
-        },
+    let Some(&deadline) = deadline else {
+        return run(&mut Ticker {
+            n: 0,
+            deadline: None,
+        });
     };
-    let mut ticker = Ticker { n: 0, deadline };
+    if deadline.passed() {
+        return Ok(());
+    }
+    let mut ticker = Ticker {
+        n: 0,
+        deadline: Some(deadline),
+    };
     match catch_unwind(AssertUnwindSafe(|| run(&mut ticker))) {
         Ok(res) => res,
         Err(payload) if payload.is::<DeadlinePassed>() => Ok(()),
