@@ -379,6 +379,16 @@ async fn serve_backend(
     backend: Arc<dyn crate::backend::Backend>,
     config: Config,
 ) -> anyhow::Result<()> {
+    // Loaded before listening (~2 s) rather than by the first write or related request, which
+    // would wait for it.
+    let started = std::time::Instant::now();
+    tokio::task::spawn_blocking(crate::embed::Embedder::shipped)
+        .await?
+        .context("failed to load the embedding model")?;
+    tracing::info!(
+        secs = started.elapsed().as_secs_f64(),
+        "embedding model loaded"
+    );
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("failed to listen on {}", config.listen))?;

@@ -23,6 +23,10 @@ use model2vec_rs::model::StaticModel;
 
 use crate::{Error, Result};
 
+/// The shipped model's name (its directory under `models/`): indexes record it, and one built
+/// with another model is rebuilt at start (its vectors would not compare with this one's).
+pub const MODEL_NAME: &str = "related-me5-static-16k";
+
 /// The shipped model's files, embedded at compile time (~10 MB in the binary). The tokenizer
 /// is stored gzipped (3.4 MB instead of 9.3 MB) and inflated at load.
 const SHIPPED_TOKENIZER_GZ: &[u8] =
@@ -116,6 +120,57 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
         return 0.0;
     }
     (dot / (na.sqrt() * nb.sqrt())).clamp(-1.0, 1.0)
+}
+
+/// A vector as the index keeps it: one signed byte per dimension, scaled so that the largest
+/// component is ±127. Cosines survive this (the scale cancels out; the rounding moves a cosine
+/// by about 0.002) at a quarter of the floats' size. The zero vector stays all zeros.
+pub fn quantize(v: &[f32]) -> Vec<u8> {
+    let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    if max == 0.0 || !max.is_finite() {
+        return vec![0; v.len()];
+    }
+    let scale = 127.0 / max;
+    v.iter()
+        .map(|x| (x * scale).round().clamp(-127.0, 127.0) as i8 as u8)
+        .collect()
+}
+
+/// [`cosine`] of two [`quantize`]d vectors; 0 when either is zero or their lengths differ (a
+/// vector of another model, or none: a stored article may predate the vectors).
+pub fn cosine_quantized(a: &[u8], b: &[u8]) -> f32 {
+    if a.len() != b.len() {
+        return 0.0;
+    }
+    let (mut dot, mut na, mut nb) = (0i32, 0i32, 0i32);
+    for (&x, &y) in a.iter().zip(b) {
+        let (x, y) = (i32::from(x as i8), i32::from(y as i8));
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    if na == 0 || nb == 0 {
+        return 0.0;
+    }
+    (dot as f32 / ((na as f32).sqrt() * (nb as f32).sqrt())).clamp(-1.0, 1.0)
+}
+
+/// Entities of an article that [`article_vector`] names, at most (in the article's order,
+/// which for extracted entities is by salience).
+pub const SALIENT_ENTITIES: usize = 5;
+
+/// The stored ([`quantize`]d) vector of an article or draft, from [`article_input`] of its
+/// pieces and its first [`SALIENT_ENTITIES`] entities, with the shipped model. The one
+/// definition for what the index keeps and what a related request compares with it.
+pub fn article_vector(
+    title: &str,
+    summary: Option<&str>,
+    body: Option<&str>,
+    entities: &[&str],
+) -> Result<Vec<u8>> {
+    let names = &entities[..entities.len().min(SALIENT_ENTITIES)];
+    let input = article_input(title, summary.unwrap_or(""), body.unwrap_or(""), names);
+    Ok(quantize(&Embedder::shipped()?.embed(&input)))
 }
 
 /// Sentences of the body that [`article_input`] keeps, at most.
@@ -408,6 +463,31 @@ mod tests {
                 "{text:?}: norm {norm}"
             );
         }
+    }
+
+    #[test]
+    fn quantized_cosines_stay_within_a_hundredth() {
+        let texts = [
+            "Oil prices rose after OPEC agreed to cut output.",
+            "Le prix du pétrole a augmenté après l'accord de l'OPEP.",
+            "The central bank left interest rates unchanged.",
+            "Cocoa arrivals in Bahia fell because of the drought.",
+        ];
+        let v = embed_all(texts.into_iter());
+        let q: Vec<Vec<u8>> = v.iter().map(|x| quantize(x)).collect();
+        for i in 0..v.len() {
+            for j in 0..v.len() {
+                let exact = cosine(&v[i], &v[j]);
+                let stored = cosine_quantized(&q[i], &q[j]);
+                assert!(
+                    (exact - stored).abs() < 0.01,
+                    "{i},{j}: {exact} vs {stored}"
+                );
+            }
+        }
+        assert_eq!(quantize(&[0.0; 4]), vec![0; 4]);
+        assert_eq!(cosine_quantized(&[0; 4], &q[0][..4]), 0.0);
+        assert_eq!(cosine_quantized(&q[0], &q[1][..8]), 0.0);
     }
 
     #[test]

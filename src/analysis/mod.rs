@@ -112,18 +112,20 @@ pub fn default_language() -> Lang {
     DEFAULT_LANGUAGE.get().copied().unwrap_or(Lang::ENGLISH)
 }
 
-/// What the analysis of an index's text depends on besides its schema: the default language
-/// (of articles in no language found) and how Japanese words are cut. An index built with
-/// another is rebuilt at start (see `index::reindex`).
+/// What an index's terms and vectors depend on besides its schema: the default language (of
+/// articles in no language found), how Japanese words are cut, and the embedding model. An
+/// index built with another is rebuilt at start (see `index::reindex`).
 pub fn identity() -> String {
     let japanese = if japanese::loaded() {
         "ipadic"
     } else {
         "scripts"
     };
+    // The embedding model makes the stored vectors: another model, another index.
     format!(
-        "default_language={} japanese={japanese}",
-        default_language().code()
+        "default_language={} japanese={japanese} vectors={}",
+        default_language().code(),
+        crate::embed::MODEL_NAME
     )
 }
 

@@ -63,9 +63,44 @@ pub fn to_document(article: &Article, f: &Fields) -> crate::Result<TantivyDocume
     }
     doc.add_u64(f.copy_key, signals.copy_key);
     doc.add_u64(f.simhash, signals.simhash);
+    for value in pack_vector(&embedding(article)?) {
+        doc.add_u64(f.vector, value);
+    }
     let json = serde_json::to_string(article).map_err(|e| Error::Internal(e.to_string()))?;
     doc.add_text(f.stored, json);
     Ok(doc)
+}
+
+/// The vector the index keeps for an article ([`crate::embed::article_vector`] of its text
+/// and entities).
+pub fn embedding(article: &Article) -> crate::Result<Vec<u8>> {
+    let names: Vec<&str> = article.entities.iter().map(|e| e.name.as_str()).collect();
+    crate::embed::article_vector(
+        &article.title,
+        article.summary.as_deref(),
+        article.body.as_deref(),
+        &names,
+    )
+}
+
+/// A stored vector's bytes as the `vector` column's values: eight bytes to a value, little
+/// endian, the last one padded with zeros.
+fn pack_vector(bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    bytes.chunks(8).map(|chunk| {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        u64::from_le_bytes(word)
+    })
+}
+
+/// The stored vector of document `doc` of a segment, from its `vector` column (see
+/// [`super::schema::Fields::vector`]); empty when the document has none. The inverse of
+/// [`pack_vector`] for the model's 256 bytes.
+pub fn vector(column: &tantivy::columnar::Column<u64>, doc: tantivy::DocId) -> Vec<u8> {
+    column
+        .values_for_doc(doc)
+        .flat_map(u64::to_le_bytes)
+        .collect()
 }
 
 /// The rules an article's text is analysed by: its language's, or the default language's.
@@ -195,6 +230,43 @@ mod tests {
             article(r#"{"id":"c","title":"Cocoa prices fall","body":"Cocoa rose, traders said."}"#);
         assert_eq!(copy_key(&a), copy_key(&b));
         assert_ne!(copy_key(&a), copy_key(&c));
+    }
+
+    /// The vector column keeps each document's values in the order written, through a merge:
+    /// what `vector` reads back is what the article was given.
+    #[test]
+    fn vectors_read_back_whole_after_a_merge() {
+        let (schema, f) = super::super::schema::build_schema();
+        let index = tantivy::Index::create_in_ram(schema);
+        super::super::schema::register_analyzers(&index);
+        let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        let articles = [
+            article(r#"{"id":"a","title":"Cocoa prices rise","body":"Cocoa rose in Bahia."}"#),
+            article(r#"{"id":"b","title":"Bank rates","body":"The Fed left rates unchanged."}"#),
+            article(r#"{"id":"c","title":"Oil","body":"OPEC agreed to cut output."}"#),
+        ];
+        for a in &articles {
+            writer.add_document(to_document(a, &f).unwrap()).unwrap();
+            writer.commit().unwrap();
+        }
+        let segments = index.searchable_segment_ids().unwrap();
+        assert_eq!(segments.len(), 3);
+        writer.merge(&segments).wait().unwrap();
+        writer.wait_merging_threads().unwrap();
+        let reader = index.reader().unwrap();
+        let searcher = reader.searcher();
+        assert_eq!(searcher.segment_readers().len(), 1);
+        let segment = searcher.segment_reader(0);
+        let column = segment.fast_fields().u64("vector").unwrap();
+        let store = segment.get_store_reader(1).unwrap();
+        for doc in 0..segment.max_doc() {
+            let stored: TantivyDocument = store.get(doc).unwrap();
+            let a = from_document(&stored, &f).unwrap();
+            let want =
+                crate::embed::article_vector(&a.title, None, a.body.as_deref(), &[]).unwrap();
+            assert_eq!(want.len(), 256);
+            assert_eq!(vector(&column, doc), want, "{}", a.id);
+        }
     }
 
     #[test]

@@ -66,6 +66,12 @@ pub struct Fields {
     pub copy_key: Field,
     /// SimHash of the words, for near-duplicates (see [`super::fingerprint`]).
     pub simhash: Field,
+    /// The article's meaning as a vector ([`crate::embed::article_vector`]), for related
+    /// articles: its bytes packed eight to a value in a multi-valued u64 fast column, so it is
+    /// read without the stored article, in constant time (a bytes column is dictionary-encoded:
+    /// reading 250 vectors through its dictionary took ~9 ms on Reuters), and it is committed,
+    /// merged and deleted with the rest of the document. See [`super::document::vector`].
+    pub vector: Field,
     /// The article as JSON.
     pub stored: Field,
 }
@@ -144,6 +150,7 @@ pub fn build_schema() -> (Schema, Fields) {
         NumericOptions::default().set_fast().set_indexed(),
     );
     let simhash = b.add_u64_field("simhash", NumericOptions::default().set_fast());
+    let vector = b.add_u64_field("vector", NumericOptions::default().set_fast());
     let stored = b.add_text_field("stored", STORED);
     let fields = Fields {
         id,
@@ -163,6 +170,7 @@ pub fn build_schema() -> (Schema, Fields) {
         views,
         copy_key,
         simhash,
+        vector,
         stored,
     };
     (b.build(), fields)
