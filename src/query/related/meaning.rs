@@ -1,0 +1,133 @@
+//! The meaning half of related articles: each candidate's cosine with the source's vector and
+//! with the centre of the best lexical candidates, blended with the lexical score.
+//!
+//! Why this blend, measured with `examples/related_quality.rs` on Reuters (tuned on the odd
+//! NEWIDs, reported on the even ones, see that file): the shipped static model alone ranks
+//! worse than the lexical scoring (precision@10 about 0.61 against 0.72), so it re-ranks the
+//! lexical candidates rather than bringing its own; its cosine with the source lifts the
+//! lexical top 10 by about 0.02, and a cosine with the centre of the best lexical candidates
+//! (pseudo-relevance feedback: what most of them are about is the source's subject, so a
+//! candidate near that centre is on topic even when its words differ) by about 0.005 more.
+//! Candidates that only the vectors find (nearest vectors over the whole index) added nothing
+//! on top, and would need an approximate-neighbour index at a million articles.
+
+use std::collections::HashMap;
+
+use tantivy::columnar::Column;
+use tantivy::{DocAddress, Searcher};
+
+use super::{Candidate, RelatedConfig};
+
+/// A stored vector made a unit-length `f32` vector (the zero vector stays zero).
+fn unit(q: &[u8]) -> Vec<f32> {
+    let v: Vec<f32> = q.iter().map(|&x| f32::from(x as i8)).collect();
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm == 0.0 {
+        return v;
+    }
+    v.into_iter().map(|x| x / norm).collect()
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return 0.0;
+    }
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Reads each candidate's stored vector (empty when its segment or document has none).
+fn vectors(searcher: &Searcher, candidates: &[Candidate]) -> crate::Result<Vec<Vec<u8>>> {
+    let mut columns: HashMap<u32, Option<Column<u64>>> = HashMap::new();
+    let mut out = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let DocAddress {
+            segment_ord,
+            doc_id,
+        } = c.addr;
+        let column = match columns.get(&segment_ord) {
+            Some(c) => c,
+            None => {
+                let col = searcher
+                    .segment_reader(segment_ord)
+                    .fast_fields()
+                    .u64("vector")
+                    .ok();
+                columns.entry(segment_ord).or_insert(col)
+            }
+        };
+        out.push(
+            column
+                .as_ref()
+                .map_or_else(Vec::new, |col| crate::index::document::vector(col, doc_id)),
+        );
+    }
+    Ok(out)
+}
+
+/// Sets each candidate's `similarity` (cosine with `source`, the source's stored vector) and
+/// replaces its score by the blend
+///
+/// `lexical_weight × lexical × time / best (lexical × time) + similarity_weight × similarity
+///  + consensus_weight × cosine with the centre of the best candidates`,
+///
+/// then re-sorts. The time decay weighs the lexical part only: applied to the whole blend it
+/// dominated it (cosines of one subject's articles are close together) and cost 0.06 of
+/// precision@10 on the tuning split. The centre is the mean vector of the [`RelatedConfig::consensus_depth`]
+/// best candidates by lexical score, leaving out the source's copies (`source_key`): they
+/// would only pull it back towards the source. Nothing changes when every weight of meaning
+/// is 0 or the source has no vector (blank text).
+pub(super) fn blend(
+    searcher: &Searcher,
+    cfg: &RelatedConfig,
+    source: &[u8],
+    source_key: u64,
+    candidates: &mut [Candidate],
+) -> crate::Result<()> {
+    let source = unit(source);
+    let meaning = cfg.similarity_weight > 0.0 || cfg.consensus_weight > 0.0;
+    if candidates.is_empty() || !meaning || source.iter().all(|&x| x == 0.0) {
+        return Ok(());
+    }
+    let stored = vectors(searcher, candidates)?;
+    let units: Vec<Vec<f32>> = stored.iter().map(|q| unit(q)).collect();
+    // Candidates arrive best first by lexical score with the time decay.
+    let best = candidates[0].score.max(f32::MIN_POSITIVE);
+    let mut centre = vec![0.0f32; source.len()];
+    let mut taken = 0;
+    for (c, v) in candidates.iter().zip(&units) {
+        if taken == cfg.consensus_depth {
+            break;
+        }
+        if c.copy_key == Some(source_key) || v.len() != centre.len() {
+            continue;
+        }
+        centre.iter_mut().zip(v).for_each(|(s, x)| *s += x);
+        taken += 1;
+    }
+    let norm = centre.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        centre.iter_mut().for_each(|x| *x /= norm);
+    }
+    for (c, v) in candidates.iter_mut().zip(&units) {
+        let similarity = dot(&source, v).clamp(-1.0, 1.0);
+        c.similarity = Some(similarity);
+        c.score = cfg.lexical_weight * c.score / best
+            + cfg.similarity_weight * similarity
+            + cfg.consensus_weight * dot(&centre, v);
+    }
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.addr.cmp(&b.addr)));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_vectors_of_stored_bytes() {
+        let v = unit(&crate::embed::quantize(&[3.0, -4.0]));
+        assert!((v[0] - 0.6).abs() < 0.01 && (v[1] + 0.8).abs() < 0.01);
+        assert_eq!(unit(&[0, 0]), vec![0.0, 0.0]);
+        assert_eq!(dot(&[1.0, 0.0], &[1.0]), 0.0);
+    }
+}
