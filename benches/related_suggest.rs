@@ -17,7 +17,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use newsindex::config::Config;
 use newsindex::index::NewsIndex;
-use newsindex::query::related::{related_to_id, RelatedConfig};
+use newsindex::query::related::{related_to_id, Languages, RelatedConfig};
 use newsindex::query::suggest::Suggester;
 use newsindex::query::{run_search, Filters, SearchRequest};
 
@@ -56,12 +56,19 @@ fn bench(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(4));
     let cfg = RelatedConfig::default();
     let mut i = 0;
-    group.bench_function("related_to_id_limit_10", |b| {
-        b.iter(|| {
-            i = (i + 1) % ids.len();
-            related_to_id(&index, &cfg, &ids[i], &Filters::default(), 10).expect("related")
-        })
-    });
+    for (name, languages) in [
+        ("related_to_id_limit_10", Languages::Same),
+        // A pass over every article's vector besides.
+        ("related_to_id_limit_10_languages_any", Languages::Any),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                i = (i + 1) % ids.len();
+                let none = Filters::default();
+                related_to_id(&index, &cfg, &ids[i], &none, 10, languages).expect("related")
+            })
+        });
+    }
     group.finish();
 
     let suggester = Suggester::new();

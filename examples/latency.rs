@@ -6,6 +6,8 @@
 //! cargo run --release --example latency -- /tmp/idx1m 'q=oil prices&facets=tags,authors' 5
 //! ```
 //!
+//! `related-any` asks for related articles with `languages=any` (a pass over every vector).
+//!
 //! Related articles are asked for 100 articles spread over the segments, `ROUNDS` times each;
 //! a search is run 100 × `ROUNDS` times. Prints p50/p90/p99/max in milliseconds, and with
 //! `SLOW_MS=N` every request slower than N ms (with the source id for related); `IDS=a,b`
@@ -18,14 +20,14 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use newsindex::config::Config;
 use newsindex::index::{document, NewsIndex};
-use newsindex::query::related::{related_to_id, RelatedConfig};
+use newsindex::query::related::{related_to_id, Languages, RelatedConfig};
 use newsindex::query::{run_search, Filters, SearchParams};
 use tantivy::{DocAddress, TantivyDocument};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let (Some(dir), Some(what)) = (args.next(), args.next()) else {
-        bail!("usage: latency INDEX_DIR (related | QUERY_STRING) [ROUNDS]");
+        bail!("usage: latency INDEX_DIR (related | related-any | QUERY_STRING) [ROUNDS]");
     };
     let rounds: usize = args.next().map_or(Ok(3), |r| r.parse())?;
     let slow_ms: Option<f64> = std::env::var("SLOW_MS").ok().and_then(|v| v.parse().ok());
@@ -50,8 +52,13 @@ fn main() -> anyhow::Result<()> {
         Ok(list) => list.split(',').map(str::to_string).collect(),
         Err(_) => ids,
     };
+    let languages = if what == "related-any" {
+        Languages::Any
+    } else {
+        Languages::Same
+    };
     // Decoded as the server decodes a query string.
-    let request = (what != "related")
+    let request = (!what.starts_with("related"))
         .then(|| -> anyhow::Result<_> {
             let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(&what)?;
             Ok(SearchParams::from_pairs(pairs)?.into_request(&config.limits)?)
@@ -82,6 +89,7 @@ fn main() -> anyhow::Result<()> {
                     id,
                     &Filters::default(),
                     10,
+                    languages,
                 )?),
             }
             let ms = started.elapsed().as_secs_f64() * 1e3;

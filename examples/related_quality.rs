@@ -42,7 +42,7 @@ use sampling::{draw, join, parse_seeds, spread};
 
 use anyhow::{bail, ensure, Context};
 use newsindex::index::{document, BulkIndexer};
-use newsindex::query::related::{related_to_id, RelatedConfig};
+use newsindex::query::related::{related_to_id, Languages, RelatedConfig};
 use newsindex::query::Filters;
 use newsindex::NewsIndex;
 use tantivy::collector::TopDocs;
@@ -126,6 +126,27 @@ fn main() -> anyhow::Result<()> {
             indexed.push((newid, id.clone()));
         }
         topics.insert(id, tags);
+    }
+    // French and German translations of ten of its stories (data/crosslingual/README.md), with
+    // their original's topics: the measure of `languages=any`.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/crosslingual/reuters-fr-de.ndjson"
+    );
+    let mut translations: Vec<(String, String)> = Vec::new();
+    for line in std::fs::read_to_string(path)
+        .with_context(|| format!("read {path}"))?
+        .lines()
+    {
+        let mut v: serde_json::Value = serde_json::from_str(line)?;
+        let original = v["translates"].as_str().context("translates")?.to_string();
+        v.as_object_mut().context("an object")?.remove("translates");
+        let article = newsindex::article::parse_article_json(v.to_string().as_bytes())
+            .and_then(|input| input.into_article(|_, _, _| vec![]))?;
+        bulk.add(&article)?;
+        let want = topics.get(&original).cloned().context("original indexed")?;
+        topics.insert(article.id.clone(), want);
+        translations.push((article.id, original));
     }
     let count = bulk.finish()?;
     let index = NewsIndex::open_read_only(&dir)?;
@@ -221,12 +242,19 @@ fn main() -> anyhow::Result<()> {
         let ids = |resp: newsindex::query::related::RelatedResponse| -> Vec<String> {
             resp.hits.into_iter().map(|h| h.id).collect()
         };
-        let words = related_to_id(&index, &opts.words_only, id, &Filters::default(), K)?;
+        let words = related_to_id(
+            &index,
+            &opts.words_only,
+            id,
+            &Filters::default(),
+            K,
+            Languages::Same,
+        )?;
         p10[2] = relevant(id, &ids(words));
 
         // (c) ours.
         let t = Instant::now();
-        let resp = related_to_id(&index, cfg, id, &Filters::default(), K)?;
+        let resp = related_to_id(&index, cfg, id, &Filters::default(), K, Languages::Same)?;
         let latency_ms = t.elapsed().as_secs_f64() * 1e3;
         let ours = ids(resp);
         p10[3] = relevant(id, &ours);
@@ -236,6 +264,7 @@ fn main() -> anyhow::Result<()> {
             id,
             &Filters::default(),
             LARGER_LIMIT,
+            Languages::Same,
         )?);
         let limit_dependent = larger.iter().take(K).ne(ours.iter());
         measured[p] = Some(Measured {
@@ -291,6 +320,8 @@ fn main() -> anyhow::Result<()> {
         distinct.iter().filter(|m| m.limit_dependent).count(),
         distinct.len()
     );
+
+    crosslingual(&index, cfg, &translations, &relevant)?;
 
     let mut latencies: Vec<f64> = measured.iter().flatten().map(|m| m.latency_ms).collect();
     latencies.sort_by(f64::total_cmp);
@@ -366,6 +397,50 @@ fn parse_args() -> anyhow::Result<Options> {
     }
     ensure!(opts.n > 0, "--n must be at least 1");
     Ok(opts)
+}
+
+/// For each translation: its related articles with `languages=same` and `languages=any`: how
+/// often the English original and the other translation are among the first 10, how many
+/// hits are in another language than the source's, and P@10 by the original's topics.
+fn crosslingual(
+    index: &NewsIndex,
+    cfg: &RelatedConfig,
+    translations: &[(String, String)],
+    relevant: &dyn Fn(&str, &[String]) -> f64,
+) -> anyhow::Result<()> {
+    println!(
+        "languages=any: {} French and German translations of {} Reuters stories, each a source",
+        translations.len(),
+        translations.len() / 2
+    );
+    println!();
+    println!("| languages | original in first {K} | other translation in first {K} | hits in another language (mean) | P@{K} |");
+    println!("|---|---|---|---|---|");
+    for languages in [Languages::Same, Languages::Any] {
+        let (mut original, mut sibling, mut foreign, mut p10) = (0, 0, 0, 0.0);
+        for (id, of) in translations {
+            let lang = &id[id.len() - 2..];
+            let hits: Vec<String> =
+                related_to_id(index, cfg, id, &Filters::default(), K, languages)?
+                    .hits
+                    .into_iter()
+                    .map(|h| h.id)
+                    .collect();
+            original += usize::from(hits.contains(of));
+            let other = if lang == "fr" { "de" } else { "fr" };
+            sibling += usize::from(hits.contains(&format!("{of}-{other}")));
+            foreign += hits.iter().filter(|h| !h.ends_with(lang)).count();
+            p10 += relevant(id, &hits);
+        }
+        let n = translations.len();
+        println!(
+            "| {languages:?} | {original} of {n} | {sibling} of {n} | {:.1} | {:.3} |",
+            foreign as f64 / n as f64,
+            p10 / n as f64
+        );
+    }
+    println!();
+    Ok(())
 }
 
 fn print_row(name: &str, values: &[f64]) {

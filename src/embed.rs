@@ -200,7 +200,7 @@ pub fn article_input(title: &str, summary: &str, body: &str, entities: &[&str]) 
             out.push('.');
         }
     };
-    let title = collapse_whitespace(title);
+    let title = unshout(&collapse_whitespace(title));
     let summary = collapse_whitespace(summary);
     push(&title);
     push(&summary);
@@ -227,6 +227,18 @@ pub fn article_input(title: &str, summary: &str, body: &str, entities: &[&str]) 
     }
     push(&names.join(", "));
     out
+}
+
+/// An all-capitals headline (wire copy: `ICO PRODUCERS TO PRESENT NEW COFFEE PROPOSAL`) in
+/// lower case: the tokenizer cuts capitals into rare pieces whose rows say little, so a
+/// shouted headline and the same words in a translation or a body land far apart.
+fn unshout(text: &str) -> String {
+    let letters = text.chars().filter(|c| c.is_alphabetic());
+    if letters.clone().count() >= 4 && letters.clone().all(|c| !c.is_lowercase()) {
+        text.to_lowercase()
+    } else {
+        text.to_string()
+    }
 }
 
 /// Sentence-final punctuation, Latin and CJK.

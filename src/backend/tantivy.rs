@@ -62,12 +62,22 @@ impl Backend for TantivyBackend {
         use crate::query::related;
         let _in_flight = crate::query::exec::enter();
         match &plan.of {
-            RelatedOf::Stored(id) => {
-                related::related_to_id(&self.index, config, id, &plan.filters, plan.limit)
-            }
-            RelatedOf::Draft(source) => {
-                related::related(&self.index, config, source, &plan.filters, plan.limit)
-            }
+            RelatedOf::Stored(id) => related::related_to_id(
+                &self.index,
+                config,
+                id,
+                &plan.filters,
+                plan.limit,
+                plan.languages,
+            ),
+            RelatedOf::Draft(source) => related::related(
+                &self.index,
+                config,
+                source,
+                &plan.filters,
+                plan.limit,
+                plan.languages,
+            ),
         }
     }
 

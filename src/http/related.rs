@@ -14,7 +14,7 @@ use super::extract::{ApiJson, IdPath, QueryPairs};
 use super::search::run_blocking;
 use super::state::AppState;
 use crate::query::plan::RelatedPlan;
-use crate::query::related::{RelatedResponse, Source};
+use crate::query::related::{Languages, RelatedResponse, Source};
 use crate::Error;
 
 /// `GET /articles/{id}/related`
@@ -24,7 +24,8 @@ use crate::Error;
         ("from" = Option<String>, Query), ("to" = Option<String>, Query),
         ("tag" = Option<Vec<String>>, Query), ("author" = Option<Vec<String>>, Query),
         ("entity" = Option<Vec<String>>, Query), ("entity_type" = Option<Vec<String>>, Query),
-        ("language" = Option<Vec<String>>, Query), ("source" = Option<Vec<String>>, Query)),
+        ("language" = Option<Vec<String>>, Query), ("source" = Option<Vec<String>>, Query),
+        ("languages" = Option<Languages>, Query, description = "`same` (default): neighbours found by words, in the article's language or one analysed alike; `any`: also the nearest in meaning in any language")),
     responses((status = 200, description = "Related articles, best first", body = RelatedResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 404, description = "No such article", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn related_get(
     State(state): State<AppState>,
@@ -62,6 +63,10 @@ pub struct RelatedDraft {
     /// Language of the draft (BCP 47, `zh`); detected from its text when absent.
     #[serde(default)]
     pub language: Option<String>,
+    /// `same` (the default): neighbours found by words, so in the draft's language or one
+    /// analysed alike; `any`: also the nearest in meaning in any language.
+    #[serde(default)]
+    pub languages: Languages,
 }
 
 /// An entity of a draft: a bare name or an article-style object.
@@ -115,7 +120,7 @@ pub async fn related_post(
         tags: draft.tags,
         published_at: None,
     };
-    let plan = RelatedPlan::draft(source, draft.limit, &state.config.limits)?;
+    let plan = RelatedPlan::draft(source, draft.limit, draft.languages, &state.config.limits)?;
     let resp = run_blocking(&state, move |state| {
         state.backend.related(&state.config.related, &plan)
     })

@@ -200,11 +200,15 @@ pub struct RelatedPlan {
     pub filters: Filters,
     /// Hits wanted.
     pub limit: usize,
+    /// The languages neighbours may be in.
+    pub languages: super::related::Languages,
 }
 
-/// Parameters `GET /articles/{id}/related` accepts: the search filters and `limit`.
-pub const RELATED_PARAMS: [&str; 9] = [
+/// Parameters `GET /articles/{id}/related` accepts: the search filters, `limit` and
+/// `languages`.
+pub const RELATED_PARAMS: [&str; 10] = [
     "limit",
+    "languages",
     "from",
     "to",
     "tag",
@@ -236,11 +240,29 @@ impl RelatedPlan {
                 ),
             ));
         }
-        let req = super::SearchParams::from_pairs(pairs)?.into_request(limits)?;
+        let mut languages = super::related::Languages::default();
+        let mut search = Vec::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            if name == "languages" {
+                languages = super::related::Languages::parse(&value).ok_or_else(|| {
+                    crate::Error::param(
+                        "languages",
+                        format!(
+                            "must be same or any, got {:?}",
+                            crate::error::truncate_for_message(&value)
+                        ),
+                    )
+                })?;
+            } else {
+                search.push((name, value));
+            }
+        }
+        let req = super::SearchParams::from_pairs(search)?.into_request(limits)?;
         Ok(RelatedPlan {
             of: RelatedOf::Stored(id),
             filters: req.filters,
             limit: req.limit,
+            languages,
         })
     }
 
@@ -249,6 +271,7 @@ impl RelatedPlan {
     pub fn draft(
         source: super::related::Source,
         limit: Option<u64>,
+        languages: super::related::Languages,
         limits: &crate::config::Limits,
     ) -> crate::Result<RelatedPlan> {
         let limit = limit.map_or(super::params::DEFAULT_LIMIT, |l| {
@@ -264,6 +287,7 @@ impl RelatedPlan {
             of: RelatedOf::Draft(Box::new(source)),
             filters: Filters::default(),
             limit,
+            languages,
         })
     }
 }
@@ -478,11 +502,23 @@ mod tests {
             title: "Oil prices".into(),
             ..Default::default()
         };
-        let plan = RelatedPlan::draft(draft(), None, &limits).expect("plan");
+        let plan = RelatedPlan::draft(
+            draft(),
+            None,
+            crate::query::related::Languages::Same,
+            &limits,
+        )
+        .expect("plan");
         assert_eq!(plan.limit, super::super::params::DEFAULT_LIMIT);
         assert_eq!(plan.filters, Filters::default());
         let over = limits.max_limit as u64 + 1;
-        let err = RelatedPlan::draft(draft(), Some(over), &limits).unwrap_err();
+        let err = RelatedPlan::draft(
+            draft(),
+            Some(over),
+            crate::query::related::Languages::Same,
+            &limits,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("at most"), "{err}");
     }
 

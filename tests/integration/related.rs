@@ -568,3 +568,57 @@ async fn a_draft_is_compared_in_meaning_too() {
         );
     }
 }
+
+#[tokio::test]
+async fn languages_any_finds_neighbours_in_other_languages() {
+    let s = server().await;
+    let french = json!({
+        "id": "cacao-fr",
+        "language": "fr",
+        "title": "La sécheresse réduit les arrivages de cacao à Bahia",
+        "body": "La sécheresse dans la zone cacaoyère de Bahia a de nouveau réduit les arrivages \
+            de fèves cette semaine, selon les exportateurs, et les planteurs hésitent à vendre \
+            avant la récolte temporao; les prix des fèves ont augmenté.",
+        "published_at": "2024-03-04T12:00:00Z",
+    });
+    let (status, v) = s.put("/articles/cacao-fr", &french).await;
+    assert_eq!(status, 200, "{v}");
+    // By words, an article's neighbours are in its language: here there are none.
+    let (status, v) = s.get("/articles/cacao-fr/related").await;
+    assert_eq!(status, 200, "{v}");
+    assert!(ids(&v).is_empty(), "{v}");
+    // By meaning, the English cocoa stories, above the other subjects.
+    let (status, v) = s
+        .get("/articles/cacao-fr/related?languages=any&limit=3")
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let got = ids(&v);
+    assert!(!got.is_empty(), "{v}");
+    assert!(got.iter().all(|id| id.starts_with("cocoa-")), "{v}");
+    for hit in v["hits"].as_array().unwrap() {
+        assert!(hit["shared_terms"].as_array().unwrap().is_empty(), "{hit}");
+        assert!(hit["similarity"].as_f64().unwrap() >= 0.6, "{hit}");
+    }
+    // An English source may be given French neighbours the same way; a draft too.
+    let (_, v) = s
+        .get("/articles/cocoa-2/related?languages=any&limit=20")
+        .await;
+    assert!(ids(&v).contains(&"cacao-fr".to_string()), "{v}");
+    let (_, v) = s.get("/articles/cocoa-2/related?limit=20").await;
+    assert!(!ids(&v).contains(&"cacao-fr".to_string()), "{v}");
+    let (status, v) = s
+        .post_json(
+            "/related",
+            &json!({"title": french["title"], "body": french["body"], "languages": "any"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert!(ids(&v).iter().any(|id| id.starts_with("cocoa-")), "{v}");
+
+    let (status, v) = s.get("/articles/cacao-fr/related?languages=all").await;
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        error_message(&v, "bad_request").contains("languages"),
+        "{v}"
+    );
+}

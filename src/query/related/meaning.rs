@@ -11,12 +11,16 @@
 //! Candidates that only the vectors find (nearest vectors over the whole index) added nothing
 //! on top, and would need an approximate-neighbour index at a million articles.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use tantivy::columnar::Column;
-use tantivy::{DocAddress, Searcher};
+use tantivy::query::{BooleanQuery, EnableScoring, Query};
+use tantivy::{DocAddress, DocSet, Searcher, TERMINATED};
 
 use super::{Candidate, RelatedConfig};
+use crate::query::Filters;
+use crate::NewsIndex;
 
 /// A stored vector made a unit-length `f32` vector (the zero vector stays zero).
 fn unit(q: &[u8]) -> Vec<f32> {
@@ -62,6 +66,116 @@ fn vectors(searcher: &Searcher, candidates: &[Candidate]) -> crate::Result<Vec<V
         );
     }
     Ok(out)
+}
+
+/// The `k` articles whose vectors are nearest `source`'s (a stored vector) among those that
+/// pass `filters`, best first; the source itself among them if it is stored.
+///
+/// An exact pass over every vector (the filters' documents only, when there are filters):
+/// about a quarter of a kilobyte an article, so a few milliseconds for tens of thousands of
+/// articles and tens for a million (`benches/README.md`); an approximate-neighbour index is
+/// the next step if `languages=any` becomes the default.
+pub(super) fn nearest(
+    searcher: &Searcher,
+    index: &NewsIndex,
+    filters: &Filters,
+    source: &[u8],
+    k: usize,
+) -> crate::Result<Vec<DocAddress>> {
+    let query: Vec<i32> = source.iter().map(|&x| i32::from(x as i8)).collect();
+    if k == 0 || query.iter().all(|&x| x == 0) {
+        return Ok(Vec::new());
+    }
+    let clauses = filters.clauses(index.fields(), None);
+    let filter = if clauses.is_empty() {
+        None
+    } else {
+        Some(BooleanQuery::new(clauses).weight(EnableScoring::disabled_from_searcher(searcher))?)
+    };
+    // A min-heap of the best k by cosine (as ordered bits: cosines of unit vectors are finite).
+    let mut best: BinaryHeap<Reverse<(OrderedCosine, DocAddress)>> = BinaryHeap::new();
+    let mut consider = |cos: f32, addr: DocAddress| {
+        let entry = Reverse((OrderedCosine(cos), addr));
+        if best.len() < k {
+            best.push(entry);
+        } else if best.peek().is_some_and(|worst| entry < *worst) {
+            best.pop();
+            best.push(entry);
+        }
+    };
+    let mut values = Vec::with_capacity(query.len() / 8 + 1);
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let Ok(column) = segment.fast_fields().u64("vector") else {
+            continue;
+        };
+        let mut score = |doc: u32| {
+            values.clear();
+            values.extend(column.values_for_doc(doc));
+            if let Some(cos) = cosine_packed(&query, &values) {
+                consider(cos, DocAddress::new(ord as u32, doc));
+            }
+        };
+        match &filter {
+            Some(weight) => {
+                let mut docs = weight.scorer(segment, 1.0)?;
+                let alive = segment.alive_bitset();
+                while docs.doc() != TERMINATED {
+                    let doc = docs.doc();
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        score(doc);
+                    }
+                    docs.advance();
+                }
+            }
+            None => {
+                for doc in segment.doc_ids_alive() {
+                    score(doc);
+                }
+            }
+        }
+    }
+    let mut out: Vec<(OrderedCosine, DocAddress)> = best.into_iter().map(|r| r.0).collect();
+    out.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    Ok(out.into_iter().map(|(_, addr)| addr).collect())
+}
+
+/// A cosine ordered as a number (never NaN here).
+#[derive(Clone, Copy, PartialEq)]
+struct OrderedCosine(f32);
+
+impl Eq for OrderedCosine {}
+
+impl PartialOrd for OrderedCosine {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrderedCosine {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+/// The cosine of `query` (the source's bytes as integers) with a vector as the column holds
+/// it (eight bytes to a value); `None` for an article without a vector or a zero one.
+fn cosine_packed(query: &[i32], values: &[u64]) -> Option<f32> {
+    if values.len() * 8 < query.len() {
+        return None;
+    }
+    let (mut dot, mut norm, mut qnorm) = (0i32, 0i32, 0i32);
+    for (chunk, value) in query.chunks(8).zip(values) {
+        for (q, b) in chunk.iter().zip(value.to_le_bytes()) {
+            let b = i32::from(b as i8);
+            dot += q * b;
+            norm += b * b;
+            qnorm += q * q;
+        }
+    }
+    if norm == 0 || qnorm == 0 {
+        return None;
+    }
+    Some(dot as f32 / ((norm as f32).sqrt() * (qnorm as f32).sqrt()))
 }
 
 /// Sets each candidate's `similarity` (cosine with `source`, the source's stored vector) and

@@ -124,6 +124,11 @@ pub struct RelatedConfig {
     pub consensus_weight: f32,
     /// Best lexical candidates whose vectors make that centre.
     pub consensus_depth: usize,
+    /// With `languages=any`: the articles nearest in meaning added to the candidates.
+    pub meaning_candidates: usize,
+    /// With `languages=any`: the similarity that admits a candidate sharing too few terms
+    /// (another language's article shares none).
+    pub min_similarity: f32,
     /// Strongest terms that pick the candidates when no filter narrows them (0 = score every
     /// article that shares any term, entity or tag). Candidates are chosen with block-max
     /// WAND over these terms alone, then scored with the whole profile.
@@ -168,12 +173,41 @@ impl Default for RelatedConfig {
             similarity_weight: 1.0,
             consensus_weight: 1.0,
             consensus_depth: 20,
+            meaning_candidates: 50,
+            min_similarity: 0.6,
             candidate_terms: 8,
             candidates: 100,
             candidate_max_postings: 400_000,
             keyword_max_postings: 50_000,
             min_candidate_terms: 3,
             explain_terms: 5,
+        }
+    }
+}
+
+/// Which languages a source's neighbours may be in (`languages` of a related request).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Languages {
+    /// Found by words (and rare shared entities and tags), so in the source's language or
+    /// another analysed alike; ranked with meaning.
+    #[default]
+    Same,
+    /// Also the articles nearest in meaning in any language ([`meaning::nearest`]): the
+    /// shipped model puts a French and a German story on one event close together. Costs a
+    /// pass over every article's vector (the filters narrow it).
+    Any,
+}
+
+impl Languages {
+    /// `same` or `any`, as a parameter's value.
+    pub fn parse(value: &str) -> Option<Languages> {
+        match value {
+            "same" => Some(Languages::Same),
+            "any" => Some(Languages::Any),
+            _ => None,
         }
     }
 }
@@ -270,20 +304,30 @@ pub fn related_to_id(
     id: &str,
     filters: &Filters,
     limit: usize,
+    languages: Languages,
 ) -> crate::Result<RelatedResponse> {
     let article = index
         .get(id)?
         .ok_or_else(|| Error::NotFound(id.to_string()))?;
-    related(index, cfg, &Source::from_article(&article), filters, limit)
+    related(
+        index,
+        cfg,
+        &Source::from_article(&article),
+        filters,
+        limit,
+        languages,
+    )
 }
 
-/// Related articles of `source` among the articles matching `filters`.
+/// Related articles of `source` among the articles matching `filters`, in the `languages`
+/// asked for.
 pub fn related(
     index: &NewsIndex,
     cfg: &RelatedConfig,
     source: &Source,
     filters: &Filters,
     limit: usize,
+    languages: Languages,
 ) -> crate::Result<RelatedResponse> {
     let searcher = index.searcher();
     let f = index.fields();
@@ -296,7 +340,8 @@ pub fn related(
     let mut shoulds = profile.text_clauses(f, cfg);
     shoulds.extend(profile.keyword_clauses(f.entity, &profile.entities, cfg.entity_weight));
     shoulds.extend(profile.keyword_clauses(f.tag, &profile.tags, cfg.tag_weight));
-    if shoulds.is_empty() {
+    let any_language = languages == Languages::Any;
+    if shoulds.is_empty() && !any_language {
         return Ok(RelatedResponse { hits: Vec::new() });
     }
     let source_key = signals.copy_key;
@@ -335,7 +380,8 @@ pub fn related(
         scored
     } else {
         let mut clauses = filter_clauses;
-        clauses.push((Occur::Must, Box::new(BooleanQuery::new(shoulds))));
+        let text = shoulds.iter().map(|(o, q)| (*o, q.box_clone())).collect();
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(text))));
         // Copies of the source carry its copy key: cheaper to exclude here than to hydrate.
         clauses.push((
             Occur::MustNot,
@@ -349,15 +395,32 @@ pub fn related(
         )?;
         super::rank::top_k_by_score(&searcher, weight.as_ref(), fetch)?
     };
+    let uses_meaning = cfg.similarity_weight > 0.0 || cfg.consensus_weight > 0.0;
+    let vector = if uses_meaning || any_language {
+        source.vector()?
+    } else {
+        Vec::new()
+    };
+    let mut top = top;
+    if any_language {
+        // The nearest in meaning join the candidates with their lexical score (0 when they
+        // share nothing scored: another language's articles).
+        let near = meaning::nearest(&searcher, index, filters, &vector, cfg.meaning_candidates)?;
+        let listed: HashSet<DocAddress> = top.iter().map(|t| t.1).collect();
+        let fresh: Vec<DocAddress> = near.into_iter().filter(|a| !listed.contains(a)).collect();
+        let scored = full_scores(&stats, &shoulds, fresh.iter().copied())?;
+        let scored_set: HashSet<DocAddress> = scored.iter().map(|t| t.1).collect();
+        top.extend(scored);
+        top.extend(
+            fresh
+                .into_iter()
+                .filter(|a| !scored_set.contains(a))
+                .map(|a| (0.0, a)),
+        );
+    }
     let mut candidates = rescore(&searcher, cfg, source, top)?;
-    if cfg.similarity_weight > 0.0 || cfg.consensus_weight > 0.0 {
-        meaning::blend(
-            &searcher,
-            cfg,
-            &source.vector()?,
-            source_key,
-            &mut candidates,
-        )?;
+    if uses_meaning || any_language {
+        meaning::blend(&searcher, cfg, &vector, source_key, &mut candidates)?;
     }
     select(
         &searcher,
@@ -366,7 +429,7 @@ pub fn related(
         &profile,
         (source_key, source.id.as_deref()),
         candidates,
-        limit,
+        (limit, any_language),
     )
 }
 
@@ -858,7 +921,7 @@ fn select(
     profile: &Profile,
     (source_key, source_id): (u64, Option<&str>),
     candidates: Vec<Candidate>,
-    limit: usize,
+    (limit, any_language): (usize, bool),
 ) -> crate::Result<RelatedResponse> {
     let f = index.fields();
     let mut seen_keys: HashSet<u64> = HashSet::from([source_key]);
@@ -908,7 +971,10 @@ fn select(
             .filter(|(t, _)| present.contains(t.as_str()))
             .map(|(t, _)| t.clone())
             .collect();
-        if shared_terms.len() < need {
+        // With `languages=any` closeness in meaning stands in for shared words, which
+        // another language's article cannot have.
+        let near_in_meaning = any_language && c.similarity.is_some_and(|s| s >= cfg.min_similarity);
+        if shared_terms.len() < need && !near_in_meaning {
             continue;
         }
         let simhash = c.simhash.unwrap_or_else(|| document::simhash(&article));
