@@ -125,7 +125,7 @@ pub fn identity() -> String {
     format!(
         "default_language={} japanese={japanese} vectors={}",
         default_language().code(),
-        crate::embed::MODEL_NAME
+        crate::embed::VECTORS
     )
 }
 

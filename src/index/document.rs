@@ -80,6 +80,7 @@ pub fn embedding(article: &Article) -> crate::Result<Vec<u8>> {
         article.summary.as_deref(),
         article.body.as_deref(),
         &names,
+        analysis_language(article).code(),
     )
 }
 
@@ -263,7 +264,7 @@ mod tests {
             let stored: TantivyDocument = store.get(doc).unwrap();
             let a = from_document(&stored, &f).unwrap();
             let want =
-                crate::embed::article_vector(&a.title, None, a.body.as_deref(), &[]).unwrap();
+                crate::embed::article_vector(&a.title, None, a.body.as_deref(), &[], "en").unwrap();
             assert_eq!(want.len(), 256);
             assert_eq!(vector(&column, doc), want, "{}", a.id);
         }
