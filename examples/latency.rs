@@ -77,10 +77,7 @@ fn main() -> anyhow::Result<()> {
     {
         related.keyword_max_postings = n;
     }
-    if let Some(n) = std::env::var("OVERFETCH")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    if let Some(n) = std::env::var("OVERFETCH").ok().and_then(|v| v.parse().ok()) {
         related.overfetch = n;
     }
     if std::env::var("NO_MEANING").is_ok() {
