@@ -86,8 +86,7 @@ pub(super) fn nearest(
     source: &[u8],
     k: usize,
 ) -> crate::Result<Vec<DocAddress>> {
-    let query: Vec<i32> = source.iter().map(|&x| i32::from(x as i8)).collect();
-    if k == 0 || query.iter().all(|&x| x == 0) {
+    if k == 0 || source.iter().all(|&x| x == 0) {
         return Ok(Vec::new());
     }
     let clauses = filters.clauses(index.fields(), None);
@@ -107,15 +106,17 @@ pub(super) fn nearest(
             best.push(entry);
         }
     };
-    let mut values = Vec::with_capacity(query.len() / 8 + 1);
+    let mut bytes = Vec::with_capacity(source.len());
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
         let Ok(column) = segment.fast_fields().u64("vector") else {
             continue;
         };
         let mut score = |doc: u32| {
-            values.clear();
-            values.extend(column.values_for_doc(doc));
-            if let Some(cos) = cosine_packed(&query, &values) {
+            bytes.clear();
+            bytes.extend(column.values_for_doc(doc).flat_map(u64::to_le_bytes));
+            // 0 for an article without a vector (a zero one, or none).
+            let cos = crate::embed::cosine_quantized(source, &bytes);
+            if cos != 0.0 {
                 consider(cos, DocAddress::new(ord as u32, doc));
             }
         };
@@ -159,27 +160,6 @@ impl Ord for OrderedCosine {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.0.total_cmp(&other.0)
     }
-}
-
-/// The cosine of `query` (the source's bytes as integers) with a vector as the column holds
-/// it (eight bytes to a value); `None` for an article without a vector or a zero one.
-fn cosine_packed(query: &[i32], values: &[u64]) -> Option<f32> {
-    if values.len() * 8 < query.len() {
-        return None;
-    }
-    let (mut dot, mut norm, mut qnorm) = (0i32, 0i32, 0i32);
-    for (chunk, value) in query.chunks(8).zip(values) {
-        for (q, b) in chunk.iter().zip(value.to_le_bytes()) {
-            let b = i32::from(b as i8);
-            dot += q * b;
-            norm += b * b;
-            qnorm += q * q;
-        }
-    }
-    if norm == 0 || qnorm == 0 {
-        return None;
-    }
-    Some(dot as f32 / ((norm as f32).sqrt() * (qnorm as f32).sqrt()))
 }
 
 /// Sets each candidate's `similarity` (cosine with `source`, the source's stored vector) and
