@@ -605,6 +605,14 @@ async fn languages_any_finds_neighbours_in_other_languages() {
         assert!(hit["shared_terms"].as_array().unwrap().is_empty(), "{hit}");
         assert!(hit["similarity"].as_f64().unwrap() >= 0.3, "{hit}");
     }
+    // Only within a month of the source (`meaning_window_days`): cocoa-3, a year older, is
+    // left to words.
+    let (_, v) = s
+        .get("/articles/cacao-fr/related?languages=any&limit=20")
+        .await;
+    let got = ids(&v);
+    assert!(got.iter().any(|id| id.starts_with("cocoa-")), "{v}");
+    assert!(!got.contains(&"cocoa-3".to_string()), "{v}");
     // An English source may be given French neighbours the same way; a draft too.
     let (_, v) = s
         .get("/articles/cocoa-2/related?languages=any&limit=20")
