@@ -528,11 +528,12 @@ impl SharedThreshold {
     }
 }
 
-/// An entry of [`top_k_by_score`]'s heap; the greatest is the worst (lowest score, then
-/// highest address), so the heap's top is the one to drop.
-struct Scored {
-    score: Score,
-    addr: DocAddress,
+/// An entry of a bounded heap of the best documents ([`top_k_by_score`], the nearest vectors
+/// of related articles); the greatest is the worst (lowest score, then highest address), so
+/// the heap's top is the one to drop, and `into_sorted_vec` lists the best first.
+pub(crate) struct Scored {
+    pub(crate) score: Score,
+    pub(crate) addr: DocAddress,
 }
 
 impl PartialEq for Scored {

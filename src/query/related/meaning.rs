@@ -15,7 +15,6 @@
 //! other languages. Tried and worse: the time decay over the whole blend (-0.06), the centre
 //! over the best by words and meaning together (-0.02).
 
-use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
 use tantivy::columnar::Column;
@@ -23,6 +22,7 @@ use tantivy::query::{BooleanQuery, EnableScoring, Query};
 use tantivy::{DocAddress, DocSet, Searcher, TERMINATED};
 
 use super::{Candidate, RelatedConfig};
+use crate::query::rank::Scored;
 use crate::query::Filters;
 use crate::NewsIndex;
 
@@ -44,32 +44,24 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Reads each candidate's stored vector (empty when its segment or document has none).
-fn vectors(searcher: &Searcher, candidates: &[Candidate]) -> crate::Result<Vec<Vec<u8>>> {
+fn vectors(searcher: &Searcher, candidates: &[Candidate]) -> Vec<Vec<u8>> {
     let mut columns: HashMap<u32, Option<Column<u64>>> = HashMap::new();
-    let mut out = Vec::with_capacity(candidates.len());
-    for c in candidates {
-        let DocAddress {
-            segment_ord,
-            doc_id,
-        } = c.addr;
-        let column = match columns.get(&segment_ord) {
-            Some(c) => c,
-            None => {
-                let col = searcher
-                    .segment_reader(segment_ord)
-                    .fast_fields()
-                    .u64("vector")
-                    .ok();
-                columns.entry(segment_ord).or_insert(col)
-            }
-        };
-        out.push(
+    candidates
+        .iter()
+        .map(|c| {
+            let DocAddress {
+                segment_ord,
+                doc_id,
+            } = c.addr;
+            let column = columns.entry(segment_ord).or_insert_with(|| {
+                let reader = searcher.segment_reader(segment_ord);
+                reader.fast_fields().u64("vector").ok()
+            });
             column
                 .as_ref()
-                .map_or_else(Vec::new, |col| crate::index::document::vector(col, doc_id)),
-        );
-    }
-    Ok(out)
+                .map_or_else(Vec::new, |col| crate::index::document::vector(col, doc_id))
+        })
+        .collect()
 }
 
 /// The `k` articles whose vectors are nearest `source`'s (a stored vector) among those that
@@ -95,15 +87,12 @@ pub(super) fn nearest(
     } else {
         Some(BooleanQuery::new(clauses).weight(EnableScoring::disabled_from_searcher(searcher))?)
     };
-    // A min-heap of the best k by cosine (as ordered bits: cosines of unit vectors are finite).
-    let mut best: BinaryHeap<Reverse<(OrderedCosine, DocAddress)>> = BinaryHeap::new();
-    let mut consider = |cos: f32, addr: DocAddress| {
-        let entry = Reverse((OrderedCosine(cos), addr));
-        if best.len() < k {
-            best.push(entry);
-        } else if best.peek().is_some_and(|worst| entry < *worst) {
+    // The best k by cosine: the heap's top is the worst kept.
+    let mut best: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
+    let mut consider = |score: f32, addr: DocAddress| {
+        best.push(Scored { score, addr });
+        if best.len() > k {
             best.pop();
-            best.push(entry);
         }
     };
     let mut bytes = Vec::with_capacity(source.len());
@@ -139,27 +128,7 @@ pub(super) fn nearest(
             }
         }
     }
-    let mut out: Vec<(OrderedCosine, DocAddress)> = best.into_iter().map(|r| r.0).collect();
-    out.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    Ok(out.into_iter().map(|(_, addr)| addr).collect())
-}
-
-/// A cosine ordered as a number (never NaN here).
-#[derive(Clone, Copy, PartialEq)]
-struct OrderedCosine(f32);
-
-impl Eq for OrderedCosine {}
-
-impl PartialOrd for OrderedCosine {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for OrderedCosine {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0)
-    }
+    Ok(best.into_sorted_vec().into_iter().map(|s| s.addr).collect())
 }
 
 /// Sets each candidate's `similarity` (cosine with `source`, the source's stored vector) and
@@ -186,7 +155,7 @@ pub(super) fn blend(
     if candidates.is_empty() || !meaning || source.iter().all(|&x| x == 0.0) {
         return Ok(());
     }
-    let stored = vectors(searcher, candidates)?;
+    let stored = vectors(searcher, candidates);
     let units: Vec<Vec<f32>> = stored.iter().map(|q| unit(q)).collect();
     // Candidates arrive best first by lexical score with the time decay.
     let best = candidates[0].score.max(f32::MIN_POSITIVE);
