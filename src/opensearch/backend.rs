@@ -452,25 +452,8 @@ fn explain(
     source_terms: &[String],
     lang: crate::analysis::Lang,
 ) -> RelatedHit {
-    let mut shared_entities: Vec<String> = Vec::new();
-    for e in &article.entities {
-        if entity_set.contains(&e.name.trim().to_lowercase()) && !shared_entities.contains(&e.name)
-        {
-            shared_entities.push(e.name.clone());
-        }
-    }
-    let levels: Vec<&str> = tag_levels(&article.tags)
-        .into_iter()
-        .filter(|l| tag_set.contains(&l.to_lowercase()))
-        .collect();
-    let shared_tags = levels
-        .iter()
-        .filter(|l| {
-            let prefix = format!("{l}/");
-            !levels.iter().any(|o| o.starts_with(&prefix))
-        })
-        .map(|l| l.to_string())
-        .collect();
+    let (shared_entities, shared_tags) =
+        crate::query::related::shared_keywords(&article, entity_set, tag_set);
     let mut words: HashSet<String> = HashSet::new();
     for text in [
         Some(article.title.as_str()),

@@ -1016,27 +1016,8 @@ fn explain(
     candidate: &Candidate,
     mut shared_terms: Vec<String>,
 ) -> RelatedHit {
-    let mut shared_entities: Vec<String> = Vec::new();
-    for e in &article.entities {
-        if profile.entity_set.contains(&e.name.trim().to_lowercase())
-            && !shared_entities.contains(&e.name)
-        {
-            shared_entities.push(e.name.clone());
-        }
-    }
-    let levels: Vec<&str> = document::tag_levels(&article.tags)
-        .into_iter()
-        .filter(|l| profile.tag_set.contains(&l.to_lowercase()))
-        .collect();
-    // Report the most specific shared level: `world/asia`, not also `world`.
-    let shared_tags = levels
-        .iter()
-        .filter(|l| {
-            let prefix = format!("{l}/");
-            !levels.iter().any(|o| o.starts_with(&prefix))
-        })
-        .map(|l| l.to_string())
-        .collect();
+    let (shared_entities, shared_tags) =
+        shared_keywords(&article, &profile.entity_set, &profile.tag_set);
     shared_terms.truncate(cfg.explain_terms);
     RelatedHit {
         published_at: article
@@ -1051,6 +1032,36 @@ fn explain(
         shared_terms,
         similarity: candidate.similarity,
     }
+}
+
+/// The entities (as the article spells them, each once) and tags of `article` that the source
+/// has (`entities` and `tags`: the source's, lowercased; tags by every level), for a hit's
+/// explanation. Of tags, the most specific shared level is reported: `world/asia`, not also
+/// `world`. One definition for both engines.
+pub(crate) fn shared_keywords(
+    article: &Article,
+    entities: &HashSet<String>,
+    tags: &HashSet<String>,
+) -> (Vec<String>, Vec<String>) {
+    let mut shared_entities: Vec<String> = Vec::new();
+    for e in &article.entities {
+        if entities.contains(&e.name.trim().to_lowercase()) && !shared_entities.contains(&e.name) {
+            shared_entities.push(e.name.clone());
+        }
+    }
+    let levels: Vec<&str> = document::tag_levels(&article.tags)
+        .into_iter()
+        .filter(|l| tags.contains(&l.to_lowercase()))
+        .collect();
+    let shared_tags = levels
+        .iter()
+        .filter(|l| {
+            let prefix = format!("{l}/");
+            !levels.iter().any(|o| o.starts_with(&prefix))
+        })
+        .map(|l| l.to_string())
+        .collect();
+    (shared_entities, shared_tags)
 }
 
 /// The index's analyzer of `lang` over one text.
