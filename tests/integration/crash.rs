@@ -12,6 +12,25 @@ use serde_json::{json, Value};
 
 use crate::common::{ndjson, reuters, Process};
 
+fn client(timeout: Duration) -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .build()
+        .unwrap()
+}
+
+/// Uploads `articles` as NDJSON and returns the acknowledged answer (`200`).
+fn upload(client: &reqwest::blocking::Client, p: &Process, articles: &[Value]) -> Value {
+    let r = client
+        .post(p.url("/articles"))
+        .header("content-type", "application/x-ndjson")
+        .body(ndjson(articles))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    r.json().unwrap()
+}
+
 fn get_json(client: &reqwest::blocking::Client, p: &Process, id: &str) -> (u16, Value) {
     let r = client
         .get(p.url(&format!("/articles/{id}")))
@@ -73,23 +92,13 @@ impl Read for SlowUpload {
 #[test]
 fn kill_9_during_a_large_upload_loses_nothing_acknowledged_and_shows_no_torn_article() {
     let (_tmp, dir) = crate::common::tmp_index_dir();
-    let client = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap();
+    let client = client(Duration::from_secs(120));
     let started = Instant::now();
     let base = reuters(500);
     let mut p = Process::serve(&dir);
 
     // An acknowledged upload, and what the server made of each article.
-    let r = client
-        .post(p.url("/articles"))
-        .header("content-type", "application/x-ndjson")
-        .body(ndjson(&base))
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    let v: Value = r.json().unwrap();
+    let v = upload(&client, &p, &base);
     let acked = v["indexed"].as_u64().unwrap() as usize;
     assert!(acked > 450, "{v}");
     let mut stored = std::collections::HashMap::new();
@@ -200,19 +209,10 @@ fn kill_9_during_a_large_upload_loses_nothing_acknowledged_and_shows_no_torn_art
 #[test]
 fn vectors_survive_kill_9_with_their_articles() {
     let (_tmp, dir) = crate::common::tmp_index_dir();
-    let client = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap();
+    let client = client(Duration::from_secs(120));
     let articles = reuters(300);
     let mut p = Process::serve(&dir);
-    let r = client
-        .post(p.url("/articles"))
-        .header("content-type", "application/x-ndjson")
-        .body(ndjson(&articles))
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    upload(&client, &p, &articles);
     let related = |p: &Process| -> Vec<Value> {
         articles
             .iter()
@@ -323,10 +323,7 @@ fn disk_full_fails_writes_with_5xx_keeps_acknowledged_ones_and_recovers() {
     let filler = fs.dir.join("filler");
     std::fs::write(&filler, vec![0u8; 3 << 20]).unwrap();
     let index: &Path = &fs.dir.join("index");
-    let client = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
+    let client = client(Duration::from_secs(60));
     let mut p = Process::serve(index);
 
     let mut acked = Vec::new();

@@ -418,60 +418,45 @@ async fn another_take_of_the_same_story_is_never_related() {
 }
 
 /// The vector the server should hold for an article as `GET /articles/{id}` returns it now
-/// (the library's definition, called directly: the one the index and related requests use).
+/// (the index's own definition, called directly).
 fn stored_vector(article: &Value) -> Vec<u8> {
-    let text = |k: &str| article[k].as_str().map(str::to_string);
-    let names: Vec<String> = article["entities"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e["name"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    // The fixture's articles are English unless they say otherwise (the default language).
-    let language = text("language").map_or(newsindex::analysis::Lang::ENGLISH, |tag| {
-        newsindex::analysis::Lang::of_tag(&tag)
-    });
-    newsindex::embed::article_vector(
-        &text("title").unwrap_or_default(),
-        text("summary").as_deref(),
-        text("body").as_deref(),
-        &names,
-        language.code(),
-    )
-    .expect("the shipped model loads")
+    let article: newsindex::Article =
+        serde_json::from_value(article.clone()).expect("an article as GET returns it");
+    newsindex::index::document::embedding(&article).expect("the shipped model loads")
 }
 
-/// Each hit's `similarity` is the cosine of the source's and the hit's vectors as their text
-/// is now; returns the similarities by hit id.
-async fn check_similarities(s: &TestServer, source: &str) -> Vec<(String, f64)> {
-    let (_, article) = s.get(&format!("/articles/{source}")).await;
-    let source_vector = stored_vector(&article);
-    let (status, v) = s.get(&format!("/articles/{source}/related")).await;
-    assert_eq!(status, 200, "{v}");
+/// Each hit of a related `answer` has `similarity`, the cosine of `source`'s vector and the
+/// hit's as its text is now; returns the similarities by hit id.
+async fn check_similarities(s: &TestServer, source: &[u8], answer: &Value) -> Vec<(String, f64)> {
     let mut out = Vec::new();
-    for hit in v["hits"].as_array().unwrap() {
+    for hit in answer["hits"].as_array().unwrap() {
         let id = hit["id"].as_str().unwrap();
         let (_, other) = s.get(&format!("/articles/{id}")).await;
-        let want = newsindex::embed::cosine_quantized(&source_vector, &stored_vector(&other));
+        let want = newsindex::embed::cosine_quantized(source, &stored_vector(&other));
         let got = hit["similarity"]
             .as_f64()
             .unwrap_or_else(|| panic!("no similarity in {hit}"));
         assert!(
             (got - f64::from(want)).abs() < 1e-4,
-            "{source} → {id}: similarity {got}, vectors of the stored texts {want}"
+            "{id}: similarity {got}, vectors of the stored texts {want}"
         );
         out.push((id.to_string(), got));
     }
     out
 }
 
+/// [`check_similarities`] of the related articles of the stored article `source`.
+async fn check_related_similarities(s: &TestServer, source: &str) -> Vec<(String, f64)> {
+    let (_, article) = s.get(&format!("/articles/{source}")).await;
+    let (status, v) = s.get(&format!("/articles/{source}/related")).await;
+    assert_eq!(status, 200, "{v}");
+    check_similarities(s, &stored_vector(&article), &v).await
+}
+
 #[tokio::test]
 async fn similarity_follows_a_replaced_article_and_a_deleted_one_is_never_a_neighbour() {
     let s = server().await;
-    let before = check_similarities(&s, "cocoa-1").await;
+    let before = check_related_similarities(&s, "cocoa-1").await;
     assert!(before.iter().any(|(id, _)| id == "cocoa-3"), "{before:?}");
     // Stories on one subject are closer in meaning than the fixture's other stories.
     let (_, sport) = s.get("/articles/sport-0").await;
@@ -498,7 +483,7 @@ async fn similarity_follows_a_replaced_article_and_a_deleted_one_is_never_a_neig
     );
     let (status, v) = s.put("/articles/cocoa-3", &rewritten).await;
     assert_eq!(status, 200, "{v}");
-    let after = check_similarities(&s, "cocoa-1").await;
+    let after = check_related_similarities(&s, "cocoa-1").await;
     let sim = |list: &[(String, f64)]| list.iter().find(|(id, _)| id == "cocoa-3").map(|x| x.1);
     let (old, new) = (sim(&before).unwrap(), sim(&after).expect("still related"));
     assert!(
@@ -522,7 +507,7 @@ async fn similarity_follows_a_replaced_article_and_a_deleted_one_is_never_a_neig
             "{source}: {got:?}"
         );
     }
-    check_similarities(&s, "cocoa-1").await;
+    check_related_similarities(&s, "cocoa-1").await;
 }
 
 #[tokio::test]
@@ -561,18 +546,8 @@ async fn a_draft_is_compared_in_meaning_too() {
         "en",
     )
     .unwrap();
-    let hits = v["hits"].as_array().unwrap();
-    assert!(!hits.is_empty(), "{v}");
-    for hit in hits {
-        let (_, other) = s
-            .get(&format!("/articles/{}", hit["id"].as_str().unwrap()))
-            .await;
-        let cos = newsindex::embed::cosine_quantized(&want, &stored_vector(&other));
-        assert!(
-            (hit["similarity"].as_f64().unwrap() - f64::from(cos)).abs() < 1e-4,
-            "{hit}"
-        );
-    }
+    assert!(!ids(&v).is_empty(), "{v}");
+    check_similarities(&s, &want, &v).await;
 }
 
 #[tokio::test]
