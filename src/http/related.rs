@@ -119,6 +119,7 @@ pub async fn related_post(
             .collect(),
         tags: draft.tags,
         published_at: None,
+        stored_vector: None,
     };
     let plan = RelatedPlan::draft(source, draft.limit, draft.languages, &state.config.limits)?;
     let resp = run_blocking(&state, move |state| {

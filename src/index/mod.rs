@@ -238,19 +238,37 @@ impl NewsIndex {
 
     /// The stored article with this id.
     pub fn get(&self, id: &str) -> crate::Result<Option<Article>> {
+        Ok(self.find(id)?.map(|(article, _)| article))
+    }
+
+    /// The stored article with this id and the vector the index keeps for it (empty if it
+    /// has none), read rather than computed again from its text.
+    pub fn get_with_vector(&self, id: &str) -> crate::Result<Option<(Article, Vec<u8>)>> {
+        let Some((article, (searcher, addr))) = self.find(id)? else {
+            return Ok(None);
+        };
+        let reader = searcher.segment_reader(addr.segment_ord);
+        let vector = reader
+            .fast_fields()
+            .u64("vector")
+            .map_or_else(|_| Vec::new(), |c| document::vector(&c, addr.doc_id));
+        Ok(Some((article, vector)))
+    }
+
+    /// The stored article with this id, and where it is.
+    fn find(&self, id: &str) -> crate::Result<Option<(Article, (Searcher, tantivy::DocAddress))>> {
         let searcher = self.searcher();
         let query = TermQuery::new(
             Term::from_field_text(self.fields.id, id),
             IndexRecordOption::Basic,
         );
         let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
-        match top.first() {
-            None => Ok(None),
-            Some((_, addr)) => {
-                let doc: TantivyDocument = searcher.doc(*addr)?;
-                Ok(Some(document::from_document(&doc, &self.fields)?))
-            }
-        }
+        let Some(&(_, addr)) = top.first() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let article = document::from_document(&doc, &self.fields)?;
+        Ok(Some((article, (searcher, addr))))
     }
 
     /// Figures for `/stats`.

@@ -238,6 +238,9 @@ pub struct Source {
     pub published_at: Option<DateTime<Utc>>,
     /// The language its text is analysed in.
     pub language: Lang,
+    /// The vector the index keeps for it, when it is an indexed article read with it (else
+    /// [`Source::vector`] computes it from the text, as the index did).
+    pub(crate) stored_vector: Option<Vec<u8>>,
 }
 
 impl Source {
@@ -252,11 +255,15 @@ impl Source {
             tags: a.tags.clone(),
             published_at: a.published_at,
             language: document::analysis_language(a),
+            stored_vector: None,
         }
     }
 
     /// Its vector, as the index keeps an article's ([`crate::embed::article_vector`]).
     pub(crate) fn vector(&self) -> crate::Result<Vec<u8>> {
+        if let Some(v) = &self.stored_vector {
+            return Ok(v.clone());
+        }
         let entities: Vec<&str> = self.entities.iter().map(String::as_str).collect();
         crate::embed::article_vector(
             &self.title,
@@ -314,17 +321,14 @@ pub fn related_to_id(
     limit: usize,
     languages: Languages,
 ) -> crate::Result<RelatedResponse> {
-    let article = index
-        .get(id)?
+    let (article, vector) = index
+        .get_with_vector(id)?
         .ok_or_else(|| Error::NotFound(id.to_string()))?;
-    related(
-        index,
-        cfg,
-        &Source::from_article(&article),
-        filters,
-        limit,
-        languages,
-    )
+    let source = Source {
+        stored_vector: Some(vector).filter(|v| !v.is_empty()),
+        ..Source::from_article(&article)
+    };
+    related(index, cfg, &source, filters, limit, languages)
 }
 
 /// Related articles of `source` among the articles matching `filters`, in the `languages`
