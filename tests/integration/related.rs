@@ -610,4 +610,15 @@ async fn languages_any_finds_neighbours_in_other_languages() {
         error_message(&v, "bad_request").contains("languages"),
         "{v}"
     );
+    let (status, v) = s
+        .post_json("/related", &json!({"title": "Cacao", "languages": "all"}))
+        .await;
+    assert!((400..500).contains(&status), "{status} {v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("languages"),
+        "{v}"
+    );
 }
