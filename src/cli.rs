@@ -379,7 +379,7 @@ async fn serve_backend(
     backend: Arc<dyn crate::backend::Backend>,
     config: Config,
 ) -> anyhow::Result<()> {
-    // Loaded before listening (~2 s) rather than by the first write or related request, which
+    // Loaded before listening (under a second) rather than by the first write or related request, which
     // would wait for it.
     let started = std::time::Instant::now();
     tokio::task::spawn_blocking(crate::embed::Embedder::shipped)

@@ -4,17 +4,18 @@
 //!
 //! A static model has one vector per token: a text's vector is the weighted mean of its
 //! tokens' rows, L2-normalised. No network, no files beside the binary, no transformer at run
-//! time: ~14k articles a second on one core (`benches/embed.rs`). Texts in different languages about the
+//! time: ~74k articles a second on one core (`benches/embed.rs`). Texts in different languages about the
 //! same event land close together (French and German, English and its translations), which is
 //! what "related articles" across languages needs; the quality is well below the teacher's, so
 //! the vectors are for finding candidates, not for fine ranking.
 //!
-//! [`Embedder::shipped`] loads the model once per process (~2 s); [`article_input`] builds the
+//! [`Embedder::shipped`] loads the model once per process (~0.5 s); [`article_input`] builds the
 //! text an article is embedded from.
 //!
-//! Memory: the loaded model holds ~300 MiB resident, nearly all of it the `tokenizers` crate's
-//! Unigram model of XLM-R's 250k pieces (a trie of hash maps), not the 7 MB table
-//! (`benches/README.md`). A process that never calls [`Embedder::shipped`] pays nothing.
+//! Memory: the loaded model holds ~35 MiB live (~110 MiB resident before the allocator gives
+//! freed pages back): the trie of XLM-R's 250k pieces and the 7 MB table. The vendored
+//! model2vec-rs tokenizes without the `tokenizers` crate's Unigram model, which held ~300 MiB
+//! (`vendor/README.md`). A process that never calls [`Embedder::shipped`] pays nothing.
 
 use std::io::Read;
 use std::sync::OnceLock;
@@ -83,8 +84,8 @@ pub struct Embedder {
 }
 
 impl Embedder {
-    /// The model shipped in the binary, loaded on the first call (~2 s, release or debug
-    /// build: the Unigram tokenizer's 250k pieces) and shared afterwards; concurrent first
+    /// The model shipped in the binary, loaded on the first call (0.3-0.9 s in a
+    /// release build: inflating and parsing the tokenizer's 250k pieces, building their trie) and shared afterwards; concurrent first
     /// callers wait for the one load. A load that failed fails every call the
     /// same way (the files are compiled in, so it fails everywhere or nowhere).
     pub fn shipped() -> Result<&'static Embedder> {
@@ -133,6 +134,12 @@ impl Embedder {
             v.iter_mut().for_each(|x| *x = 0.0);
         }
         v
+    }
+
+    /// The model's token IDs for `text`, as [`Embedder::embed`] averages their rows (before it
+    /// keeps the first 512); the unknown piece's ID included.
+    pub fn token_ids(&self, text: &str) -> Vec<u32> {
+        self.model.token_ids(text)
     }
 
     /// [`Embedder::embed`] of each text, in order, on the caller's thread (the caller decides
@@ -487,6 +494,83 @@ mod tests {
                     EVENTS[i].0
                 );
             }
+        }
+    }
+
+    /// The texts of the sentences of every UD treebank in `data/ud` (seven languages).
+    fn ud_sentences() -> Vec<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/ud");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.to_string_lossy().ends_with(".conllu.gz") {
+                continue;
+            }
+            let mut text = String::new();
+            flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
+                .read_to_string(&mut text)
+                .unwrap();
+            out.extend(
+                text.lines()
+                    .filter_map(|l| l.strip_prefix("# text = "))
+                    .step_by(3)
+                    .map(str::to_string),
+            );
+        }
+        out
+    }
+
+    /// Every 7th Reuters-21578 article's title and body, as they come (wire copy with runs
+    /// of spaces, newlines, `<`, `&lt;`).
+    fn reuters_texts() -> Vec<String> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/reuters21578.ndjson.gz");
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        text.lines()
+            .step_by(7)
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+                format!("{}\n{}", field("title"), field("body"))
+            })
+            .collect()
+    }
+
+    /// The patched model2vec-rs tokenizes the shipped pipeline on plain strings (no
+    /// `tokenizers::Tokenizer` is built, `vendor/README.md`): its IDs must be the `tokenizers`
+    /// crate's for every text, or the vectors would drift from the ones the model was made for.
+    #[test]
+    fn token_ids_are_the_tokenizers_crate_ones() {
+        let mut json = Vec::new();
+        flate2::read::GzDecoder::new(SHIPPED_TOKENIZER_GZ)
+            .read_to_end(&mut json)
+            .unwrap();
+        let reference = tokenizers::Tokenizer::from_bytes(&json).unwrap();
+        let m = model();
+        let edge_cases = [
+            "",
+            " ",
+            "  Oil  prices   fell ",
+            "<s>Oil</s> <pad><unk> a<s>b </s",
+            "ｏｉｌ　ＰＲＩＣＥＳ ① ﬁnance",
+            "cafe\u{301} naïve\u{a0}prix",
+            "x\ny\tz\r\n",
+            "▁already▁split ▁",
+            "石油価格が下落した。原油\u{3000}価格",
+            "\u{1F600} emoji and \u{200b}zero width",
+        ];
+        let texts: Vec<String> = edge_cases
+            .iter()
+            .map(|s| s.to_string())
+            .chain(ud_sentences())
+            .chain(reuters_texts())
+            .collect();
+        assert!(texts.len() > 4_000, "{} texts", texts.len());
+        for text in &texts {
+            let want = reference.encode_fast(text.as_str(), false).unwrap();
+            assert_eq!(m.token_ids(text), want.get_ids(), "{text:?}");
         }
     }
 

@@ -24,7 +24,7 @@
 //! [`FastUnigram::from_tokenizer`] so the caller falls back to the crate.
 
 use crate::trie::{DoubleArrayTrie, NONE};
-use tokenizers::{Model, OffsetReferential, OffsetType, PreTokenizer, Tokenizer, models::ModelWrapper};
+use tokenizers::{OffsetReferential, OffsetType, PreTokenizer, Tokenizer, models::ModelWrapper};
 
 /// `tokenizers`' `K_UNK_PENALTY`: an unknown character scores this much below
 /// the lowest-scoring piece.
@@ -32,7 +32,7 @@ const UNK_PENALTY: f64 = 10.0;
 
 /// The best path ending at a byte position of a pre-token.
 #[derive(Clone, Copy)]
-struct BestPath {
+pub(crate) struct BestPath {
     score: f64,
     /// Byte position the last token starts at, or `NONE` while unset.
     starts_at: u32,
@@ -79,20 +79,40 @@ impl FastUnigram {
         // Without an `unk_id` the crate fails on an unknown character.
         let unk_id = u32::try_from(unk_id?).ok()?;
 
+        let vocab: Vec<(String, f64)> = model.iter().map(|(piece, score)| (piece.clone(), *score)).collect();
+        Self::from_pieces(&vocab, unk_id, model.byte_fallback())
+    }
+
+    pub(crate) fn unk_id(&self) -> u32 {
+        self.unk_id
+    }
+
+    /// Build from the model's pieces and scores in ID order (`tokenizer.json`'s `vocab`), as
+    /// the crate's `Unigram::from` reads them.
+    pub(crate) fn from_pieces(vocab: &[(String, f64)], unk_id: u32, byte_fallback: bool) -> Option<FastUnigram> {
         // A piece listed twice resolves to its last ID, as the crate's
         // `token_to_ids` map does, and scores as that ID.
-        let mut scores = Vec::with_capacity(model.get_vocab_size());
-        let mut pieces = Vec::with_capacity(model.get_vocab_size());
-        for (piece, score) in model.iter() {
-            scores.push(*score);
-            pieces.push((piece.as_bytes(), model.token_to_id(piece)?));
+        let mut last_id: std::collections::HashMap<&str, u32> = std::collections::HashMap::with_capacity(vocab.len());
+        for (id, (piece, _)) in vocab.iter().enumerate() {
+            last_id.insert(piece.as_str(), u32::try_from(id).ok()?);
         }
-        let unk_score = model.min_score - UNK_PENALTY;
+        if unk_id as usize >= vocab.len() {
+            return None;
+        }
+        let mut scores = Vec::with_capacity(vocab.len());
+        let mut pieces = Vec::with_capacity(vocab.len());
+        let mut min_score = f64::INFINITY;
+        for (piece, score) in vocab {
+            scores.push(*score);
+            pieces.push((piece.as_bytes(), last_id[piece.as_str()]));
+            min_score = min_score.min(*score);
+        }
+        let unk_score = min_score - UNK_PENALTY;
         let trie = DoubleArrayTrie::build(pieces);
 
         let mut byte_ids = [NONE; 256];
         for (byte, slot) in byte_ids.iter_mut().enumerate() {
-            if let Some(id) = model.token_to_id(&format!("<0x{byte:02X}>")) {
+            if let Some(&id) = last_id.get(format!("<0x{byte:02X}>").as_str()) {
                 *slot = id;
             }
         }
@@ -102,7 +122,7 @@ impl FastUnigram {
             scores,
             unk_id,
             unk_score,
-            byte_fallback: model.byte_fallback(),
+            byte_fallback,
             byte_ids,
         })
     }
@@ -134,7 +154,7 @@ impl FastUnigram {
 
     /// Append the IDs of pre-token `text` to `out`, as `Unigram::tokenize`
     /// gives them. `best` is scratch space reused across pre-tokens.
-    fn viterbi(&self, text: &str, best: &mut Vec<BestPath>, out: &mut Vec<u32>) {
+    pub(crate) fn viterbi(&self, text: &str, best: &mut Vec<BestPath>, out: &mut Vec<u32>) {
         let bytes = text.as_bytes();
         let size = bytes.len();
         if size == 0 {

@@ -19,6 +19,7 @@ use tokenizers::{
 
 use crate::fast_unigram::FastUnigram;
 use crate::fast_wordpiece::FastWordPiece;
+use crate::metaspace_unigram::MetaspaceUnigram;
 
 thread_local! {
     static TOKEN_IDS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
@@ -51,6 +52,8 @@ enum Tokenization {
     WordPiece(FastWordPiece),
     /// Custom IDs-only Unigram model on top of the crate's pre-processing.
     Unigram(Tokenizer, FastUnigram),
+    /// Custom IDs-only NFKC + Metaspace + Unigram pipeline, which needs no `Tokenizer`.
+    MetaspaceUnigram(MetaspaceUnigram),
     /// Pipelines neither custom tokenizer reproduces.
     Crate(Tokenizer),
 }
@@ -90,6 +93,13 @@ impl LoadedTokenizer {
             return Ok(Self {
                 unk_token_id: ft.unk_id().map(|id| id as usize),
                 tokenization: Tokenization::WordPiece(ft),
+                median_token_length,
+            });
+        }
+        if let Some((mu, median_token_length)) = MetaspaceUnigram::from_json(bytes) {
+            return Ok(Self {
+                unk_token_id: Some(mu.unk_id() as usize),
+                tokenization: Tokenization::MetaspaceUnigram(mu),
                 median_token_length,
             });
         }
@@ -630,6 +640,29 @@ impl StaticModel {
         self.encode_one(sentence, Some(512))
     }
 
+    /// The token IDs of `text` as [`StaticModel::encode_single`] pools them, before its
+    /// truncation: what the `tokenizers` crate's `encode_fast(text, false).get_ids()` gives.
+    pub fn token_ids(&self, text: &str) -> Vec<u32> {
+        match &self.inner.tokenizer.tokenization {
+            Tokenization::WordPiece(ft) => {
+                let mut ids = Vec::new();
+                ft.encode_ids_into(text, &mut ids);
+                ids
+            }
+            Tokenization::Unigram(tokenizer, fu) => fu.encode_ids(tokenizer, text).expect("tokenization failed"),
+            Tokenization::MetaspaceUnigram(mu) => {
+                let mut ids = Vec::new();
+                mu.encode_ids_into(text, &mut ids);
+                ids
+            }
+            Tokenization::Crate(tokenizer) => tokenizer
+                .encode_fast(text, false)
+                .expect("tokenization failed")
+                .get_ids()
+                .to_vec(),
+        }
+    }
+
     /// Truncate, tokenize and pool one text.
     /// Uses the custom WordPiece tokenizer or Unigram model when the model
     /// matches that pipeline; other pipelines use the `tokenizers` crate.
@@ -655,6 +688,11 @@ impl StaticModel {
                 let ids = fu.encode_ids(tokenizer, text).expect("tokenization failed");
                 self.pool_ids(&ids, max_length, out)
             }
+            Tokenization::MetaspaceUnigram(mu) => TOKEN_IDS.with_borrow_mut(|ids| {
+                ids.clear();
+                mu.encode_ids_into(text, ids);
+                self.pool_ids(ids, max_length, out)
+            }),
             Tokenization::Crate(tokenizer) => {
                 let encoding = tokenizer.encode_fast(text, false).expect("tokenization failed");
                 self.pool_ids(encoding.get_ids(), max_length, out)
