@@ -20,6 +20,7 @@ pub mod related;
 pub mod suggest;
 pub mod text;
 pub mod typo;
+pub mod vectors;
 pub mod words;
 
 use std::collections::BTreeMap;

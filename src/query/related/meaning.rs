@@ -11,30 +11,18 @@
 //! taking each language's mean out of the vectors ([`crate::embed::article_vector`]) and
 //! weighing the lexical score 1.5 brought the whole to +0.034 on the reporting split.
 //! Candidates that only the vectors find (nearest vectors over the whole index) added nothing
-//! for English sources; they are what `languages=any` adds ([`nearest`]), for neighbours in
+//! for English sources; they are what `languages=any` adds ([`crate::query::vectors::nearest`]), for neighbours in
 //! other languages. Tried and worse: the time decay over the whole blend (-0.06), the centre
 //! over the best by words and meaning together (-0.02).
 
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 
 use tantivy::columnar::Column;
-use tantivy::query::{BooleanQuery, EnableScoring, Query};
-use tantivy::{DocAddress, DocSet, Searcher, TERMINATED};
+use tantivy::{DocAddress, Searcher};
 
 use super::{Candidate, RelatedConfig};
-use crate::query::rank::Scored;
-use crate::query::Filters;
-use crate::NewsIndex;
 
-/// A stored vector made a unit-length `f32` vector (the zero vector stays zero).
-fn unit(q: &[u8]) -> Vec<f32> {
-    let v: Vec<f32> = q.iter().map(|&x| f32::from(x as i8)).collect();
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm == 0.0 {
-        return v;
-    }
-    v.into_iter().map(|x| x / norm).collect()
-}
+use crate::query::vectors::unit;
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     if a.len() != b.len() {
@@ -62,73 +50,6 @@ fn vectors(searcher: &Searcher, candidates: &[Candidate]) -> Vec<Vec<u8>> {
                 .map_or_else(Vec::new, |col| crate::index::document::vector(col, doc_id))
         })
         .collect()
-}
-
-/// The `k` articles whose vectors are nearest `source`'s (a stored vector) among those that
-/// pass `filters`, best first; the source itself among them if it is stored.
-///
-/// An exact pass over every vector (the filters' documents only, when there are filters):
-/// about a quarter of a kilobyte an article, so a few milliseconds for tens of thousands of
-/// articles and tens for a million (`benches/README.md`); an approximate-neighbour index is
-/// the next step if `languages=any` becomes the default.
-pub(super) fn nearest(
-    searcher: &Searcher,
-    index: &NewsIndex,
-    filters: &Filters,
-    source: &[u8],
-    k: usize,
-) -> crate::Result<Vec<DocAddress>> {
-    if k == 0 || source.iter().all(|&x| x == 0) {
-        return Ok(Vec::new());
-    }
-    let clauses = filters.clauses(index.fields(), None);
-    let filter = if clauses.is_empty() {
-        None
-    } else {
-        Some(BooleanQuery::new(clauses).weight(EnableScoring::disabled_from_searcher(searcher))?)
-    };
-    // The best k by cosine: the heap's top is the worst kept.
-    let mut best: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
-    let mut consider = |score: f32, addr: DocAddress| {
-        best.push(Scored { score, addr });
-        if best.len() > k {
-            best.pop();
-        }
-    };
-    let mut bytes = Vec::with_capacity(source.len());
-    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-        let Ok(column) = segment.fast_fields().u64("vector") else {
-            continue;
-        };
-        let mut score = |doc: u32| {
-            bytes.clear();
-            bytes.extend(column.values_for_doc(doc).flat_map(u64::to_le_bytes));
-            // 0 for an article without a vector (a zero one, or none).
-            let cos = crate::embed::cosine_quantized(source, &bytes);
-            if cos != 0.0 {
-                consider(cos, DocAddress::new(ord as u32, doc));
-            }
-        };
-        match &filter {
-            Some(weight) => {
-                let mut docs = weight.scorer(segment, 1.0)?;
-                let alive = segment.alive_bitset();
-                while docs.doc() != TERMINATED {
-                    let doc = docs.doc();
-                    if alive.is_none_or(|a| a.is_alive(doc)) {
-                        score(doc);
-                    }
-                    docs.advance();
-                }
-            }
-            None => {
-                for doc in segment.doc_ids_alive() {
-                    score(doc);
-                }
-            }
-        }
-    }
-    Ok(best.into_sorted_vec().into_iter().map(|s| s.addr).collect())
 }
 
 /// Sets each candidate's `similarity` (cosine with `source`, the source's stored vector) and

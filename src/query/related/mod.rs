@@ -202,7 +202,7 @@ pub enum Languages {
     /// another analysed alike; ranked with meaning.
     #[default]
     Same,
-    /// Also the articles nearest in meaning in any language ([`meaning::nearest`]): the
+    /// Also the articles nearest in meaning in any language ([`crate::query::vectors::nearest`]): the
     /// shipped model puts a French and a German story on one event close together. Costs a
     /// pass over every article's vector (the filters narrow it).
     Any,
@@ -418,9 +418,20 @@ pub fn related(
         // The nearest in meaning join the candidates with their lexical score (0 when they
         // share nothing scored: another language's articles).
         let window = meaning_window(filters, source.published_at, cfg.meaning_window_days);
-        let near = meaning::nearest(&searcher, index, &window, &vector, cfg.meaning_candidates)?;
+        let clauses = window.clauses(index.fields(), None);
+        let within = (!clauses.is_empty()).then(|| BooleanQuery::new(clauses));
+        let near = crate::query::vectors::nearest(
+            &searcher,
+            within.as_ref().map(|q| q as &dyn Query),
+            &vector,
+            cfg.meaning_candidates,
+        )?;
         let listed: HashSet<DocAddress> = top.iter().map(|t| t.1).collect();
-        let fresh: Vec<DocAddress> = near.into_iter().filter(|a| !listed.contains(a)).collect();
+        let fresh: Vec<DocAddress> = near
+            .into_iter()
+            .map(|(_, a)| a)
+            .filter(|a| !listed.contains(a))
+            .collect();
         let scored = full_scores(&stats, &shoulds, fresh.iter().copied())?;
         let scored_set: HashSet<DocAddress> = scored.iter().map(|t| t.1).collect();
         top.extend(scored);
