@@ -67,6 +67,17 @@ fn bench_search(c: &mut Criterion) {
         ],
     ));
     scenarios.push(("words_3facets", vec![("q", words), ("facets", facets)]));
+    // Search by meaning (issue #19): words that match a few articles (the exact pass over the
+    // vectors, with the query's vector pulled towards them), and words that match none.
+    for (name, q) in [
+        ("semantic_few_matches", "cocoa harvest drought"),
+        ("semantic_no_match", "chocolate shortage"),
+    ] {
+        scenarios.push((
+            name,
+            vec![("q", q.to_string()), ("semantic", "true".to_string())],
+        ));
+    }
     for (name, pairs) in scenarios {
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let req = request(&pairs, &config);

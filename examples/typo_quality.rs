@@ -5,7 +5,8 @@
 //! - Query: up to 5 words of the title (letters and digits only), with two adjacent letters of
 //!   its longest word (5 letters or more) swapped in the middle (`PRICES` → `PRCIES`). Every
 //!   word stays required: the engine's AND semantics are not relaxed. Each query runs with typo
-//!   tolerance on and off (`typos=false`); found means the article or a wire copy of it (same
+//!   tolerance on and off (`typos=false`), each without and with hits by meaning
+//!   (`semantic=true`); found means the article or a wire copy of it (same
 //!   copy key) is among the first 10 hits.
 //! - Eligible: the articles of the split whose title gives such a query. `--split report` (the
 //!   default) takes even NEWIDs, `--split tune` odd ones (`even` and `odd` are kept as
@@ -20,7 +21,7 @@
 //!
 //! ```text
 //! cargo run --release --example typo_quality -- [--split tune|report] [--n 300]
-//!     [--seeds 1,2,3,4,5] [--all] [--misses] [CORPUS]
+//!     [--seeds 1,2,3,4,5] [--all] [--misses] [--semantic-min-similarity 0.3] [CORPUS]
 //! ```
 //!
 //! CORPUS defaults to `data/reuters21578.ndjson.gz` of this repository.
@@ -39,8 +40,14 @@ use newsindex::index::{document, BulkIndexer};
 use newsindex::query::{run_search, SearchRequest};
 use newsindex::{Article, NewsIndex};
 
-/// Typo tolerance on, then off.
-const SETTINGS: [(&str, bool); 2] = [("on (default)", true), ("off (typos=false)", false)];
+/// Typo tolerance on, then off; each without and with the hits by meaning (`semantic=true`),
+/// which come after every word match and so can only add what the words did not find.
+const SETTINGS: [(&str, bool, bool); 4] = [
+    ("on (default)", true, false),
+    ("off (typos=false)", false, false),
+    ("on, semantic=true", true, true),
+    ("off, semantic=true", false, true),
+];
 
 struct Options {
     /// `tune` or `report`.
@@ -51,6 +58,8 @@ struct Options {
     seeds: Vec<u64>,
     all: bool,
     misses: bool,
+    /// `search.semantic_min_similarity` (default: the server's).
+    min_similarity: Option<f32>,
     corpus: String,
 }
 
@@ -74,7 +83,10 @@ fn main() -> anyhow::Result<()> {
         bulk.add(a)?;
     }
     bulk.finish()?;
-    let config = Config::default();
+    let mut config = Config::default();
+    if let Some(min) = opts.min_similarity {
+        config.search.semantic_min_similarity = min;
+    }
     let index = NewsIndex::open(tmp.path(), &config.writer)?;
     let index_secs = run_started.elapsed().as_secs_f64();
 
@@ -120,19 +132,24 @@ fn main() -> anyhow::Result<()> {
     );
 
     // Seeds draw overlapping samples: each article is searched once.
-    let mut found: Vec<Option<[bool; 2]>> = vec![None; eligible.len()];
+    let mut found: Vec<Option<[bool; SETTINGS.len()]>> = vec![None; eligible.len()];
+    // With typo tolerance and `semantic=true`, per query: hits by meaning in the top 10 and
+    // how many share a topic (a Reuters tag) with the article looked for; the same for the
+    // word matches of those queries.
+    let mut on_topic: Vec<[usize; 4]> = vec![[0; 4]; eligible.len()];
     for &e in samples.iter().flatten() {
         if found[e].is_some() {
             continue;
         }
         let (article, q) = &eligible[e];
         let want = document::copy_key(article);
-        let mut hit = [false; 2];
-        for (i, (_, typos)) in SETTINGS.into_iter().enumerate() {
+        let mut hit = [false; SETTINGS.len()];
+        for (i, (_, typos, semantic)) in SETTINGS.into_iter().enumerate() {
             let req = SearchRequest {
                 q: q.clone(),
                 limit: 10,
                 typos,
+                semantic: Some(semantic),
                 ..SearchRequest::default()
             };
             let resp = run_search(&index, &config.search, &req)?;
@@ -140,7 +157,28 @@ fn main() -> anyhow::Result<()> {
                 .hits
                 .iter()
                 .any(|h| keys.get(h.id.as_str()) == Some(&want));
-            if !hit[i] && opts.misses && typos {
+            if typos
+                && semantic
+                && !article.tags.is_empty()
+                && resp.hits.iter().any(|h| h.similarity.is_some())
+            {
+                let shares = |h: &&newsindex::query::Hit| {
+                    keys.get(h.id.as_str()) != Some(&want)
+                        && h.tags.iter().any(|t| article.tags.contains(t))
+                };
+                let (meaning, words): (Vec<_>, Vec<_>) = resp
+                    .hits
+                    .iter()
+                    .filter(|h| keys.get(h.id.as_str()) != Some(&want))
+                    .partition(|h| h.similarity.is_some());
+                on_topic[e] = [
+                    meaning.len(),
+                    meaning.iter().filter(|h| shares(h)).count(),
+                    words.len(),
+                    words.iter().filter(|h| shares(h)).count(),
+                ];
+            }
+            if !hit[i] && opts.misses && typos && !semantic {
                 let top: Vec<&str> = resp.hits.iter().take(3).map(|h| h.title.as_str()).collect();
                 println!(
                     "miss: {q:?} for {:?} ({} hits): {top:?}",
@@ -159,7 +197,7 @@ fn main() -> anyhow::Result<()> {
     println!();
     println!("| typo tolerance | found in top 10 | per seed |");
     println!("|---|---|---|");
-    for (i, (name, _)) in SETTINGS.iter().enumerate() {
+    for (i, (name, _, _)) in SETTINGS.iter().enumerate() {
         let per_seed: Vec<f64> = samples
             .iter()
             .map(|sample| {
@@ -172,6 +210,36 @@ fn main() -> anyhow::Result<()> {
             .collect();
         print_row(name, &per_seed);
     }
+    println!();
+    println!("hits by meaning (typos on, semantic=true, least similarity {}), for the articles looked for that have topics, which are left out with their copies: the share that shares a topic with it, beside the share of the word matches of the same queries", config.search.semantic_min_similarity);
+    println!();
+    println!("| hits | share on topic | per seed |");
+    println!("|---|---|---|");
+    for (name, at) in [("by meaning", 0), ("word matches", 2)] {
+        let per_seed: Vec<f64> = samples
+            .iter()
+            .map(|sample| {
+                let (n, on) = sample.iter().fold((0, 0), |(n, on), &e| {
+                    (n + on_topic[e][at], on + on_topic[e][at + 1])
+                });
+                on as f64 / n.max(1) as f64
+            })
+            .collect();
+        print_row(name, &per_seed);
+    }
+    let with_meaning: Vec<String> = samples
+        .iter()
+        .map(|s| {
+            s.iter()
+                .filter(|&&e| on_topic[e][0] > 0)
+                .count()
+                .to_string()
+        })
+        .collect();
+    println!(
+        "queries with hits by meaning, per seed: {}",
+        with_meaning.join(" ")
+    );
     println!(
         "took {:.1} s ({index_secs:.1} s reading and indexing)",
         run_started.elapsed().as_secs_f64()
@@ -188,6 +256,7 @@ fn parse_args() -> anyhow::Result<Options> {
         seeds: vec![1, 2, 3, 4, 5],
         all: false,
         misses: false,
+        min_similarity: None,
         corpus: concat!(env!("CARGO_MANIFEST_DIR"), "/data/reuters21578.ndjson.gz").to_string(),
     };
     let mut args = std::env::args().skip(1);
@@ -205,6 +274,7 @@ fn parse_args() -> anyhow::Result<Options> {
             "--seeds" => opts.seeds = parse_seeds(&value()?)?,
             "--all" => opts.all = true,
             "--misses" => opts.misses = true,
+            "--semantic-min-similarity" => opts.min_similarity = Some(value()?.parse()?),
             other if !other.starts_with("--") => opts.corpus = other.to_string(),
             other => bail!("unknown flag {other}"),
         }

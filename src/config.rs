@@ -222,6 +222,14 @@ pub struct SearchConfig {
     pub recency_weight: f32,
     /// Weight of the popularity prior `ln(1 + views)`; 0 turns it off.
     pub popularity_weight: f32,
+    /// Whether a search without `semantic` adds hits by meaning (under `sort=relevance`).
+    pub semantic: bool,
+    /// With `semantic`: a search whose words match fewer articles than this is filled up to
+    /// it with the articles nearest the query in meaning, after the word matches.
+    pub semantic_hits: usize,
+    /// With `semantic`: the least cosine between the query's vector and an article's for the
+    /// article to be a hit by meaning.
+    pub semantic_min_similarity: f32,
 }
 
 /// Keys and CORS origins.
@@ -275,6 +283,9 @@ impl Default for Config {
                 recency_half_life_days: 0.0,
                 recency_weight: 0.5,
                 popularity_weight: 0.0,
+                semantic: false,
+                semantic_hits: 50,
+                semantic_min_similarity: 0.6,
             },
             related: crate::query::related::RelatedConfig::default(),
             auth: AuthConfig::default(),
@@ -367,6 +378,9 @@ struct RawSearch {
     recency_half_life_days: Option<f64>,
     recency_weight: Option<f32>,
     popularity_weight: Option<f32>,
+    semantic: Option<bool>,
+    semantic_hits: Option<usize>,
+    semantic_min_similarity: Option<f32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -487,6 +501,12 @@ impl Config {
             );
             set(&mut c.search.recency_weight, s.recency_weight);
             set(&mut c.search.popularity_weight, s.popularity_weight);
+            set(&mut c.search.semantic, s.semantic);
+            set(&mut c.search.semantic_hits, s.semantic_hits);
+            set(
+                &mut c.search.semantic_min_similarity,
+                s.semantic_min_similarity,
+            );
         }
         if let Some(a) = raw.analysis {
             if let Some(tag) = a.default_language {
@@ -746,6 +766,18 @@ impl Config {
         }
         if !(sc.popularity_weight.is_finite() && sc.popularity_weight >= 0.0) {
             bail!("`search.popularity_weight` must be 0 (off) or positive");
+        }
+        if sc.semantic_hits > 1000 {
+            bail!(
+                "`search.semantic_hits` must be at most 1000, got {}",
+                sc.semantic_hits
+            );
+        }
+        if !(-1.0..=1.0).contains(&sc.semantic_min_similarity) {
+            bail!(
+                "`search.semantic_min_similarity` must be a cosine between -1 and 1, got {}",
+                sc.semantic_min_similarity
+            );
         }
         let keys = self.auth.admin_keys.iter().chain(&self.auth.search_keys);
         for k in keys {

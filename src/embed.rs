@@ -227,7 +227,14 @@ pub fn article_vector(
 ) -> Result<Vec<u8>> {
     let names = &entities[..entities.len().min(SALIENT_ENTITIES)];
     let input = article_input(title, summary.unwrap_or(""), body.unwrap_or(""), names);
-    let mut v = Embedder::shipped()?.embed(&input);
+    text_vector(&input, language)
+}
+
+/// The stored ([`quantize`]d) vector of any text in `language`, less its language's mean, as
+/// [`article_vector`] makes an article's: what a search by meaning compares the articles'
+/// vectors with (`semantic=true`).
+pub fn text_vector(text: &str, language: &str) -> Result<Vec<u8>> {
+    let mut v = Embedder::shipped()?.embed(text);
     // Blank text stays the zero vector (no meaning), not minus the mean.
     if v.iter().any(|&x| x != 0.0) {
         let means = language_means()?;

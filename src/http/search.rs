@@ -33,6 +33,7 @@ pub async fn search_post(
 
 async fn search(state: AppState, params: SearchParams) -> Result<Json<SearchResponse>, ApiError> {
     let mut req = params.into_request(&state.config.limits)?;
+    req.semantic.get_or_insert(state.config.search.semantic);
     // The search stops where the request is answered 503, and gives its permit back.
     req.deadline = Some(Deadline::after(Duration::from_secs(
         state.config.limits.request_timeout_secs,

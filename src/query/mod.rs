@@ -75,6 +75,9 @@ pub struct SearchRequest {
     pub highlight: bool,
     /// Let rare or unknown plain words match their close spellings.
     pub typos: bool,
+    /// Add hits by meaning after the word matches when these are few; `None`: the server's
+    /// default (`search.semantic`), which the HTTP layer fills in.
+    pub semantic: Option<bool>,
     /// Deep paging: only hits strictly after this position (then `offset` is 0).
     pub after: Option<cursor::Cursor>,
     /// When to stop: past it the collection is cut short and the search answers
@@ -94,6 +97,7 @@ impl Default for SearchRequest {
             offset: 0,
             highlight: false,
             typos: true,
+            semantic: None,
             after: None,
             deadline: None,
         }
@@ -138,6 +142,11 @@ pub struct Hit {
     /// they are not listed, but `total` and the facets count them.
     #[serde(skip_serializing_if = "is_zero")]
     pub copies: usize,
+    /// On a hit found by meaning (`semantic`), which matches none of the words: the cosine
+    /// between the search's vector (the query's, pulled towards its best word matches) and
+    /// the article's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f32>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -164,6 +173,7 @@ impl Hit {
             score,
             snippets: None,
             copies: 0,
+            similarity: None,
         }
     }
 }
@@ -228,17 +238,42 @@ pub fn run_plan(
             (Occur::Should, q.box_clone()),
         ])),
     };
-    let main = with_filters(matching.box_clone(), plan.filters.clauses(fields, None));
+    let by_words = with_filters(matching.box_clone(), plan.filters.clauses(fields, None));
     // The order: exact matches first, then those that needed a typo.
-    let tiers: Vec<Box<dyn Query>> = match &typo {
-        None => vec![main.box_clone()],
+    let mut tiers: Vec<Box<dyn Query>> = match &typo {
+        None => vec![by_words.box_clone()],
         Some(_) => {
             let exact = with_filters(text.box_clone(), plan.filters.clauses(fields, None));
             let fuzzy_only = BooleanQuery::new(vec![
-                (Occur::Must, main.box_clone()),
+                (Occur::Must, by_words.box_clone()),
                 (Occur::MustNot, exact.box_clone()),
             ]);
             vec![exact, Box::new(fuzzy_only)]
+        }
+    };
+    // Then, when the words match few articles, those nearest the query in meaning: a last tier,
+    // matched (counted, faceted) with the words' matches.
+    let meaning = if plan.semantic {
+        check()?;
+        let lang = langs
+            .first()
+            .copied()
+            .unwrap_or_else(crate::analysis::default_language);
+        meaning_hits(&searcher, fields, cfg, plan, by_words.as_ref(), q, lang)?
+    } else {
+        None
+    };
+    let (main, matching) = match &meaning {
+        None => (by_words, matching),
+        Some(near) => {
+            tiers.push(Box::new(near.clone()));
+            let or_near = |q: Box<dyn Query>| -> Box<dyn Query> {
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, q),
+                    (Occur::Should, Box::new(near.clone())),
+                ]))
+            };
+            (or_near(by_words), or_near(matching))
         }
     };
 
@@ -329,10 +364,19 @@ pub fn run_plan(
         .last()
         .filter(|_| more && kept.len() > plan.page.offset)
         .map(|r| (r.tier, r.key));
-    let page: Vec<(Option<f32>, DocAddress, u64)> = kept
+    let meaning_tier = meaning.as_ref().map(|_| tiers.len() - 1);
+    let page: Vec<(Option<f32>, DocAddress, u64, bool)> = kept
         .into_iter()
         .skip(plan.page.offset)
-        .map(|r| (key.is_score().then_some(r.key as f32), r.addr, r.copy))
+        .map(|r| {
+            let by_meaning = Some(r.tier) == meaning_tier;
+            (
+                key.is_score().then_some(r.key as f32),
+                r.addr,
+                r.copy,
+                by_meaning,
+            )
+        })
         .collect();
 
     let shared_counts = if plan.whole_index() {
@@ -372,13 +416,17 @@ pub fn run_plan(
     let copies = count_copies(&searcher, timed(main.as_ref()).as_ref(), fields, &keys)?;
     check()?;
     let mut hits = Vec::with_capacity(page.len());
-    for (score, addr, copy) in page {
+    for (score, addr, copy, by_meaning) in page {
         let doc: TantivyDocument = searcher.doc(addr)?;
         let article = document::from_document(&doc, fields)?;
         let snippets = highlighter.as_ref().map(|h| h.snippets(&article));
         let mut hit = Hit::from_article(article, score);
         hit.snippets = snippets;
         hit.copies = copies.get(&copy).map_or(0, |n| n.saturating_sub(1));
+        hit.similarity = meaning
+            .as_ref()
+            .filter(|_| by_meaning)
+            .and_then(|near| near.cosine_on(&searcher, addr));
         hits.push(hit);
     }
     let next = last.zip(hits.last()).map(|((tier, key), hit)| {
@@ -397,6 +445,65 @@ pub fn run_plan(
         facets: facet_map,
         next,
     })
+}
+
+/// Word matches whose vectors pull a search's vector by meaning towards what they are about.
+const MEANING_FEEDBACK: usize = 10;
+
+/// The articles a search by meaning adds, as a query: when the words (`by_words`, filters
+/// included) match fewer than `search.semantic_hits` articles, the nearest the query's vector
+/// among the others that pass the filters, with a cosine of at least
+/// `search.semantic_min_similarity`, enough to make `semantic_hits` in all. `None` when the
+/// words match enough, or nothing is near enough.
+fn meaning_hits(
+    searcher: &Searcher,
+    fields: &crate::index::Fields,
+    cfg: &SearchConfig,
+    plan: &SearchPlan,
+    by_words: &dyn Query,
+    q: &str,
+    lang: crate::analysis::Lang,
+) -> crate::Result<Option<vectors::NearestQuery>> {
+    let matched = exec::search(searcher, by_words, &Count)?;
+    let Some(room) = cfg.semantic_hits.checked_sub(matched).filter(|&n| n > 0) else {
+        return Ok(None);
+    };
+    // The query's words alone make a poor vector (a few tokens of a static model): it is
+    // pulled towards what its best word matches are about, when there are any.
+    let mut vector = vectors::unit(&crate::embed::text_vector(q, lang.code())?);
+    if matched > 0 {
+        let best = exec::search(
+            searcher,
+            by_words,
+            &tantivy::collector::TopDocs::with_limit(MEANING_FEEDBACK).order_by_score(),
+        )?;
+        let mut centre = vec![0.0f32; vector.len()];
+        for (_, addr) in best {
+            let v = vectors::unit(&vectors::stored(searcher, addr));
+            if v.len() == centre.len() {
+                centre.iter_mut().zip(&v).for_each(|(c, x)| *c += x);
+            }
+        }
+        let norm = centre.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            vector
+                .iter_mut()
+                .zip(&centre)
+                .for_each(|(v, c)| *v += c / norm);
+        }
+    }
+    let vector = crate::embed::quantize(&vector);
+    let mut within = plan.filters.clauses(fields, None);
+    if within.is_empty() {
+        within.push((Occur::Must, Box::new(AllQuery)));
+    }
+    within.push((Occur::MustNot, by_words.box_clone()));
+    let within = BooleanQuery::new(within);
+    let near: Vec<(f32, DocAddress)> = vectors::nearest(searcher, Some(&within), &vector, room)?
+        .into_iter()
+        .filter(|&(cos, _)| cos >= cfg.semantic_min_similarity)
+        .collect();
+    Ok((!near.is_empty()).then(|| vectors::NearestQuery::new(searcher, &near)))
 }
 
 pub(crate) type Ranked = Vec<(f64, DocAddress, u64)>;

@@ -73,6 +73,12 @@ pub struct SearchParams {
     #[schema(value_type = Option<bool>)]
     #[param(value_type = Option<bool>)]
     pub typos: Option<String>,
+    /// Add the articles nearest the query in meaning after the word matches, when the words
+    /// match few (default: the server's `search.semantic`); only with `sort=relevance`.
+    #[serde(default, deserialize_with = "bool_or_string")]
+    #[schema(value_type = Option<bool>)]
+    #[param(value_type = Option<bool>)]
+    pub semantic: Option<String>,
     /// Deep-paging cursor: the `next` of the previous page of the same search (same sort);
     /// not with `offset` (400).
     pub after: Option<String>,
@@ -116,11 +122,12 @@ impl SearchParams {
                 "offset" => single(&mut p.offset)?,
                 "highlight" => single(&mut p.highlight)?,
                 "typos" => single(&mut p.typos)?,
+                "semantic" => single(&mut p.semantic)?,
                 "after" => single(&mut p.after)?,
                 other => {
                     return Err(Error::param(
                         truncate_for_message(other),
-                        "unknown parameter; expected one of q, author, tag, entity, entity_type, language, source, from, to, facets, facet_limit, sort, limit, offset, highlight, typos, after",
+                        "unknown parameter; expected one of q, author, tag, entity, entity_type, language, source, from, to, facets, facet_limit, sort, limit, offset, highlight, typos, semantic, after",
                     ))
                 }
             }
@@ -201,6 +208,16 @@ impl SearchParams {
         };
         let highlight = flag("highlight", self.highlight.as_deref(), false)?;
         let typos = flag("typos", self.typos.as_deref(), true)?;
+        let semantic = match self.semantic.as_deref().map(str::trim) {
+            None | Some("") => None,
+            given => Some(flag("semantic", given, false)?),
+        };
+        if semantic == Some(true) && sort != Sort::Relevance {
+            return Err(Error::param(
+                "semantic",
+                "ranks by relevance: it cannot be combined with sort=newest or sort=oldest",
+            ));
+        }
         let from = date("from", self.from, DayEdge::Start)?;
         let to = date("to", self.to, DayEdge::End)?;
         if let (Some(f), Some(t)) = (from, to) {
@@ -265,6 +282,7 @@ impl SearchParams {
             offset,
             highlight,
             typos,
+            semantic,
             after,
             deadline: None,
         })

@@ -21,6 +21,9 @@ pub struct SearchPlan {
     pub words: Option<String>,
     /// Whether rare or unknown words also match their close spellings (ranked below).
     pub typos: bool,
+    /// Whether the articles nearest the words in meaning follow the word matches when these
+    /// are few (words and relevance order only).
+    pub semantic: bool,
     /// Filters: they narrow the matches and do not score.
     pub filters: Filters,
     /// Facets counted over the matches, in the pass that finds them.
@@ -86,6 +89,7 @@ impl SearchPlan {
                 ));
             }
         }
+        let semantic = req.semantic == Some(true) && words.is_some() && sort == Sort::Relevance;
         let (shared_facets, own_facets) = req
             .facets
             .iter()
@@ -99,6 +103,7 @@ impl SearchPlan {
         Ok(SearchPlan {
             words,
             typos: req.typos,
+            semantic,
             filters: req.filters.clone(),
             shared_facets,
             own_facets,

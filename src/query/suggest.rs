@@ -475,6 +475,9 @@ fn title_rank() -> crate::config::SearchConfig {
         recency_half_life_days: RECENCY_HALF_LIFE_DAYS,
         recency_weight: 0.9,
         popularity_weight: 0.05,
+        semantic: false,
+        semantic_hits: 0,
+        semantic_min_similarity: 1.0,
     }
 }
 

@@ -1,5 +1,5 @@
 //! The stored vectors nearest a given one: what related articles in other languages
-//! (`languages=any`) add to what words find.
+//! (`languages=any`) and searches by meaning (`semantic=true`) add to what words find.
 //!
 //! An exact pass over the vectors of the articles a query lets through (every article when
 //! none): a quarter of a kilobyte an article, read a document's values in one call, so a few
@@ -7,10 +7,12 @@
 //! (`benches/README.md`). An approximate-neighbour index is the next step for a million
 //! articles without a narrowing filter.
 
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
 
-use tantivy::query::{EnableScoring, Query};
-use tantivy::{DocAddress, DocSet, Searcher, TERMINATED};
+use tantivy::index::SegmentId;
+use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED};
 
 use super::rank::Scored;
 
@@ -22,6 +24,18 @@ pub fn unit(q: &[u8]) -> Vec<f32> {
         return v;
     }
     v.into_iter().map(|x| x / norm).collect()
+}
+
+/// The stored vector of the article at `addr` (empty when it has none).
+pub fn stored(searcher: &Searcher, addr: DocAddress) -> Vec<u8> {
+    searcher
+        .segment_reader(addr.segment_ord)
+        .fast_fields()
+        .u64("vector")
+        .map_or_else(
+            |_| Vec::new(),
+            |c| crate::index::document::vector(&c, addr.doc_id),
+        )
 }
 
 /// The `k` articles whose vectors are nearest `source` (a [`crate::embed::quantize`]d
@@ -97,4 +111,98 @@ pub fn nearest(
         .into_iter()
         .map(|s| (s.score, s.addr))
         .collect())
+}
+
+/// The articles [`nearest`] found, as a query: each matches with its cosine as its score.
+/// It takes a search's meaning hits through the same machinery as its word matches (counts,
+/// facets, wire copies, ranking tier by tier, cursors).
+///
+/// Bound to the searcher it was made from: its documents are named by segment.
+#[derive(Debug, Clone)]
+pub struct NearestQuery {
+    /// Per segment, its documents in order with their cosines.
+    segments: Arc<HashMap<SegmentId, Vec<(DocId, f32)>>>,
+}
+
+impl NearestQuery {
+    /// The query matching `hits` (from [`nearest`] on `searcher`).
+    pub fn new(searcher: &Searcher, hits: &[(f32, DocAddress)]) -> NearestQuery {
+        let mut segments: HashMap<SegmentId, Vec<(DocId, f32)>> = HashMap::new();
+        for &(cos, addr) in hits {
+            let id = searcher.segment_reader(addr.segment_ord).segment_id();
+            segments.entry(id).or_default().push((addr.doc_id, cos));
+        }
+        for docs in segments.values_mut() {
+            docs.sort_by_key(|d| d.0);
+            docs.dedup_by_key(|d| d.0);
+        }
+        NearestQuery {
+            segments: Arc::new(segments),
+        }
+    }
+
+    /// The cosine of a document it matches on `searcher` (the one it was made from).
+    pub fn cosine_on(&self, searcher: &Searcher, addr: DocAddress) -> Option<f32> {
+        let id = searcher.segment_reader(addr.segment_ord).segment_id();
+        let docs = self.segments.get(&id)?;
+        let at = docs.binary_search_by_key(&addr.doc_id, |d| d.0).ok()?;
+        Some(docs[at].1)
+    }
+}
+
+impl Query for NearestQuery {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl Weight for NearestQuery {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let docs = self
+            .segments
+            .get(&reader.segment_id())
+            .cloned()
+            .unwrap_or_default();
+        Ok(Box::new(NearestScorer { docs, at: 0, boost }))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let found = self
+            .segments
+            .get(&reader.segment_id())
+            .and_then(|docs| docs.iter().find(|d| d.0 == doc));
+        match found {
+            Some(&(_, cos)) => Ok(Explanation::new("cosine with the query's vector", cos)),
+            None => Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} is not among the nearest"
+            ))),
+        }
+    }
+}
+
+struct NearestScorer {
+    docs: Vec<(DocId, f32)>,
+    at: usize,
+    boost: Score,
+}
+
+impl DocSet for NearestScorer {
+    fn advance(&mut self) -> DocId {
+        self.at += 1;
+        self.doc()
+    }
+
+    fn doc(&self) -> DocId {
+        self.docs.get(self.at).map_or(TERMINATED, |d| d.0)
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.docs.len() as u32
+    }
+}
+
+impl Scorer for NearestScorer {
+    fn score(&mut self) -> Score {
+        self.docs.get(self.at).map_or(0.0, |d| d.1 * self.boost)
+    }
 }

@@ -673,3 +673,125 @@ async fn every_day_is_counted_and_dates_outside_the_range_are_refused() {
     }
     s.stop().await;
 }
+
+/// Stories for the search by meaning: four about a cocoa shortage (one with the words searched,
+/// two close to it in other words), two about other subjects.
+fn meaning_fixture() -> Vec<Value> {
+    let story = |id: &str, title: &str, body: &str, source: &str| {
+        json!({"id": id, "title": title, "body": body, "source": source, "language": "en",
+               "published_at": "2024-03-04T12:00:00Z"})
+    };
+    vec![
+        story(
+            "cocoa-shortfall",
+            "Cocoa prices climb as Ivory Coast harvest falls short",
+            "Cocoa futures rose to a seven-year high after exporters in Ivory Coast said the \
+             main crop harvest would fall well short of last season, and grinders scrambled \
+             for beans.",
+            "Wire",
+        ),
+        story(
+            "cocoa-ghana",
+            "Ghana cocoa crop smaller, chocolate makers face dearer beans",
+            "Ghana's cocoa board cut its forecast for the season's bean purchases as dry \
+             weather hurt the trees, and chocolate makers said they expected to pay more for \
+             cocoa.",
+            "Wire",
+        ),
+        story(
+            "cocoa-ivory",
+            "Ivory Coast cocoa crop shortfall sends futures higher",
+            "Exporters in Ivory Coast expect the main cocoa crop to come in well below last \
+             season, and cocoa futures rose as grinders hunted for beans.",
+            "Wire",
+        ),
+        story(
+            "cocoa-ivory-agency",
+            "Cocoa futures rise on poor Ivory Coast crop",
+            "Cocoa futures rose after Ivory Coast exporters said the main crop would be much \
+             smaller than last season, leaving grinders short of beans.",
+            "Agency",
+        ),
+        story(
+            "football",
+            "United win the league title on the last day",
+            "United beat City two goals to one on the final day of the season to take the \
+             league title in front of a full stadium.",
+            "Wire",
+        ),
+        story(
+            "rates",
+            "Central bank holds interest rates steady",
+            "The central bank left its main interest rate unchanged for a third meeting, saying \
+             inflation was easing but remained above its target.",
+            "Wire",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn semantic_adds_hits_by_meaning_after_the_word_matches() {
+    let s = TestServer::start().await;
+    let (status, v) = s.post_json("/articles", &json!(meaning_fixture())).await;
+    assert_eq!((status, v["indexed"].as_u64()), (200, Some(6)), "{v}");
+
+    // By words alone: the one story that has them all.
+    let (status, v) = s.get("/search?q=cocoa%20harvest%20climb").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(ids(&v), ["cocoa-shortfall"], "{v}");
+    assert!(v["hits"][0].get("similarity").is_none(), "{v}");
+
+    // With meaning: the word match first, then the other cocoa stories with their similarity,
+    // never the other subjects; counted in the total and the facets.
+    let (status, v) = s
+        .get("/search?q=cocoa%20harvest%20climb&semantic=true&facets=sources")
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let got = ids(&v);
+    assert_eq!(got[0], "cocoa-shortfall", "{v}");
+    assert!(got[1..].contains(&"cocoa-ivory".to_string()), "{v}");
+    assert!(!got.contains(&"football".to_string()), "{v}");
+    assert!(!got.contains(&"rates".to_string()), "{v}");
+    assert!(v["hits"][0].get("similarity").is_none(), "{v}");
+    for hit in &v["hits"].as_array().unwrap()[1..] {
+        let similarity = hit["similarity"].as_f64().expect("a hit by meaning");
+        assert!(similarity >= 0.6, "{hit}");
+        assert!(hit["score"].as_f64().unwrap() <= 1.0, "{hit}");
+    }
+    let shown: u64 = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| 1 + h["copies"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(v["total"].as_u64(), Some(shown), "{v}");
+    let counted: u64 = facet(&v, "sources").iter().map(|(_, n)| n).sum();
+    assert_eq!(counted, shown, "{v}");
+
+    assert!(got.contains(&"cocoa-ivory-agency".to_string()), "{v}");
+
+    // Filters hold for hits by meaning too.
+    let (_, v) = s
+        .get("/search?q=cocoa%20harvest%20climb&semantic=true&source=Wire")
+        .await;
+    let got = ids(&v);
+    assert!(got.contains(&"cocoa-ivory".to_string()), "{v}");
+    assert!(!got.contains(&"cocoa-ivory-agency".to_string()), "{v}");
+
+    // Paging walks the word matches, then the hits by meaning, each once.
+    let (_, all) = s
+        .get("/search?q=cocoa%20harvest%20climb&semantic=true&limit=10")
+        .await;
+    assert_eq!(
+        walk(&s, "q=cocoa%20harvest%20climb&semantic=true", 1).await,
+        ids(&all)
+    );
+
+    // Meaning ranks by relevance only; a bad value is named.
+    let (status, v) = s.get("/search?q=cocoa&semantic=true&sort=newest").await;
+    assert_eq!(status, 400, "{v}");
+    assert!(error_message(&v, "bad_request").contains("semantic"), "{v}");
+    let (status, v) = s.get("/search?q=cocoa&semantic=maybe").await;
+    assert_eq!(status, 400, "{v}");
+    assert!(error_message(&v, "bad_request").contains("semantic"), "{v}");
+}
