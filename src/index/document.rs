@@ -98,10 +98,11 @@ fn pack_vector(bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
 /// [`super::schema::Fields::vector`]); empty when the document has none. The inverse of
 /// [`pack_vector`] for the model's 256 bytes.
 pub fn vector(column: &tantivy::columnar::Column<u64>, doc: tantivy::DocId) -> Vec<u8> {
-    column
-        .values_for_doc(doc)
-        .flat_map(u64::to_le_bytes)
-        .collect()
+    // One call for the document's values, not one through the values iterator for each.
+    let rows = column.index.value_row_ids(doc);
+    let mut values = vec![0u64; (rows.end - rows.start) as usize];
+    column.values.get_range(u64::from(rows.start), &mut values);
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 /// The rules an article's text is analysed by: its language's, or the default language's.
