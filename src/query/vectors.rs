@@ -47,8 +47,12 @@ pub fn nearest(
     source: &[u8],
     k: usize,
 ) -> crate::Result<Vec<(f32, DocAddress)>> {
-    let source: Vec<i32> = source.iter().map(|&x| i32::from(x as i8)).collect();
-    let source_norm = (source.iter().map(|x| x * x).sum::<i32>() as f32).sqrt();
+    let source: Vec<i16> = source.iter().map(|&x| i16::from(x as i8)).collect();
+    let source_norm = (source
+        .iter()
+        .map(|&x| i32::from(x) * i32::from(x))
+        .sum::<i32>() as f32)
+        .sqrt();
     if k == 0 || source_norm == 0.0 {
         return Ok(Vec::new());
     }
@@ -58,6 +62,7 @@ pub fn nearest(
     // The best k by cosine: the heap's top is the worst kept.
     let mut best: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
     let mut values = vec![0u64; source.len().div_ceil(8)];
+    let mut bytes = vec![0u8; values.len() * 8];
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
         let Ok(column) = segment.fast_fields().u64("vector") else {
             continue;
@@ -68,21 +73,32 @@ pub fn nearest(
                 return; // no vector, or another model's
             }
             column.values.get_range(u64::from(rows.start), &mut values);
+            // Into a flat buffer first, so that the sums below run as vector code.
+            for (chunk, v) in bytes.chunks_exact_mut(8).zip(&values) {
+                chunk.copy_from_slice(&v.to_le_bytes());
+            }
+            let n = bytes.len().min(source.len());
+            let (x, s) = (&bytes[..n], &source[..n]);
             let (mut dot, mut norm) = (0i32, 0i32);
-            let bytes = values.iter().flat_map(|v| v.to_le_bytes());
-            for (x, &s) in bytes.zip(&source) {
-                let x = i32::from(x as i8);
-                dot += x * s;
+            for i in 0..n {
+                let x = i32::from(x[i] as i8);
+                dot += x * i32::from(s[i]);
                 norm += x * x;
             }
             if norm == 0 || dot == 0 {
                 return;
             }
             let cos = (dot as f32 / ((norm as f32).sqrt() * source_norm)).clamp(-1.0, 1.0);
-            best.push(Scored {
+            let entry = Scored {
                 score: cos,
                 addr: DocAddress::new(ord as u32, doc),
-            });
+            };
+            // Full, and no better than the worst kept (the heap's top): it would be the one
+            // popped.
+            if best.len() == k && best.peek().is_some_and(|worst| entry > *worst) {
+                return;
+            }
+            best.push(entry);
             if best.len() > k {
                 best.pop();
             }
