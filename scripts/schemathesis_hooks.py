@@ -50,4 +50,10 @@ def map_case(context, case):
         lo, hi = _instant(p.get("from")), _instant(p.get("to"))
         if lo is not None and hi is not None and lo > hi:
             p["from"], p["to"] = p["to"], p["from"]
+        # `semantic=true` ranks by relevance: with `sort=newest` or `oldest` it is a 400 naming
+        # `semantic`; valid searches leave it to the default there.
+        semantic = p.get("semantic")
+        semantic = semantic is True or (isinstance(semantic, str) and semantic.strip() in ("true", "1"))
+        if semantic and str(p.get("sort", "")).strip() in ("newest", "oldest"):
+            p.pop("semantic")
     return case
