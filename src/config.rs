@@ -945,6 +945,34 @@ half_life = 7
     }
 
     #[test]
+    fn semantic_settings_are_read_and_checked() {
+        let raw: RawConfig = toml::from_str(
+            "[search]
+semantic = true
+semantic_hits = 20
+semantic_min_similarity = 0.7
+",
+        )
+        .unwrap();
+        let c = Config::from_raw(raw).unwrap();
+        assert!(c.search.semantic);
+        assert_eq!(c.search.semantic_hits, 20);
+        assert_eq!(c.search.semantic_min_similarity, 0.7);
+        c.validate().unwrap();
+        for (bad, key) in [
+            (
+                "semantic_min_similarity = 1.5",
+                "search.semantic_min_similarity",
+            ),
+            ("semantic_hits = 5000", "search.semantic_hits"),
+        ] {
+            let raw: RawConfig = toml::from_str(&format!("[search]\n{bad}\n")).unwrap();
+            let err = Config::from_raw(raw).unwrap().validate().unwrap_err();
+            assert!(err.to_string().contains(key), "{err}");
+        }
+    }
+
+    #[test]
     fn a_misspelled_key_is_named() {
         let err = toml::from_str::<RawConfig>("[limits]\nmax_limt = 5\n").unwrap_err();
         assert!(err.to_string().contains("max_limt"), "{err}");
