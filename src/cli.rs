@@ -871,6 +871,8 @@ fn search(config: &Config, q: &str, limit: usize, explain: bool) -> anyhow::Resu
     let req = SearchRequest {
         q: q.to_string(),
         limit: limit.clamp(1, 1000),
+        // As the server does for a request that does not say.
+        semantic: Some(config.search.semantic),
         ..SearchRequest::default()
     };
     let plan = SearchPlan::new(&req)?;
