@@ -105,6 +105,28 @@ pub fn vector(column: &tantivy::columnar::Column<u64>, doc: tantivy::DocId) -> V
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
+/// The stored vectors of the documents at `addrs`, in order (each empty when its document or
+/// segment has none), each segment's column opened once.
+pub fn stored_vectors(
+    searcher: &tantivy::Searcher,
+    addrs: impl IntoIterator<Item = tantivy::DocAddress>,
+) -> Vec<Vec<u8>> {
+    let mut columns: std::collections::HashMap<u32, Option<tantivy::columnar::Column<u64>>> =
+        std::collections::HashMap::new();
+    addrs
+        .into_iter()
+        .map(|addr| {
+            let column = columns.entry(addr.segment_ord).or_insert_with(|| {
+                let reader = searcher.segment_reader(addr.segment_ord);
+                reader.fast_fields().u64("vector").ok()
+            });
+            column
+                .as_ref()
+                .map_or_else(Vec::new, |col| vector(col, addr.doc_id))
+        })
+        .collect()
+}
+
 /// The rules an article's text is analysed by: its language's, or the default language's.
 pub fn analysis_language(article: &Article) -> Lang {
     article

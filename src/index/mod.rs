@@ -247,11 +247,9 @@ impl NewsIndex {
         let Some((article, (searcher, addr))) = self.find(id)? else {
             return Ok(None);
         };
-        let reader = searcher.segment_reader(addr.segment_ord);
-        let vector = reader
-            .fast_fields()
-            .u64("vector")
-            .map_or_else(|_| Vec::new(), |c| document::vector(&c, addr.doc_id));
+        let vector = document::stored_vectors(&searcher, [addr])
+            .pop()
+            .unwrap_or_default();
         Ok(Some((article, vector)))
     }
 

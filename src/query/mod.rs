@@ -478,8 +478,9 @@ fn meaning_hits(
             &tantivy::collector::TopDocs::with_limit(MEANING_FEEDBACK).order_by_score(),
         )?;
         let mut centre = vec![0.0f32; vector.len()];
-        for (_, addr) in best {
-            let v = vectors::unit(&vectors::stored(searcher, addr));
+        let stored = document::stored_vectors(searcher, best.into_iter().map(|(_, addr)| addr));
+        for v in stored {
+            let v = vectors::unit(&v);
             if v.len() == centre.len() {
                 centre.iter_mut().zip(&v).for_each(|(c, x)| *c += x);
             }

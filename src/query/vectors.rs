@@ -26,18 +26,6 @@ pub fn unit(q: &[u8]) -> Vec<f32> {
     v.into_iter().map(|x| x / norm).collect()
 }
 
-/// The stored vector of the article at `addr` (empty when it has none).
-pub fn stored(searcher: &Searcher, addr: DocAddress) -> Vec<u8> {
-    searcher
-        .segment_reader(addr.segment_ord)
-        .fast_fields()
-        .u64("vector")
-        .map_or_else(
-            |_| Vec::new(),
-            |c| crate::index::document::vector(&c, addr.doc_id),
-        )
-}
-
 /// The `k` articles whose vectors are nearest `source` (a [`crate::embed::quantize`]d
 /// vector) among those `within` matches (every live article when `None`), best first, with
 /// their cosines; articles without a vector (or a zero one) are never among them.

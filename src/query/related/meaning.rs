@@ -15,10 +15,7 @@
 //! other languages. Tried and worse: the time decay over the whole blend (-0.06), the centre
 //! over the best by words and meaning together (-0.02).
 
-use std::collections::HashMap;
-
-use tantivy::columnar::Column;
-use tantivy::{DocAddress, Searcher};
+use tantivy::Searcher;
 
 use super::{Candidate, RelatedConfig};
 
@@ -29,27 +26,6 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
         return 0.0;
     }
     a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// Reads each candidate's stored vector (empty when its segment or document has none).
-fn vectors(searcher: &Searcher, candidates: &[Candidate]) -> Vec<Vec<u8>> {
-    let mut columns: HashMap<u32, Option<Column<u64>>> = HashMap::new();
-    candidates
-        .iter()
-        .map(|c| {
-            let DocAddress {
-                segment_ord,
-                doc_id,
-            } = c.addr;
-            let column = columns.entry(segment_ord).or_insert_with(|| {
-                let reader = searcher.segment_reader(segment_ord);
-                reader.fast_fields().u64("vector").ok()
-            });
-            column
-                .as_ref()
-                .map_or_else(Vec::new, |col| crate::index::document::vector(col, doc_id))
-        })
-        .collect()
 }
 
 /// Sets each candidate's `similarity` (cosine with `source`, the source's stored vector) and
@@ -76,7 +52,8 @@ pub(super) fn blend(
     if candidates.is_empty() || !meaning || source.iter().all(|&x| x == 0.0) {
         return Ok(());
     }
-    let stored = vectors(searcher, candidates);
+    let stored =
+        crate::index::document::stored_vectors(searcher, candidates.iter().map(|c| c.addr));
     let units: Vec<Vec<f32>> = stored.iter().map(|q| unit(q)).collect();
     // Candidates arrive best first by lexical score with the time decay.
     let best = candidates[0].score.max(f32::MIN_POSITIVE);
