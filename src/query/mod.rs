@@ -477,21 +477,10 @@ fn meaning_hits(
             by_words,
             &tantivy::collector::TopDocs::with_limit(MEANING_FEEDBACK).order_by_score(),
         )?;
-        let mut centre = vec![0.0f32; vector.len()];
         let stored = document::stored_vectors(searcher, best.into_iter().map(|(_, addr)| addr));
-        for v in stored {
-            let v = vectors::unit(&v);
-            if v.len() == centre.len() {
-                centre.iter_mut().zip(&v).for_each(|(c, x)| *c += x);
-            }
-        }
-        let norm = centre.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            vector
-                .iter_mut()
-                .zip(&centre)
-                .for_each(|(v, c)| *v += c / norm);
-        }
+        let units: Vec<Vec<f32>> = stored.iter().map(|v| vectors::unit(v)).collect();
+        let centre = vectors::centre(vector.len(), units.iter().map(Vec::as_slice));
+        vector.iter_mut().zip(&centre).for_each(|(v, c)| *v += c);
     }
     let vector = crate::embed::quantize(&vector);
     let mut within = plan.filters.clauses(fields, None);

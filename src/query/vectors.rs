@@ -26,6 +26,20 @@ pub fn unit(q: &[u8]) -> Vec<f32> {
     v.into_iter().map(|x| x / norm).collect()
 }
 
+/// The direction of the sum of `units` (unit vectors of `dims` values; others are left out):
+/// what a set of articles is about together. The zero vector when there is none.
+pub fn centre<'a>(dims: usize, units: impl IntoIterator<Item = &'a [f32]>) -> Vec<f32> {
+    let mut centre = vec![0.0f32; dims];
+    for v in units.into_iter().filter(|v| v.len() == dims) {
+        centre.iter_mut().zip(v).for_each(|(c, x)| *c += x);
+    }
+    let norm = centre.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        centre.iter_mut().for_each(|x| *x /= norm);
+    }
+    centre
+}
+
 /// The `k` articles whose vectors are nearest `source` (a [`crate::embed::quantize`]d
 /// vector) among those `within` matches (every live article when `None`), best first, with
 /// their cosines; articles without a vector (or a zero one) are never among them.

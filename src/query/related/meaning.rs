@@ -19,7 +19,7 @@ use tantivy::Searcher;
 
 use super::{Candidate, RelatedConfig};
 
-use crate::query::vectors::unit;
+use crate::query::vectors::{centre, unit};
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     if a.len() != b.len() {
@@ -57,22 +57,15 @@ pub(super) fn blend(
     let units: Vec<Vec<f32>> = stored.iter().map(|q| unit(q)).collect();
     // Candidates arrive best first by lexical score with the time decay.
     let best = candidates[0].score.max(f32::MIN_POSITIVE);
-    let mut centre = vec![0.0f32; source.len()];
-    let mut taken = 0;
-    for (c, v) in candidates.iter().zip(&units) {
-        if taken == cfg.consensus_depth {
-            break;
-        }
-        if c.copy_key == Some(source_key) || v.len() != centre.len() {
-            continue;
-        }
-        centre.iter_mut().zip(v).for_each(|(s, x)| *s += x);
-        taken += 1;
-    }
-    let norm = centre.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        centre.iter_mut().for_each(|x| *x /= norm);
-    }
+    let centre = centre(
+        source.len(),
+        candidates
+            .iter()
+            .zip(&units)
+            .filter(|(c, v)| c.copy_key != Some(source_key) && v.len() == source.len())
+            .take(cfg.consensus_depth)
+            .map(|(_, v)| v.as_slice()),
+    );
     for (c, v) in candidates.iter_mut().zip(&units) {
         let similarity = dot(&source, v).clamp(-1.0, 1.0);
         c.similarity = Some(similarity);
