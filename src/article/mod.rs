@@ -70,6 +70,48 @@ pub struct Article {
     pub dateline: Option<String>,
 }
 
+impl Article {
+    /// A copy without the body: what the index stores as JSON beside the body kept apart
+    /// ([`crate::index::schema::Fields::stored`]). Destructured whole, so that a field added
+    /// to `Article` cannot be left out of the copy unnoticed.
+    pub fn without_body(&self) -> Article {
+        let Article {
+            id,
+            title,
+            summary,
+            body: _,
+            url,
+            authors,
+            published_at,
+            tags,
+            entities,
+            entities_source,
+            language,
+            language_source,
+            views,
+            source,
+            dateline,
+        } = self;
+        Article {
+            id: id.clone(),
+            title: title.clone(),
+            summary: summary.clone(),
+            body: None,
+            url: url.clone(),
+            authors: authors.clone(),
+            published_at: *published_at,
+            tags: tags.clone(),
+            entities: entities.clone(),
+            entities_source: *entities_source,
+            language: language.clone(),
+            language_source: *language_source,
+            views: *views,
+            source: source.clone(),
+            dateline: dateline.clone(),
+        }
+    }
+}
+
 /// A named entity: a person, organisation, place, or any other short lowercase type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Entity {

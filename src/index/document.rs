@@ -1,8 +1,9 @@
-//! Article → tantivy document, and the stored JSON back to an article. The only place that
-//! converts between chrono and tantivy dates.
+//! Article → tantivy document, and the stored article back (whole, or without its body for a
+//! page of hits). The only place that converts between chrono and tantivy dates.
 
 use chrono::{DateTime, Utc};
-use tantivy::schema::Value;
+use tantivy::schema::document::{DeserializeError, DocumentDeserialize, DocumentDeserializer};
+use tantivy::schema::{Field, Value};
 use tantivy::TantivyDocument;
 
 use super::schema::{Fields, TYPE_SEPARATOR};
@@ -66,8 +67,13 @@ pub fn to_document(article: &Article, f: &Fields) -> crate::Result<TantivyDocume
     for value in pack_vector(&embedding(article)?) {
         doc.add_u64(f.vector, value);
     }
-    let json = serde_json::to_string(article).map_err(|e| Error::Internal(e.to_string()))?;
+    // The JSON first: a hit reads the first stored value and stops (`head_from_document`).
+    let json = serde_json::to_string(&article.without_body())
+        .map_err(|e| Error::Internal(e.to_string()))?;
     doc.add_text(f.stored, json);
+    if let Some(b) = &article.body {
+        doc.add_text(f.stored_body, b);
+    }
     Ok(doc)
 }
 
@@ -135,14 +141,63 @@ pub fn analysis_language(article: &Article) -> Lang {
         .map_or_else(crate::analysis::default_language, Lang::of_tag)
 }
 
-/// Reads the stored article back.
+/// Reads the stored article back, whole.
 pub fn from_document(doc: &TantivyDocument, f: &Fields) -> crate::Result<Article> {
+    article_of(doc, f.stored, Some(f.stored_body))
+}
+
+/// The article stored in `doc`: the JSON in `stored`, with the body in `body` when the
+/// index keeps it apart (`None`, or no value: the JSON holds it, as in indexes built before
+/// `stored_body`, which `newsindex reindex` reads).
+pub fn article_of(
+    doc: &TantivyDocument,
+    stored: Field,
+    body: Option<Field>,
+) -> crate::Result<Article> {
     let json = doc
-        .get_first(f.stored)
+        .get_first(stored)
         .and_then(|v| v.as_str())
         .ok_or_else(|| Error::Internal("document without stored article".into()))?;
+    let mut article = parse_stored(json)?;
+    if let Some(text) = body.and_then(|b| doc.get_first(b)).and_then(|v| v.as_str()) {
+        article.body = Some(text.to_string());
+    }
+    Ok(article)
+}
+
+fn parse_stored(json: &str) -> crate::Result<Article> {
     serde_json::from_str(json)
         .map_err(|e| Error::Internal(format!("stored article is unreadable: {e}")))
+}
+
+/// The article at `addr` without its body: what a hit shows, read without parsing or
+/// copying the text (only the stored JSON, the document's first stored value, is decoded).
+pub fn head_from_document(
+    searcher: &tantivy::Searcher,
+    addr: tantivy::DocAddress,
+    f: &Fields,
+) -> crate::Result<Article> {
+    let FirstStored(first) = searcher.doc(addr)?;
+    match first {
+        Some((field, json)) if field == f.stored => {
+            let mut article = parse_stored(&json)?;
+            article.body = None;
+            Ok(article)
+        }
+        _ => Err(Error::Internal("document without stored article".into())),
+    }
+}
+
+/// A stored document's first value, if it is text; the rest is left unread.
+struct FirstStored(Option<(Field, String)>);
+
+impl DocumentDeserialize for FirstStored {
+    fn deserialize<'de, D>(mut deserializer: D) -> Result<Self, DeserializeError>
+    where
+        D: DocumentDeserializer<'de>,
+    {
+        Ok(FirstStored(deserializer.next_field::<String>()?))
+    }
 }
 
 /// Every level of every tag, once: `world/asia` gives `world` and `world/asia`.
@@ -254,6 +309,37 @@ mod tests {
             article(r#"{"id":"c","title":"Cocoa prices fall","body":"Cocoa rose, traders said."}"#);
         assert_eq!(copy_key(&a), copy_key(&b));
         assert_ne!(copy_key(&a), copy_key(&c));
+    }
+
+    /// An article reads back whole (the body from its own stored value, escapes and all), and
+    /// as a hit's head: everything but the body, and no body, with or without one stored.
+    #[test]
+    fn stored_articles_read_back_whole_and_as_heads() {
+        let (schema, f) = super::super::schema::build_schema();
+        let index = tantivy::Index::create_in_ram(schema);
+        super::super::schema::register_analyzers(&index);
+        let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        let articles = [
+            article(
+                r#"{"id":"a","title":"Cocoa \"prices\" rise","summary":"Bahia","body":"Cocoa rose.\n\u00c9t\u00e9 \"quote\" \\ end","authors":["A. Writer"],"tags":["commodities/cocoa"],"entities":[{"name":"Bahia","type":"place"}],"url":"https://example.com/a","published_at":"2024-05-01T10:00:00Z","source":"wire","language":"en"}"#,
+            ),
+            article(r#"{"id":"b","title":"Headline only"}"#),
+        ];
+        for a in &articles {
+            writer.add_document(to_document(a, &f).unwrap()).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        for (doc, want) in articles.iter().enumerate() {
+            let addr = tantivy::DocAddress::new(0, doc as u32);
+            let stored: TantivyDocument = searcher.doc(addr).unwrap();
+            assert_eq!(&from_document(&stored, &f).unwrap(), want);
+            assert_eq!(
+                head_from_document(&searcher, addr, &f).unwrap(),
+                want.without_body()
+            );
+        }
+        assert!(articles[0].body.as_deref().unwrap().contains("\"quote\""));
     }
 
     /// The vector column keeps each document's values in the order written, through a merge:

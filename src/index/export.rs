@@ -1,7 +1,8 @@
 //! Every stored article, read back in order: the one walk over an index's articles that
 //! `newsindex reindex`, `newsindex export` and `GET /admin/export` share.
 //!
-//! Each article is stored whole as JSON (the `stored` field), so this is all an index holds:
+//! Each article is stored whole (the `stored` JSON and the `stored_body` text), so this is all an
+//! index holds:
 //! exported as NDJSON it is exactly what `newsindex ingest` and `POST /articles` take back
 //! (`entities_source` and `language_source` included, so nothing is derived again
 //! differently), into this index, another one or another server. The walk reads one commit (the
@@ -10,7 +11,6 @@
 
 use std::io::Write;
 
-use tantivy::schema::{Field, Value};
 use tantivy::{Searcher, TantivyDocument};
 
 use crate::article::Article;
@@ -21,25 +21,24 @@ use crate::Error;
 const STORE_CACHE_BLOCKS: usize = 1;
 
 /// Calls `visit` with every article of the commit `searcher` sees (deleted ones left out),
-/// segment by segment in doc address order; returns how many. `stored` is the field that
-/// holds the article's JSON. Stops at the first error, `visit`'s included.
+/// segment by segment in doc address order; returns how many. The fields are found by name in
+/// the searcher's schema, so that `newsindex reindex` reads an index built by an older version
+/// (one without `stored_body` keeps the body in the JSON). Stops at the first error, `visit`'s
+/// included.
 pub fn for_each_article(
     searcher: &Searcher,
-    stored: Field,
     mut visit: impl FnMut(Article) -> crate::Result<()>,
 ) -> crate::Result<u64> {
+    let schema = searcher.schema();
+    let stored = schema
+        .get_field("stored")
+        .map_err(|_| Error::Internal("the index stores no articles".into()))?;
+    let body = schema.get_field("stored_body").ok();
     let mut count = 0u64;
     for segment in searcher.segment_readers() {
         let store = segment.get_store_reader(STORE_CACHE_BLOCKS)?;
         for doc in store.iter::<TantivyDocument>(segment.alive_bitset()) {
-            let doc = doc?;
-            let json = doc
-                .get_first(stored)
-                .and_then(|v| v.as_str())
-                .ok_or_else(|| Error::Internal("a document without its stored article".into()))?;
-            let article: Article = serde_json::from_str(json)
-                .map_err(|e| Error::Internal(format!("a stored article is unreadable: {e}")))?;
-            visit(article)?;
+            visit(super::document::article_of(&doc?, stored, body)?)?;
             count += 1;
         }
     }
@@ -51,11 +50,10 @@ pub fn for_each_article(
 /// many. `out` is written as the walk goes; buffer it.
 pub fn write_ndjson(
     searcher: &Searcher,
-    stored: Field,
     out: &mut dyn Write,
     mut progress: impl FnMut(u64),
 ) -> crate::Result<u64> {
-    let count = for_each_article(searcher, stored, |article| {
+    let count = for_each_article(searcher, |article| {
         serde_json::to_writer(&mut *out, &article).map_err(|e| {
             if e.is_io() {
                 Error::Io(e.into())
@@ -91,8 +89,7 @@ mod tests {
             .apply_blocking(vec![delete], true)
             .expect("delete");
         let mut out = Vec::new();
-        let n = write_ndjson(&index.searcher(), index.fields().stored, &mut out, |_| {})
-            .expect("export");
+        let n = write_ndjson(&index.searcher(), &mut out, |_| {}).expect("export");
         assert_eq!(n, 4);
         let text = String::from_utf8(out).expect("utf-8");
         let mut ids: Vec<Article> = text

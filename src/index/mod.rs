@@ -180,7 +180,7 @@ impl NewsIndex {
         out: &mut dyn std::io::Write,
         progress: impl FnMut(u64),
     ) -> crate::Result<u64> {
-        export::write_ndjson(&self.searcher(), self.fields.stored, out, progress)
+        export::write_ndjson(&self.searcher(), out, progress)
     }
 
     /// Backs up the last commit into `dest`, a new or empty directory, while the index keeps

@@ -6,7 +6,8 @@
 //! text reaches the field behind a marker naming its language ([`crate::analysis::tagged`]). Keyword
 //! fields (`author`, `tag`, `entity`, …) are indexed lowercased for case-insensitive filters and
 //! `field:value` queries, and kept as fast columns in their original case for facet counts. The
-//! whole article is stored once as JSON, so that GET returns exactly what was stored.
+//! whole article is stored once, so that GET returns exactly what was stored: as JSON without
+//! its body, and the body apart, so that a page of hits reads what it shows without the text.
 
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
@@ -72,8 +73,13 @@ pub struct Fields {
     /// reading 250 vectors through its dictionary took ~9 ms on Reuters), and it is committed,
     /// merged and deleted with the rest of the document. See [`super::document::vector`].
     pub vector: Field,
-    /// The article as JSON.
+    /// The article as JSON, without its body: all a hit shows, read without the text
+    /// ([`super::document::head_from_document`]). (Indexes built before `stored_body` hold the
+    /// body here too; [`super::document::from_document`] reads both.)
     pub stored: Field,
+    /// The article's body as it was sent, kept apart from `stored` so that a hit neither
+    /// parses nor copies it.
+    pub stored_body: Field,
 }
 
 fn keyword() -> TextOptions {
@@ -152,6 +158,7 @@ pub fn build_schema() -> (Schema, Fields) {
     let simhash = b.add_u64_field("simhash", NumericOptions::default().set_fast());
     let vector = b.add_u64_field("vector", NumericOptions::default().set_fast());
     let stored = b.add_text_field("stored", STORED);
+    let stored_body = b.add_text_field("stored_body", STORED);
     let fields = Fields {
         id,
         title,
@@ -172,6 +179,7 @@ pub fn build_schema() -> (Schema, Fields) {
         simhash,
         vector,
         stored,
+        stored_body,
     };
     (b.build(), fields)
 }

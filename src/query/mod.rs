@@ -417,8 +417,13 @@ pub fn run_plan(
     check()?;
     let mut hits = Vec::with_capacity(page.len());
     for (score, addr, copy, by_meaning) in page {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        let article = document::from_document(&doc, fields)?;
+        // Snippets need the text; a hit without them shows what the stored JSON holds.
+        let article = if highlighter.is_some() {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            document::from_document(&doc, fields)?
+        } else {
+            document::head_from_document(&searcher, addr, fields)?
+        };
         let snippets = highlighter.as_ref().map(|h| h.snippets(&article));
         let mut hit = Hit::from_article(article, score);
         hit.snippets = snippets;

@@ -18,14 +18,14 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tantivy::query::{BooleanQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Searcher, TantivyDocument, Term};
+use tantivy::{Searcher, Term};
 
 use super::highlight::escape;
 use super::rank::RankKey;
 use super::typo::{allowed_edits, prefix_within_edits, within_edits, MAX_TYPO_WORDS};
 use crate::analysis::Lang;
 use crate::article::date::format_datetime;
-use crate::index::document::from_document;
+use crate::index::document::head_from_document;
 use crate::index::schema::{words_analyzer, TYPE_SEPARATOR};
 use crate::index::NewsIndex;
 
@@ -405,8 +405,7 @@ impl Suggester {
         let top = super::ranked_page(searcher, &tiers, key, limit, None)?;
         let mut out = Vec::with_capacity(top.len());
         for (_, addr, _) in top {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            let a = from_document(&doc, index.fields())?;
+            let a = head_from_document(searcher, addr, index.fields())?;
             out.push(Suggestion {
                 kind: SuggestionKind::Title,
                 highlighted: mark(&a.title, words, complete),
