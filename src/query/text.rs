@@ -123,9 +123,12 @@ fn parsed(
     q: &str,
     lang: Lang,
 ) -> Box<dyn Query> {
-    if let Some(words) = super::words::WordsQuery::parse(q, &mut query_analyzer(lang), fields, cfg)
-    {
+    let mut analyzer = query_analyzer(lang);
+    if let Some(words) = super::words::WordsQuery::parse(q, &mut analyzer, fields, cfg) {
         return Box::new(words);
+    }
+    if let Some(word) = super::words::one_word_query(q, &mut analyzer, fields, cfg) {
+        return Box::new(word);
     }
     let parser = parser(index, fields, cfg, lang);
     let (query, errors) = parser.parse_query_lenient(q);

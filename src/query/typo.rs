@@ -88,14 +88,15 @@ pub fn typo_query(
     // "Rare": at most 0.05% of the articles (10 at least), e.g. a misspelling that a few
     // articles share; such a word also matches its close spellings, ranked below it.
     let rare = (num_docs / 2_000).max(10);
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(words.len());
+    // Each word's fuzzy query, if it gets one; the exact queries are parsed only when some
+    // word does (most searches have no typo, and parsing was a few % of their CPU).
+    let mut fuzzies: Vec<(&str, Option<FuzzyTermQuery>)> = Vec::with_capacity(words.len());
     let mut typos = Vec::new();
     let mut fuzzy_words = 0;
     for w in words {
-        let exact = parser.parse_query_lenient(w).0;
         let candidate = single_token(&mut folder, w).zip(single_token(&mut stemmer, w));
         let Some((folded, stem)) = candidate else {
-            clauses.push((Occur::Must, exact));
+            fuzzies.push((w, None));
             continue;
         };
         let distance = allowed_edits(folded.chars().count());
@@ -108,24 +109,17 @@ pub fn typo_query(
             })
             .sum();
         if distance == 0 || df > rare || fuzzy_words >= MAX_TYPO_WORDS {
-            clauses.push((Occur::Must, exact));
+            fuzzies.push((w, None));
             continue;
         }
         let fuzzy =
             FuzzyTermQuery::new(Term::from_field_text(fields.words, &folded), distance, true);
         if df > 0 && !looks_misspelled(searcher, fields, &fuzzy, &stem, df, &mut stemmer) {
-            clauses.push((Occur::Must, exact));
+            fuzzies.push((w, None));
             continue;
         }
         fuzzy_words += 1;
-        let either = BooleanQuery::new(vec![
-            (Occur::Should, exact),
-            (
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(fuzzy), TYPO_BOOST)),
-            ),
-        ]);
-        clauses.push((Occur::Must, Box::new(either)));
+        fuzzies.push((w, Some(fuzzy)));
         if !typos.iter().any(|t: &TypoWord| t.word == folded) {
             typos.push(TypoWord {
                 word: folded,
@@ -133,12 +127,30 @@ pub fn typo_query(
             });
         }
     }
-    (!typos.is_empty()).then(|| {
-        (
-            Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>,
-            typos,
-        )
-    })
+    if typos.is_empty() {
+        return None;
+    }
+    let clauses: Vec<(Occur, Box<dyn Query>)> = fuzzies
+        .into_iter()
+        .map(|(w, fuzzy)| {
+            let exact = parser.parse_query_lenient(w).0;
+            let clause: Box<dyn Query> = match fuzzy {
+                None => exact,
+                Some(fuzzy) => Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, exact),
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(fuzzy), TYPO_BOOST)),
+                    ),
+                ])),
+            };
+            (Occur::Must, clause)
+        })
+        .collect();
+    Some((
+        Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>,
+        typos,
+    ))
 }
 
 /// How many times more articles the other words near a rare word must have before the rare
