@@ -80,7 +80,15 @@ impl<TScorer: Scorer, TScoreCombiner: ScoreCombiner> BufferedUnionScorer<TScorer
         let mut union = BufferedUnionScorer {
             docsets: non_empty_docsets,
             bitsets: Box::new([TinySet::empty(); HORIZON_NUM_TINYBITSETS]),
-            scores: Box::new([score_combiner_fn(); HORIZON as usize]),
+            // Filled in place on the heap: `Box::new([c; HORIZON])` builds the array on the
+            // stack and copies it (16 KB or more for every union scorer of every segment).
+            scores: match vec![score_combiner_fn(); HORIZON as usize]
+                .into_boxed_slice()
+                .try_into()
+            {
+                Ok(scores) => scores,
+                Err(_) => unreachable!("a vector of HORIZON combiners"),
+            },
             bucket_idx: HORIZON_NUM_TINYBITSETS,
             window_start_doc: 0,
             doc: 0,
