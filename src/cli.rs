@@ -879,6 +879,12 @@ fn search(config: &Config, q: &str, limit: usize, explain: bool) -> anyhow::Resu
     let mut out = std::io::stdout().lock();
     if explain {
         writeln!(out, "plan: {}", serde_json::to_string_pretty(&plan)?)?;
+        let execution = plan.execution(index.num_articles());
+        writeln!(
+            out,
+            "a server runs it: {}",
+            serde_json::to_string(&execution)?
+        )?;
     }
     let resp = run_plan(&index, &config.search, &plan)?;
     writeln!(

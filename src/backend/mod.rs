@@ -62,6 +62,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Runs a search's plan.
     fn search(&self, config: &SearchConfig, plan: &SearchPlan) -> crate::Result<SearchResponse>;
 
+    /// Where the server runs `plan` ([`crate::query::Execution`]): on the blocking pool unless
+    /// the engine knows it to be short.
+    fn execution(&self, _plan: &SearchPlan) -> crate::query::Execution {
+        crate::query::Execution::Pool
+    }
+
     /// Articles related to a stored article or a draft (never the article itself or its
     /// copies), as the plan asks.
     fn related(&self, config: &RelatedConfig, plan: &RelatedPlan)

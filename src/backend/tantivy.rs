@@ -54,6 +54,10 @@ impl Backend for TantivyBackend {
         crate::query::run_plan(&self.index, config, plan)
     }
 
+    fn execution(&self, plan: &SearchPlan) -> crate::query::Execution {
+        plan.execution(self.index.num_articles())
+    }
+
     fn related(
         &self,
         config: &RelatedConfig,

@@ -9,7 +9,7 @@ use super::state::AppState;
 use std::time::Duration;
 
 use crate::query::deadline::Deadline;
-use crate::query::{SearchParams, SearchPlan, SearchResponse};
+use crate::query::{Execution, SearchParams, SearchPlan, SearchResponse};
 
 /// `GET /search`
 #[utoipa::path(get, path = "/search", tag = "search", params(SearchParams),
@@ -39,15 +39,29 @@ async fn search(state: AppState, params: SearchParams) -> Result<Json<SearchResp
         state.config.limits.request_timeout_secs,
     )));
     let plan = SearchPlan::new(&req)?;
-    let resp = run_blocking(&state, move |state| {
+    let execution = state.backend.execution(&plan);
+    let work = move |state: &AppState| {
         let res = state.backend.search(&state.config.search, &plan);
         if matches!(res, Err(crate::Error::TimedOut(_))) {
             super::metrics::search_stopped_at_deadline();
         }
         res
-    })
-    .await?;
+    };
+    let resp = match execution {
+        Execution::Inline => run_inline(&state, work)?,
+        Execution::Pool => run_blocking(&state, work).await?,
+    };
     Ok(Json(resp))
+}
+
+/// Runs read work known to be short ([`Execution::Inline`]) on the async worker, under the
+/// same bound as [`run_blocking`].
+fn run_inline<T>(
+    state: &AppState,
+    work: impl FnOnce(&AppState) -> crate::Result<T>,
+) -> Result<T, ApiError> {
+    let _permit = state.search_permits.try_acquire()?;
+    Ok(work(state)?)
 }
 
 /// Runs CPU-bound read work off the async runtime, behind the concurrency bound: when every

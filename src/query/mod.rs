@@ -37,7 +37,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 pub use facets::{FacetSpec, FacetValue, HistogramInterval};
 pub use filter::{Dimension, Filters};
 pub use params::SearchParams;
-pub use plan::{Collection, QueryShape, SearchPlan};
+pub use plan::{Collection, Execution, QueryShape, SearchPlan};
 
 use crate::article::{Article, Entity};
 use crate::config::SearchConfig;

@@ -1,6 +1,6 @@
 //! A search as values: what it asks for ([`SearchPlan`], decided once from the request, the
-//! same whatever engine runs it) and how tantivy collects it ([`Collection`], chosen from the
-//! plan and the shape of its query).
+//! same whatever engine runs it), how tantivy collects it ([`Collection`], chosen from the
+//! plan and the shape of its query) and where the server runs it ([`Execution`]).
 //!
 //! [`super::run_search`] used to make these choices inline, among six ways of collecting a
 //! page, its total and its facets. As values they can be read, printed (`newsindex search
@@ -126,7 +126,44 @@ impl SearchPlan {
     pub fn whole_index(&self) -> bool {
         self.words.is_none() && self.filters == Filters::default()
     }
+
+    /// Where the server runs this plan over an index of `articles` (see [`Execution`]).
+    pub fn execution(&self, articles: u64) -> Execution {
+        let plain = self.words.as_deref().is_none_or(|q| {
+            let mut words = q.split_whitespace();
+            words.clone().count() <= INLINE_MAX_WORDS
+                && words.all(|w| w.chars().all(char::is_alphanumeric))
+        });
+        if articles <= INLINE_MAX_ARTICLES && plain && !self.highlight && !self.semantic {
+            Execution::Inline
+        } else {
+            Execution::Pool
+        }
+    }
 }
+
+/// Where the server runs a search: on the async worker that took the request, or handed to
+/// the blocking pool and back, two thread switches that were ~10% of a short search's cost at
+/// 8 clients (`benches/README.md`, "Searches on the async workers"). A worker must not be held
+/// long (it serves other connections), so only a search whose cost is known to be small runs
+/// there: plain words or browsing over a small index, without snippets (which read every
+/// hit's text) or the pass over vectors of a search by meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Execution {
+    /// On the async worker.
+    Inline,
+    /// On the blocking pool.
+    Pool,
+}
+
+/// Articles up to which a search of plain words runs inline: every clause of it then visits
+/// at most this many documents (a one-word search of 1,496 matches on Reuters' 20,841 costs
+/// ~0.2 ms of CPU, the typo tier a few times that).
+pub const INLINE_MAX_ARTICLES: u64 = 50_000;
+
+/// Words up to which a search runs inline (each is a list of postings to walk).
+pub const INLINE_MAX_WORDS: usize = 8;
 
 fn facet_keys<S: serde::Serializer>(facets: &[FacetSpec], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(facets.iter().map(FacetSpec::key))
@@ -377,6 +414,33 @@ mod tests {
 
     fn plan(query: &str) -> SearchPlan {
         SearchPlan::new(&request(query).expect("request")).expect("plan")
+    }
+
+    #[test]
+    fn only_short_searches_of_a_small_index_run_inline() {
+        use Execution::{Inline, Pool};
+        let small = INLINE_MAX_ARTICLES;
+        for q in [
+            "q=oil",
+            "q=oil+prices&facets=tags,authors&from=1987-03-01",
+            "q=",
+            "facets=tags&tag=crude",
+            "q=oil+prcies",
+            "q=Zürich+2024",
+        ] {
+            assert_eq!(plan(q).execution(small), Inline, "{q}");
+            assert_eq!(plan(q).execution(small + 1), Pool, "{q} on a large index");
+        }
+        for q in [
+            "q=oil&highlight=true",
+            "q=oil&semantic=true",
+            "q=%22oil+prices%22",
+            "q=oil*",
+            "q=title:oil",
+            "q=a+b+c+d+e+f+g+h+i",
+        ] {
+            assert_eq!(plan(q).execution(10), Pool, "{q}");
+        }
     }
 
     const WORDS: QueryShape = QueryShape {
