@@ -297,7 +297,7 @@ pub fn run_plan(
         plan.shared_facets.clone()
     })
     .with_terms(index.segment_memo(), &searcher);
-    let key = rank::RankKey::new(plan.sort_value, cfg, &searcher);
+    let ranking = rank::Ranking::new(plan.sort_value, cfg, &searcher, index.segment_memo())?;
     let want = plan.page.ranked;
     let every = searcher.num_docs() as usize;
     let count = |shared_collector: facets::FacetsCollector| -> crate::Result<_> {
@@ -320,14 +320,18 @@ pub fn run_plan(
     let (first, total, shared_counts) = match collection {
         Collection::Memo { page: false } => (None, every, Vec::new()),
         Collection::Memo { page: true } => {
-            match rank::browse_top(&searcher, index.segment_memo(), plan.page.fetched, key)? {
+            match rank::browse_top(&searcher, index.segment_memo(), plan.page.fetched, &ranking)? {
                 Some(page) => (Some(page), every, Vec::new()),
                 None => count(shared_collector)?,
             }
         }
         Collection::TopAndCount { count_apart } => {
-            let top =
-                rank::top_and_count_collector(plan.page.fetched, key, count_apart, plan.deadline);
+            let top = rank::top_and_count_collector(
+                plan.page.fetched,
+                &ranking,
+                count_apart,
+                plan.deadline,
+            );
             // Without facets, no second collector to call for every match; and the collector
             // stops at the deadline by itself (no wrapped query, no call more per match).
             if shared_collector.is_empty() {
@@ -351,7 +355,7 @@ pub fn run_plan(
         ranked_in_tiers(
             &searcher,
             &timed_tiers,
-            key,
+            &ranking,
             want,
             first,
             plan.after.as_ref(),
@@ -371,7 +375,7 @@ pub fn run_plan(
         .map(|r| {
             let by_meaning = Some(r.tier) == meaning_tier;
             (
-                key.is_score().then_some(r.key as f32),
+                ranking.key.is_score().then_some(r.key as f32),
                 r.addr,
                 r.copy,
                 by_meaning,
@@ -517,14 +521,16 @@ struct Kept {
 pub(crate) fn ranked_page(
     searcher: &Searcher,
     tiers: &[Box<dyn Query>],
-    key: rank::RankKey,
+    ranking: &rank::Ranking,
     want: usize,
     first: Option<Vec<(f64, DocAddress)>>,
 ) -> crate::Result<Ranked> {
-    Ok(ranked_in_tiers(searcher, tiers, key, want, first, None)?
-        .into_iter()
-        .map(|k| (k.key, k.addr, k.copy))
-        .collect())
+    Ok(
+        ranked_in_tiers(searcher, tiers, ranking, want, first, None)?
+            .into_iter()
+            .map(|k| (k.key, k.addr, k.copy))
+            .collect(),
+    )
 }
 
 /// [`ranked_page`], optionally only after a cursor: tiers before the cursor's are skipped, its
@@ -533,7 +539,7 @@ pub(crate) fn ranked_page(
 fn ranked_in_tiers(
     searcher: &Searcher,
     tiers: &[Box<dyn Query>],
-    key: rank::RankKey,
+    ranking: &rank::Ranking,
     want: usize,
     mut first: Option<Vec<(f64, DocAddress)>>,
     after: Option<&cursor::Cursor>,
@@ -561,7 +567,7 @@ fn ranked_in_tiers(
                 None => exec::search(
                     searcher,
                     tier.as_ref(),
-                    &rank::top_after_collector(fetch, key, bound.clone()),
+                    &rank::top_after_collector(fetch, ranking, bound.clone()),
                 )?,
             };
             kept.truncate(base_len);
@@ -573,7 +579,7 @@ fn ranked_in_tiers(
                         if let Some(&b) = shown_before.get(&copy) {
                             return Ok(b);
                         }
-                        let b = group_shown_before(searcher, tiers, key, c, copy, addr)?;
+                        let b = group_shown_before(searcher, tiers, ranking, c, copy, addr)?;
                         shown_before.insert(copy, b);
                         Ok(b)
                     }
@@ -604,7 +610,7 @@ fn ranked_in_tiers(
 fn group_shown_before(
     searcher: &Searcher,
     tiers: &[Box<dyn Query>],
-    key: rank::RankKey,
+    ranking: &rank::Ranking,
     after: &cursor::Cursor,
     copy: u64,
     addr: DocAddress,
@@ -623,7 +629,7 @@ fn group_shown_before(
             (Occur::Must, tier.box_clone()),
             (Occur::Must, Box::new(same)),
         ]);
-        let best = exec::search(searcher, &both, &rank::top_collector(1, key))?;
+        let best = exec::search(searcher, &both, &rank::top_collector(1, ranking))?;
         let Some(&(_, first)) = best.first() else {
             continue;
         };

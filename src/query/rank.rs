@@ -4,11 +4,12 @@
 
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
+use std::sync::Arc;
 
 use chrono::Utc;
 use tantivy::collector::SegmentCollector;
 use tantivy::columnar::{Column, StrColumn};
-use tantivy::index::SegmentReader;
+use tantivy::index::{SegmentId, SegmentReader};
 use tantivy::query::Weight;
 use tantivy::{DocAddress, DocId, Score, Searcher};
 
@@ -38,30 +39,6 @@ pub enum RankKey {
 }
 
 impl RankKey {
-    /// The key for a sort under these settings.
-    pub fn new(sort: Sort, cfg: &SearchConfig, searcher: &Searcher) -> RankKey {
-        match sort {
-            Sort::Newest => RankKey::Newest,
-            Sort::Oldest => RankKey::Oldest,
-            Sort::Relevance => {
-                let newest = searcher
-                    .segment_readers()
-                    .iter()
-                    .filter(|s| s.num_docs() > 0)
-                    .filter_map(|s| s.fast_fields().date("published_at").ok())
-                    .map(|c| c.max_value().into_timestamp_secs())
-                    .max()
-                    .unwrap_or(0);
-                RankKey::Relevance {
-                    reference_secs: newest.min(Utc::now().timestamp()),
-                    half_life_secs: cfg.recency_half_life_days * 86_400.0,
-                    recency_weight: f64::from(cfg.recency_weight),
-                    popularity_weight: f64::from(cfg.popularity_weight),
-                }
-            }
-        }
-    }
-
     /// Whether the key is a relevance score (reported as `score`).
     pub fn is_score(&self) -> bool {
         matches!(self, RankKey::Relevance { .. })
@@ -123,12 +100,99 @@ impl RankKey {
     }
 }
 
+/// The columns a sort key reads in one segment. Opening a column reads its header, and the id
+/// column its dictionary's index: done for every segment of every request, that was ~9% of a
+/// one-word search's instructions on Reuters, so they are opened once while the segment lives.
+#[derive(Clone)]
+struct SegmentColumns {
+    segment: SegmentId,
+    dates: Option<Column<tantivy::DateTime>>,
+    views: Option<Column<u64>>,
+    ids: Option<StrColumn>,
+}
+
+impl SegmentColumns {
+    fn open(seg: &SegmentReader) -> tantivy::Result<SegmentColumns> {
+        Ok(SegmentColumns {
+            segment: seg.segment_id(),
+            dates: seg.fast_fields().date("published_at").ok(),
+            views: seg.fast_fields().u64("views").ok(),
+            ids: seg.fast_fields().str("id")?,
+        })
+    }
+}
+
+/// A sort key with the columns it reads in each segment of one searcher: what the top-k
+/// collectors rank by.
+#[derive(Clone)]
+pub struct Ranking {
+    /// How a document's key is computed.
+    pub key: RankKey,
+    /// By segment ordinal, as the searcher had them.
+    columns: Arc<[Arc<SegmentColumns>]>,
+}
+
+impl Ranking {
+    /// The ranking of `sort` under these settings over `searcher`'s articles, its columns
+    /// kept in `memo` while their segments live.
+    pub fn new(
+        sort: Sort,
+        cfg: &SearchConfig,
+        searcher: &Searcher,
+        memo: &SegmentMemo,
+    ) -> tantivy::Result<Ranking> {
+        let columns = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| {
+                memo.get_or_compute_for_segment(searcher, r, "rank:columns", || {
+                    SegmentColumns::open(r)
+                })
+            })
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let key = match sort {
+            Sort::Newest => RankKey::Newest,
+            Sort::Oldest => RankKey::Oldest,
+            Sort::Relevance => {
+                let newest = searcher
+                    .segment_readers()
+                    .iter()
+                    .zip(&columns)
+                    .filter(|(s, _)| s.num_docs() > 0)
+                    .filter_map(|(_, c)| c.dates.as_ref())
+                    .map(|c| c.max_value().into_timestamp_secs())
+                    .max()
+                    .unwrap_or(0);
+                RankKey::Relevance {
+                    reference_secs: newest.min(Utc::now().timestamp()),
+                    half_life_secs: cfg.recency_half_life_days * 86_400.0,
+                    recency_weight: f64::from(cfg.recency_weight),
+                    popularity_weight: f64::from(cfg.popularity_weight),
+                }
+            }
+        };
+        Ok(Ranking {
+            key,
+            columns: columns.into(),
+        })
+    }
+
+    /// The columns of segment `ord`, `seg`: the ones opened for it, or opened now when the
+    /// collector runs on another searcher's segments.
+    fn columns(&self, ord: u32, seg: &SegmentReader) -> tantivy::Result<SegmentColumns> {
+        match self.columns.get(ord as usize) {
+            Some(c) if c.segment == seg.segment_id() => Ok((**c).clone()),
+            _ => SegmentColumns::open(seg),
+        }
+    }
+}
+
 /// The top `n` documents of `query` by `key`, best first (ties by article id).
 pub fn top_collector(
     n: usize,
-    key: RankKey,
+    ranking: &Ranking,
 ) -> impl tantivy::collector::Collector<Fruit = Vec<(f64, DocAddress)>> {
-    top_after_collector(n, key, None)
+    top_after_collector(n, ranking, None)
 }
 
 /// The top `n` documents by `key` and the number of matches, in one search.
@@ -144,14 +208,14 @@ pub fn top_collector(
 /// one-word search ~6% of its CPU at 1M articles.
 pub fn top_and_count_collector(
     n: usize,
-    key: RankKey,
+    ranking: &Ranking,
     count_apart: bool,
     deadline: Option<Deadline>,
 ) -> impl tantivy::collector::Collector<Fruit = (Vec<(f64, DocAddress)>, usize)> {
     TopAndCount {
         top: TopByKey {
             n: n.max(1),
-            key,
+            ranking: ranking.clone(),
             after: None,
             deadline,
         },
@@ -172,12 +236,12 @@ pub struct After {
 /// documents sit in the index — optionally only those strictly after `after`.
 pub fn top_after_collector(
     n: usize,
-    key: RankKey,
+    ranking: &Ranking,
     after: Option<After>,
 ) -> impl tantivy::collector::Collector<Fruit = Vec<(f64, DocAddress)>> {
     TopByKey {
         n: n.max(1),
-        key,
+        ranking: ranking.clone(),
         after,
         deadline: None,
     }
@@ -185,7 +249,7 @@ pub fn top_after_collector(
 
 struct TopByKey {
     n: usize,
-    key: RankKey,
+    ranking: Ranking,
     after: Option<After>,
     /// Where [`TopByKeySegment::collect_from`] stops.
     deadline: Option<Deadline>,
@@ -200,22 +264,25 @@ impl tantivy::collector::Collector for TopByKey {
         segment_ord: u32,
         seg: &SegmentReader,
     ) -> tantivy::Result<TopByKeySegment> {
+        let SegmentColumns {
+            dates, views, ids, ..
+        } = self.ranking.columns(segment_ord, seg)?;
         Ok(TopByKeySegment {
             n: self.n,
-            key: self.key,
+            key: self.ranking.key,
             after: self.after.clone(),
             segment_ord,
             deadline: self.deadline,
-            dates: seg.fast_fields().date("published_at").ok(),
-            views: seg.fast_fields().u64("views").ok(),
-            ids: seg.fast_fields().str("id")?,
+            dates,
+            views,
+            ids,
             heap: BinaryHeap::with_capacity(self.n.min(1024) + 1),
             buf: Vec::new(),
         })
     }
 
     fn requires_scoring(&self) -> bool {
-        self.key.is_score()
+        self.ranking.key.is_score()
     }
 
     fn collect_segment(
@@ -383,9 +450,9 @@ pub fn browse_top(
     searcher: &Searcher,
     memo: &SegmentMemo,
     n: usize,
-    key: RankKey,
+    ranking: &Ranking,
 ) -> tantivy::Result<Option<Vec<(f64, DocAddress)>>> {
-    let name = match key {
+    let name = match ranking.key {
         RankKey::Newest => "browse:newest",
         RankKey::Oldest => "browse:oldest",
         RankKey::Relevance { .. } => return Ok(None),
@@ -395,7 +462,7 @@ pub fn browse_top(
     }
     let whole = TopByKey {
         n: BROWSE_TOP,
-        key,
+        ranking: ranking.clone(),
         after: None,
         deadline: None,
     };
@@ -412,7 +479,7 @@ pub fn browse_top(
     }
     let page = TopByKey {
         n: n.max(1),
-        key,
+        ranking: ranking.clone(),
         after: None,
         deadline: None,
     };
@@ -754,22 +821,27 @@ mod tests {
             index.writer().apply_blocking(ops, true).expect("write");
         }
         let memo = index.segment_memo();
-        let check = |label: &str| {
+        let cfg = Config::default().search;
+        let ranking =
+            |searcher: &Searcher, sort| Ranking::new(sort, &cfg, searcher, memo).expect("ranking");
+        // `columns_of`: the searcher whose segments the ranking's columns were opened for.
+        let check = |label: &str, columns_of: &Searcher| {
             let searcher = index.searcher();
-            for key in [RankKey::Newest, RankKey::Oldest] {
+            for sort in [Sort::Newest, Sort::Oldest] {
+                let ranking = ranking(columns_of, sort);
                 for n in [1, 5, 18] {
-                    let ours = browse_top(&searcher, memo, n, key)
+                    let ours = browse_top(&searcher, memo, n, &ranking)
                         .expect("browse")
                         .expect("some");
                     let theirs = searcher
-                        .search(&tantivy::query::AllQuery, &top_collector(n, key))
+                        .search(&tantivy::query::AllQuery, &top_collector(n, &ranking))
                         .expect("search");
-                    assert_eq!(ours, theirs, "{label}: {key:?}, n = {n}");
+                    assert_eq!(ours, theirs, "{label}: {sort:?}, n = {n}");
                 }
             }
             assert!(!memo.is_empty());
         };
-        check("three segments");
+        check("three segments", &index.searcher());
         // Emptying the searcher's first segment removes it: the one that was third must take
         // another place in the order while its remembered entries stay valid.
         let searcher = index.searcher();
@@ -788,12 +860,20 @@ mod tests {
             .writer()
             .apply_blocking(deletes, true)
             .expect("delete");
-        check("first segment gone");
+        check("first segment gone", &index.searcher());
+        // A ranking opened on the searcher before: its columns by ordinal are another
+        // segment's now, and must not be read for this one.
+        check("first segment gone, columns of before", &searcher);
         let searcher = index.searcher();
         assert_eq!(searcher.num_docs(), 12);
-        assert!(browse_top(&searcher, memo, BROWSE_TOP + 1, RankKey::Newest)
-            .expect("browse")
-            .is_none());
+        assert!(browse_top(
+            &searcher,
+            memo,
+            BROWSE_TOP + 1,
+            &ranking(&searcher, Sort::Newest)
+        )
+        .expect("browse")
+        .is_none());
     }
 
     #[test]
@@ -907,11 +987,15 @@ mod tests {
         let searcher = index.searcher();
         assert!(searcher.segment_readers().len() >= 2);
         let mut cfg = Config::default().search;
-        let pure = RankKey::new(Sort::Relevance, &cfg, &searcher);
+        let memo = index.segment_memo();
+        let ranking =
+            |cfg: &SearchConfig, sort| Ranking::new(sort, cfg, &searcher, memo).expect("ranking");
+        let pure = ranking(&cfg, Sort::Relevance);
         cfg.recency_half_life_days = 30.0;
-        let recent = RankKey::new(Sort::Relevance, &cfg, &searcher);
+        let recent = ranking(&cfg, Sort::Relevance);
         cfg.popularity_weight = 0.2;
-        let popular = RankKey::new(Sort::Relevance, &cfg, &searcher);
+        let popular = ranking(&cfg, Sort::Relevance);
+        let newest = ranking(&cfg, Sort::Newest);
         for q in ["tariff steel", "tariff", "\"steel quota\"", "tariff -steel"] {
             let query = crate::query::text::text_query(
                 index.index(),
@@ -920,11 +1004,12 @@ mod tests {
                 q,
                 &[crate::analysis::Lang::ENGLISH],
             );
-            for key in [pure, recent, popular, RankKey::Newest] {
+            for ranking in [&pure, &recent, &popular, &newest] {
+                let key = ranking.key;
                 for n in [1, 3, 10, 300] {
                     // A tuple of collectors visits every match: the reference.
                     let every = searcher
-                        .search(query.as_ref(), &(top_collector(n, key), Count))
+                        .search(query.as_ref(), &(top_collector(n, ranking), Count))
                         .expect("search");
                     assert!(every.1 > n.min(20), "{q}: {} matches", every.1);
                     let live = Deadline::after(std::time::Duration::from_secs(600));
@@ -933,7 +1018,7 @@ mod tests {
                             let ours = searcher
                                 .search(
                                     query.as_ref(),
-                                    &top_and_count_collector(n, key, apart, deadline),
+                                    &top_and_count_collector(n, ranking, apart, deadline),
                                 )
                                 .expect("search");
                             assert_eq!(ours, every, "{q}, {key:?}, n = {n}, apart: {apart}");
@@ -943,13 +1028,13 @@ mod tests {
                         let (page, _) = searcher
                             .search(
                                 query.as_ref(),
-                                &top_and_count_collector(n, key, apart, Some(gone)),
+                                &top_and_count_collector(n, ranking, apart, Some(gone)),
                             )
                             .expect("search");
                         assert!(page.is_empty(), "{q}, {key:?}, n = {n}, apart: {apart}");
                     }
                     let alone = searcher
-                        .search(query.as_ref(), &top_collector(n, key))
+                        .search(query.as_ref(), &top_collector(n, ranking))
                         .expect("search");
                     assert_eq!(alone, every.0, "{q}, {key:?}, n = {n}, alone");
                 }

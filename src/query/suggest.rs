@@ -21,7 +21,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
 use super::highlight::escape;
-use super::rank::RankKey;
+use super::rank::Ranking;
 use super::typo::{allowed_edits, prefix_within_edits, within_edits, MAX_TYPO_WORDS};
 use crate::analysis::Lang;
 use crate::article::date::format_datetime;
@@ -401,8 +401,13 @@ impl Suggester {
                 })
                 .collect();
         }
-        let key = RankKey::new(super::Sort::Relevance, &title_rank(), searcher);
-        let top = super::ranked_page(searcher, &tiers, key, limit, None)?;
+        let ranking = Ranking::new(
+            super::Sort::Relevance,
+            &title_rank(),
+            searcher,
+            index.segment_memo(),
+        )?;
+        let top = super::ranked_page(searcher, &tiers, &ranking, limit, None)?;
         let mut out = Vec::with_capacity(top.len());
         for (_, addr, _) in top {
             let a = head_from_document(searcher, addr, index.fields())?;
