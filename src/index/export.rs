@@ -1,10 +1,9 @@
 //! Every stored article, read back in order: the one walk over an index's articles that
 //! `newsindex reindex`, `newsindex export` and `GET /admin/export` share.
 //!
-//! Each article is stored whole (the `stored` JSON and the `stored_body` text), so this is all an
-//! index holds:
-//! exported as NDJSON it is exactly what `newsindex ingest` and `POST /articles` take back
-//! (`entities_source` and `language_source` included, so nothing is derived again
+//! Each article is stored whole (the `stored` JSON and the `stored_body` text), so this is all
+//! an index holds: exported as NDJSON it is exactly what `newsindex ingest` and `POST /articles`
+//! take back (`entities_source` and `language_source` included, so nothing is derived again
 //! differently), into this index, another one or another server. The walk reads one commit (the
 //! searcher's) segment by segment, in doc address order, through each segment's document
 //! store, and hands out one article at a time: memory stays flat whatever the index's size.
