@@ -22,7 +22,7 @@ use tantivy::query::{
     Bm25Weight, BooleanQuery, BoostQuery, EnableScoring, Explanation, Occur, Query, Scorer,
     TermQuery, Weight,
 };
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, Term, TERMINATED};
 
@@ -107,14 +107,10 @@ impl WordsQuery {
         let words: Vec<Vec<(Term, Score)>> = plain_tokens(q, analyzer)?
             .into_iter()
             .map(|token| {
-                [
-                    (fields.title, cfg.title_boost),
-                    (fields.summary, cfg.summary_boost),
-                    (fields.body, cfg.body_boost),
-                ]
-                .into_iter()
-                .map(|(field, boost)| (Term::from_field_text(field, &token), boost))
-                .collect()
+                text_fields(fields, cfg)
+                    .into_iter()
+                    .map(|(field, boost)| (Term::from_field_text(field, &token), boost))
+                    .collect()
             })
             .collect();
         // One word is a plain union of three lists, which tantivy already runs well.
@@ -146,26 +142,37 @@ pub fn one_word_query(
         return None;
     }
     let token = plain_tokens(q, analyzer)?.pop()?;
-    let clauses = [
+    Some(word_union(&token, fields, cfg))
+}
+
+/// The text fields a word is searched in, each with its boost.
+fn text_fields(fields: &Fields, cfg: &SearchConfig) -> [(Field, Score); 3] {
+    [
         (fields.title, cfg.title_boost),
         (fields.summary, cfg.summary_boost),
         (fields.body, cfg.body_boost),
     ]
-    .into_iter()
-    .map(|(field, boost)| {
-        let term = TermQuery::new(
-            Term::from_field_text(field, &token),
-            IndexRecordOption::WithFreqs,
-        );
-        let query: Box<dyn Query> = if boost == 1.0 {
-            Box::new(term)
-        } else {
-            Box::new(BoostQuery::new(Box::new(term), boost))
-        };
-        (Occur::Should, query)
-    })
-    .collect();
-    Some(BooleanQuery::new(clauses))
+}
+
+/// One analysed word's term in every text field, each boosted by its field's boost (unboosted
+/// at 1, as the parser leaves it): the query parser's query for a plain word.
+pub(crate) fn word_union(token: &str, fields: &Fields, cfg: &SearchConfig) -> BooleanQuery {
+    let clauses = text_fields(fields, cfg)
+        .into_iter()
+        .map(|(field, boost)| {
+            let term = TermQuery::new(
+                Term::from_field_text(field, token),
+                IndexRecordOption::WithFreqs,
+            );
+            let query: Box<dyn Query> = if boost == 1.0 {
+                Box::new(term)
+            } else {
+                Box::new(BoostQuery::new(Box::new(term), boost))
+            };
+            (Occur::Should, query)
+        })
+        .collect();
+    BooleanQuery::new(clauses)
 }
 
 /// The tokens of `q`'s words when all are plain, a word written again the same way once (as

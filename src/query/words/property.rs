@@ -18,7 +18,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, RngCore, SeedableRng};
 use tantivy::collector::{Collector, Count, DocSetCollector, SegmentCollector};
 use tantivy::indexer::NoMergePolicy;
-use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery, Weight};
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, TermQuery, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{
     DocAddress, DocId, DocSet, Index, IndexWriter, Score, Searcher, SegmentOrdinal, SegmentReader,
@@ -442,23 +442,8 @@ fn reference(fields: &Fields, cfg: &SearchConfig, written: &[String]) -> Boolean
         distinct
             .into_iter()
             .map(|w| {
-                let token = w.to_lowercase();
-                let any_field: Vec<(Occur, Box<dyn Query>)> = [
-                    (fields.title, cfg.title_boost),
-                    (fields.summary, cfg.summary_boost),
-                    (fields.body, cfg.body_boost),
-                ]
-                .into_iter()
-                .map(|(field, boost)| {
-                    let term = TermQuery::new(
-                        Term::from_field_text(field, &token),
-                        IndexRecordOption::WithFreqs,
-                    );
-                    let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(term), boost));
-                    (Occur::Should, q)
-                })
-                .collect();
-                let q: Box<dyn Query> = Box::new(BooleanQuery::new(any_field));
+                let any_field = super::word_union(&w.to_lowercase(), fields, cfg);
+                let q: Box<dyn Query> = Box::new(any_field);
                 (Occur::Must, q)
             })
             .collect(),
