@@ -311,14 +311,20 @@ mod tests {
         assert_ne!(copy_key(&a), copy_key(&c));
     }
 
+    /// An empty index in memory with this version's schema and analyzers, and its writer.
+    fn ram_index() -> (tantivy::Index, Fields, tantivy::IndexWriter) {
+        let (schema, f) = super::super::schema::build_schema();
+        let index = tantivy::Index::create_in_ram(schema);
+        super::super::schema::register_analyzers(&index);
+        let writer = index.writer(15_000_000).unwrap();
+        (index, f, writer)
+    }
+
     /// An article reads back whole (the body from its own stored value, escapes and all), and
     /// as a hit's head: everything but the body, and no body, with or without one stored.
     #[test]
     fn stored_articles_read_back_whole_and_as_heads() {
-        let (schema, f) = super::super::schema::build_schema();
-        let index = tantivy::Index::create_in_ram(schema);
-        super::super::schema::register_analyzers(&index);
-        let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        let (index, f, mut writer) = ram_index();
         let articles = [
             article(
                 r#"{"id":"a","title":"Cocoa \"prices\" rise","summary":"Bahia","body":"Cocoa rose.\n\u00c9t\u00e9 \"quote\" \\ end","authors":["A. Writer"],"tags":["commodities/cocoa"],"entities":[{"name":"Bahia","type":"place"}],"url":"https://example.com/a","published_at":"2024-05-01T10:00:00Z","source":"wire","language":"en"}"#,
@@ -346,10 +352,7 @@ mod tests {
     /// what `vector` reads back is what the article was given.
     #[test]
     fn vectors_read_back_whole_after_a_merge() {
-        let (schema, f) = super::super::schema::build_schema();
-        let index = tantivy::Index::create_in_ram(schema);
-        super::super::schema::register_analyzers(&index);
-        let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        let (index, f, mut writer) = ram_index();
         let articles = [
             article(r#"{"id":"a","title":"Cocoa prices rise","body":"Cocoa rose in Bahia."}"#),
             article(r#"{"id":"b","title":"Bank rates","body":"The Fed left rates unchanged."}"#),
