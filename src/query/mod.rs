@@ -216,8 +216,9 @@ pub fn run_plan(
     let check = || deadline::check(plan.deadline.as_ref());
     let parts = text::languages_of(&searcher, fields, q, &plan.filters.language);
     check()?;
+    let text::TextQuery { query: text, parts } =
+        text::text_query_in(index.index(), fields, cfg, q, &parts);
     let langs: Vec<crate::analysis::Lang> = parts.iter().map(|p| p.lang).collect();
-    let text = text::text_query_in(index.index(), fields, cfg, q, &parts);
     // Typos are tolerated in one language's words (the first, the default one when it
     // applies), never in scripts without spaces.
     check()?;

@@ -42,44 +42,83 @@ pub fn text_query(
         .iter()
         .map(|&lang| LanguagePart { lang, only: None })
         .collect();
-    text_query_in(index, fields, cfg, q, &parts)
+    text_query_in(index, fields, cfg, q, &parts).query
+}
+
+/// The text query of `q` over some languages, and the languages it was analysed in.
+pub struct TextQuery {
+    /// What the words match, scored.
+    pub query: Box<dyn Query>,
+    /// The analyses kept: one per distinct query (see [`text_query_in`]).
+    pub parts: Vec<LanguagePart>,
 }
 
 /// Builds the text query for `q` analysed as `parts` say; an empty `q` matches everything.
+///
+/// Languages whose rules analyse `q` alike (`oil` is `oil` in English, French and Danish) give
+/// the same query: it is kept once, over the articles of all of them. Without that, a few
+/// articles detected as another language made every search of the index a disjunction of
+/// copies of one query, each behind a language filter, which lost the plain-word paths (a lone
+/// word's count apart, the words query) on every corpus measured. The queries are compared by
+/// their printed form, which names every term, field and boost.
 pub fn text_query_in(
     index: &Index,
     fields: &Fields,
     cfg: &SearchConfig,
     q: &str,
     parts: &[LanguagePart],
-) -> Box<dyn Query> {
+) -> TextQuery {
     if q.trim().is_empty() {
-        return Box::new(AllQuery);
+        return TextQuery {
+            query: Box::new(AllQuery),
+            parts: parts.to_vec(),
+        };
     }
-    let mut queries: Vec<Box<dyn Query>> = parts
-        .iter()
-        .map(|part| {
-            let query = one_language(index, fields, cfg, q, part.lang);
-            match &part.only {
-                None => query,
-                Some(tags) => super::with_filters(
-                    query,
-                    vec![(
-                        Occur::Must,
-                        Box::new(ConstScoreQuery::new(
-                            super::filter::any_of(fields.language, tags),
-                            0.0,
-                        )) as Box<dyn Query>,
-                    )],
-                ),
+    let mut built: Vec<(LanguagePart, Box<dyn Query>, String)> = Vec::new();
+    for part in parts {
+        let query = one_language(index, fields, cfg, q, part.lang);
+        let printed = format!("{query:?}");
+        match built.iter_mut().find(|(_, _, p)| *p == printed) {
+            Some((kept, _, _)) => {
+                kept.only = match (kept.only.take(), &part.only) {
+                    (Some(mut tags), Some(more)) => {
+                        tags.extend(more.iter().cloned());
+                        Some(tags)
+                    }
+                    _ => None,
+                }
             }
+            None => built.push((part.clone(), query, printed)),
+        }
+    }
+    // One analysis left serves every article the parts covered (they partition the index's
+    // languages, as `languages_of` makes them).
+    if let [(part, _, _)] = built.as_mut_slice() {
+        part.only = None;
+    }
+    let parts: Vec<LanguagePart> = built.iter().map(|(p, _, _)| p.clone()).collect();
+    let mut queries: Vec<Box<dyn Query>> = built
+        .into_iter()
+        .map(|(part, query, _)| match &part.only {
+            None => query,
+            Some(tags) => super::with_filters(
+                query,
+                vec![(
+                    Occur::Must,
+                    Box::new(ConstScoreQuery::new(
+                        super::filter::any_of(fields.language, tags),
+                        0.0,
+                    )) as Box<dyn Query>,
+                )],
+            ),
         })
         .collect();
-    match queries.len() {
+    let query = match queries.len() {
         0 => one_language(index, fields, cfg, q, crate::analysis::default_language()),
         1 => queries.pop().expect("one query"),
         _ => Box::new(DisjunctionMaxQuery::new(queries)),
-    }
+    };
+    TextQuery { query, parts }
 }
 
 /// The query analyser of `lang`.
@@ -278,4 +317,112 @@ pub fn languages_of(
 
 fn is_empty_query(q: &dyn Query) -> bool {
     q.as_any().downcast_ref::<EmptyQuery>().is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use tantivy::collector::TopDocs;
+    use tantivy::{DocAddress, Searcher};
+
+    use super::*;
+    use crate::config::Config;
+    use crate::index::test_support::from_json;
+    use crate::index::NewsIndex;
+
+    /// English articles, and two French and one German among them.
+    fn index() -> NewsIndex {
+        let index = NewsIndex::create_in_ram(&Config::default().writer).expect("index");
+        let articles = [
+            (
+                "e1",
+                "en",
+                "Oil prices rise",
+                "Crude oil prices rose on Monday.",
+            ),
+            ("e2", "en", "Markets", "Oil stocks and steel prices."),
+            ("e3", "en", "Grain", "Wheat exports grew."),
+            (
+                "f1",
+                "fr",
+                "Le pétrole",
+                "Les prix du oil brut ont augmenté.",
+            ),
+            ("f2", "fr", "Les marchés", "Le prix de l'acier baisse."),
+            ("d1", "de", "Öl", "Die Preise für oil steigen."),
+        ];
+        let ops = articles
+            .iter()
+            .map(|(id, lang, title, body)| {
+                let article = from_json(serde_json::json!({
+                    "id": id, "language": lang, "title": title, "body": body,
+                    "published_at": "2024-01-01T00:00:00Z",
+                }));
+                index.upsert_op(&article).expect("op")
+            })
+            .collect();
+        index.writer().apply_blocking(ops, true).expect("write");
+        index
+    }
+
+    fn scored(searcher: &Searcher, q: &dyn Query) -> HashMap<DocAddress, f32> {
+        let hits = searcher
+            .search(q, &TopDocs::with_limit(100).order_by_score())
+            .expect("search");
+        hits.into_iter().map(|(s, a)| (a, s)).collect()
+    }
+
+    /// What the query was before languages that analyse alike were merged: each language's
+    /// query on its own articles, the best of them for each article.
+    fn unmerged(index: &NewsIndex, q: &str, parts: &[LanguagePart]) -> Box<dyn Query> {
+        let cfg = Config::default().search;
+        let fields = index.fields();
+        let queries = parts
+            .iter()
+            .map(|part| {
+                let query = one_language(index.index(), fields, &cfg, q, part.lang);
+                match &part.only {
+                    None => query,
+                    Some(tags) => Box::new(BooleanQuery::new(vec![
+                        (Occur::Must, query),
+                        (
+                            Occur::Must,
+                            Box::new(ConstScoreQuery::new(
+                                crate::query::filter::any_of(fields.language, tags),
+                                0.0,
+                            )),
+                        ),
+                    ])),
+                }
+            })
+            .collect();
+        Box::new(DisjunctionMaxQuery::new(queries))
+    }
+
+    #[test]
+    fn languages_that_analyse_a_query_alike_share_one_query() {
+        let index = index();
+        let searcher = index.searcher();
+        let fields = index.fields();
+        let cfg = Config::default().search;
+        // English stems `prices` to `price`; French and German rules leave it whole: one query
+        // serves both of them.
+        for (q, analyses) in [("oil", 1), ("prices", 2), ("oil prices", 2), ("\"oil\"", 1)] {
+            let parts = languages_of(&searcher, fields, q, &[]);
+            assert_eq!(parts.len(), 3, "{q}: English, French, German");
+            let merged = text_query_in(index.index(), fields, &cfg, q, &parts);
+            assert_eq!(merged.parts.len(), analyses, "{q}: {:?}", merged.parts);
+            if analyses == 1 {
+                assert_eq!(
+                    merged.parts[0].only, None,
+                    "{q}: one query for every article"
+                );
+            }
+            let ours = scored(&searcher, merged.query.as_ref());
+            let reference = scored(&searcher, unmerged(&index, q, &parts).as_ref());
+            assert!(!reference.is_empty(), "{q} matches");
+            assert_eq!(ours, reference, "{q}: same matches, same scores");
+        }
+    }
 }
