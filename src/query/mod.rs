@@ -281,7 +281,10 @@ pub fn run_plan(
     let shape = QueryShape {
         tiers: tiers.len(),
         plain_words: main.downcast_ref::<words::WordsQuery>().is_some(),
-        one_word: langs.len() == 1 && text::is_one_word(q, langs[0]),
+        one_word: match langs.as_slice() {
+            [lang] => text::one_word_matches(&searcher, fields, q, *lang),
+            _ => None,
+        },
     };
     let collection = Collection::choose(plan, shape);
     tracing::debug!(?plan, ?collection, "search plan");

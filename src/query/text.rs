@@ -191,10 +191,10 @@ fn parsed(
     parser.parse_query_lenient(&words).0
 }
 
-/// Whether `q` is one plain word in `lang`, which the parser makes a union of its term in the
-/// text fields.
-pub fn is_one_word(q: &str, lang: Lang) -> bool {
-    super::words::is_one_word(q, &mut query_analyzer(lang))
+/// When `q` is one plain word in `lang`, a lower bound of the articles of `searcher` it
+/// matches (see [`super::words::one_word_matches`]).
+pub fn one_word_matches(searcher: &Searcher, fields: &Fields, q: &str, lang: Lang) -> Option<u64> {
+    super::words::one_word_matches(searcher, q, &mut query_analyzer(lang), fields)
 }
 
 /// The query parser of `lang`: its analysis of the text fields and word lists.

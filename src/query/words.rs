@@ -24,7 +24,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, Term, TERMINATED};
+use tantivy::{DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, Term, TERMINATED};
 
 use crate::config::SearchConfig;
 use crate::index::Fields;
@@ -123,9 +123,26 @@ impl WordsQuery {
     }
 }
 
-/// Whether `q` is a single plain word (the parser makes it a union of its three lists).
-pub fn is_one_word(q: &str, analyzer: &mut TextAnalyzer) -> bool {
-    q.split_whitespace().count() == 1 && plain_tokens(q, analyzer).is_some()
+/// When `q` is a single plain word (the parser makes it a union of its three lists), the most
+/// articles of `searcher` one of its text fields holds it in: a lower bound of its matches.
+pub fn one_word_matches(
+    searcher: &Searcher,
+    q: &str,
+    analyzer: &mut TextAnalyzer,
+    fields: &Fields,
+) -> Option<u64> {
+    if q.split_whitespace().count() != 1 {
+        return None;
+    }
+    let token = plain_tokens(q, analyzer)?.pop()?;
+    [fields.title, fields.summary, fields.body]
+        .into_iter()
+        .map(|field| {
+            searcher
+                .doc_freq(&Term::from_field_text(field, &token))
+                .unwrap_or(0)
+        })
+        .max()
 }
 
 /// The query parser's query for `q` when it is one plain word, built without the parser (whose
