@@ -47,6 +47,29 @@ pub fn analyzer(lang: Lang, mode: Mode) -> TextAnalyzer {
     }
 }
 
+/// Runs `f` with this thread's analyzer of `lang` for `mode`, built once per thread: a query is
+/// analysed by the rules of every language of the index in its script, and building an
+/// analyzer (its tokenizer and filters) costs more than analysing a short query.
+pub fn with_analyzer<R>(lang: Lang, mode: Mode, f: impl FnOnce(&mut TextAnalyzer) -> R) -> R {
+    thread_local! {
+        static KEPT: std::cell::RefCell<Vec<Option<TextAnalyzer>>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let slot = lang.index() * 3 + mode as usize;
+    // Taken out while `f` runs, so that `f` may ask for analyzers itself.
+    let kept = KEPT.with(|k| k.borrow_mut().get_mut(slot).and_then(Option::take));
+    let mut analyzer = kept.unwrap_or_else(|| analyzer(lang, mode));
+    let out = f(&mut analyzer);
+    KEPT.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() <= slot {
+            k.resize_with(slot + 1, || None);
+        }
+        k[slot] = Some(analyzer);
+    });
+    out
+}
+
 /// Marks the start of a language tag in front of a field's text; U+FDD0 and U+FDD1 are
 /// noncharacters, never found in interchanged text.
 const TAG_OPEN: char = '\u{FDD0}';

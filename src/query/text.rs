@@ -56,11 +56,10 @@ pub struct TextQuery {
 /// Builds the text query for `q` analysed as `parts` say; an empty `q` matches everything.
 ///
 /// Languages whose rules analyse `q` alike (`oil` is `oil` in English, French and Danish) give
-/// the same query: it is kept once, over the articles of all of them. Without that, a few
+/// the same query: it is built once, over the articles of all of them. Without that, a few
 /// articles detected as another language made every search of the index a disjunction of
 /// copies of one query, each behind a language filter, which lost the plain-word paths (a lone
-/// word's count apart, the words query) on every corpus measured. The queries are compared by
-/// their printed form, which names every term, field and boost.
+/// word's count apart, the words query) on every corpus measured.
 pub fn text_query_in(
     index: &Index,
     fields: &Fields,
@@ -74,13 +73,29 @@ pub fn text_query_in(
             parts: parts.to_vec(),
         };
     }
-    let mut built: Vec<(LanguagePart, Box<dyn Query>, String)> = Vec::new();
+    /// A distinct analysis: the parts it serves, what tells it apart, its query once built.
+    struct Analysis {
+        part: LanguagePart,
+        key: String,
+        query: Option<Box<dyn Query>>,
+    }
+    let mut distinct: Vec<Analysis> = Vec::new();
     for part in parts {
-        let query = one_language(index, fields, cfg, q, part.lang);
-        let printed = format!("{query:?}");
-        match built.iter_mut().find(|(_, _, p)| *p == printed) {
-            Some((kept, _, _)) => {
-                kept.only = match (kept.only.take(), &part.only) {
+        // A lone part has nothing to be compared with.
+        let (key, query) = if parts.len() == 1 {
+            (String::new(), None)
+        } else {
+            match analysis_key(q, part.lang) {
+                Some(key) => (key, None),
+                None => {
+                    let query = one_language(index, fields, cfg, q, part.lang);
+                    (format!("{query:?}"), Some(query))
+                }
+            }
+        };
+        match distinct.iter_mut().find(|a| a.key == key) {
+            Some(kept) => {
+                kept.part.only = match (kept.part.only.take(), &part.only) {
                     (Some(mut tags), Some(more)) => {
                         tags.extend(more.iter().cloned());
                         Some(tags)
@@ -88,29 +103,38 @@ pub fn text_query_in(
                     _ => None,
                 }
             }
-            None => built.push((part.clone(), query, printed)),
+            None => distinct.push(Analysis {
+                part: part.clone(),
+                key,
+                query,
+            }),
         }
     }
     // One analysis left serves every article the parts covered (they partition the index's
     // languages, as `languages_of` makes them).
-    if let [(part, _, _)] = built.as_mut_slice() {
-        part.only = None;
+    if let [only] = distinct.as_mut_slice() {
+        only.part.only = None;
     }
-    let parts: Vec<LanguagePart> = built.iter().map(|(p, _, _)| p.clone()).collect();
-    let mut queries: Vec<Box<dyn Query>> = built
+    let parts: Vec<LanguagePart> = distinct.iter().map(|a| a.part.clone()).collect();
+    let mut queries: Vec<Box<dyn Query>> = distinct
         .into_iter()
-        .map(|(part, query, _)| match &part.only {
-            None => query,
-            Some(tags) => super::with_filters(
-                query,
-                vec![(
-                    Occur::Must,
-                    Box::new(ConstScoreQuery::new(
-                        super::filter::any_of(fields.language, tags),
-                        0.0,
-                    )) as Box<dyn Query>,
-                )],
-            ),
+        .map(|a| {
+            let query = a
+                .query
+                .unwrap_or_else(|| one_language(index, fields, cfg, q, a.part.lang));
+            match &a.part.only {
+                None => query,
+                Some(tags) => super::with_filters(
+                    query,
+                    vec![(
+                        Occur::Must,
+                        Box::new(ConstScoreQuery::new(
+                            super::filter::any_of(fields.language, tags),
+                            0.0,
+                        )) as Box<dyn Query>,
+                    )],
+                ),
+            }
         })
         .collect();
     let query = match queries.len() {
@@ -119,6 +143,36 @@ pub fn text_query_in(
         _ => Box::new(DisjunctionMaxQuery::new(queries)),
     };
     TextQuery { query, parts }
+}
+
+/// What decides the query of `q` in `lang`, read without building it, for languages that cut
+/// words at spaces and punctuation: the tokens, with their places, that the two analyses the
+/// query parser uses (text fields, word lists) give for the whole of `q`. Each literal the
+/// parser analyses is a run of those tokens, so two languages with the same key build the same
+/// query. `None` for languages cut by dictionaries or script runs, where a literal may be cut
+/// otherwise than the whole: their queries are compared built, by their printed form (which
+/// names every term, field and boost).
+fn analysis_key(q: &str, lang: Lang) -> Option<String> {
+    use std::fmt::Write;
+    if lang.rules().segmentation != Segmentation::Spaces {
+        return None;
+    }
+    let mut key = String::new();
+    for mode in [Mode::Query, Mode::Words] {
+        crate::analysis::with_analyzer(lang, mode, |analyzer| {
+            let mut tokens = analyzer.token_stream(q);
+            while tokens.advance() {
+                let t = tokens.token();
+                let _ = write!(
+                    key,
+                    "{}@{}-{}/{}\u{1f}",
+                    t.text, t.offset_from, t.offset_to, t.position
+                );
+            }
+        });
+        key.push('\u{1e}');
+    }
+    Some(key)
 }
 
 /// The query analyser of `lang`.
@@ -162,12 +216,15 @@ fn parsed(
     q: &str,
     lang: Lang,
 ) -> Box<dyn Query> {
-    let mut analyzer = query_analyzer(lang);
-    if let Some(words) = super::words::WordsQuery::parse(q, &mut analyzer, fields, cfg) {
-        return Box::new(words);
-    }
-    if let Some(word) = super::words::one_word_query(q, &mut analyzer, fields, cfg) {
-        return Box::new(word);
+    let plain = crate::analysis::with_analyzer(lang, Mode::Query, |analyzer| {
+        if let Some(words) = super::words::WordsQuery::parse(q, analyzer, fields, cfg) {
+            return Some(Box::new(words) as Box<dyn Query>);
+        }
+        super::words::one_word_query(q, analyzer, fields, cfg)
+            .map(|word| Box::new(word) as Box<dyn Query>)
+    });
+    if let Some(query) = plain {
+        return query;
     }
     let parser = parser(index, fields, cfg, lang);
     let (query, errors) = parser.parse_query_lenient(q);
@@ -194,7 +251,9 @@ fn parsed(
 /// When `q` is one plain word in `lang`, a lower bound of the articles of `searcher` it
 /// matches (see [`super::words::one_word_matches`]).
 pub fn one_word_matches(searcher: &Searcher, fields: &Fields, q: &str, lang: Lang) -> Option<u64> {
-    super::words::one_word_matches(searcher, q, &mut query_analyzer(lang), fields)
+    crate::analysis::with_analyzer(lang, Mode::Query, |analyzer| {
+        super::words::one_word_matches(searcher, q, analyzer, fields)
+    })
 }
 
 /// The query parser of `lang`: its analysis of the text fields and word lists.
@@ -351,6 +410,8 @@ mod tests {
             ),
             ("f2", "fr", "Les marchés", "Le prix de l'acier baisse."),
             ("d1", "de", "Öl", "Die Preise für oil steigen."),
+            ("z1", "zh", "石油价格", "国际石油价格周一上涨。"),
+            ("j1", "ja", "石油価格", "石油の価格が上がった。"),
         ];
         let ops = articles
             .iter()
@@ -406,14 +467,28 @@ mod tests {
         let searcher = index.searcher();
         let fields = index.fields();
         let cfg = Config::default().search;
-        // English stems `prices` to `price`; French and German rules leave it whole: one query
-        // serves both of them.
-        for (q, analyses) in [("oil", 1), ("prices", 2), ("oil prices", 2), ("\"oil\"", 1)] {
+        // Latin queries: English, French, German, and the generic rules for the Chinese and
+        // Japanese articles. `oil` is `oil` in all four: one query. English stems `prices` to
+        // `price`, French and German to `pric` (one query for both), the generic rules leave it
+        // whole. Han queries: Chinese and Japanese, compared by their built queries (how many
+        // stay is not asserted).
+        let cases = [
+            ("oil", 4, Some(1)),
+            ("prices", 4, Some(3)),
+            ("oil prices", 4, Some(3)),
+            ("\"oil\"", 4, Some(1)),
+            ("title:oil -steel", 4, None),
+            ("石油", 2, None),
+            ("石油价格", 2, None),
+        ];
+        for (q, languages, analyses) in cases {
             let parts = languages_of(&searcher, fields, q, &[]);
-            assert_eq!(parts.len(), 3, "{q}: English, French, German");
+            assert_eq!(parts.len(), languages, "{q}: {parts:?}");
             let merged = text_query_in(index.index(), fields, &cfg, q, &parts);
-            assert_eq!(merged.parts.len(), analyses, "{q}: {:?}", merged.parts);
-            if analyses == 1 {
+            if let Some(analyses) = analyses {
+                assert_eq!(merged.parts.len(), analyses, "{q}: {:?}", merged.parts);
+            }
+            if merged.parts.len() == 1 {
                 assert_eq!(
                     merged.parts[0].only, None,
                     "{q}: one query for every article"
