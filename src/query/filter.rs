@@ -2,10 +2,8 @@
 //! [`Filters::clauses`] can leave one dimension out, which is how facet counts are made
 //! disjunctive: the counts of facet X are taken with every filter except those on X.
 
-use std::ops::Bound;
-
 use chrono::{DateTime, Utc};
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
@@ -88,20 +86,11 @@ impl Filters {
                 Dimension::EntityType => any_of(f.entity_type, &self.entity_type),
                 Dimension::Language => any_of(f.language, &self.language),
                 Dimension::Source => any_of(f.source, &self.source),
-                Dimension::Date => {
-                    let bound = |dt: &Option<DateTime<Utc>>, incl: fn(Term) -> Bound<Term>| match dt
-                    {
-                        Some(dt) => incl(Term::from_field_date_for_search(
-                            f.published_at,
-                            to_tantivy_date(dt),
-                        )),
-                        None => Bound::Unbounded,
-                    };
-                    Box::new(RangeQuery::new(
-                        bound(&self.from, Bound::Included),
-                        bound(&self.to, Bound::Included),
-                    ))
-                }
+                Dimension::Date => Box::new(super::date_range::DateRangeQuery::new(
+                    f.published_at,
+                    self.from.as_ref().map(to_tantivy_date),
+                    self.to.as_ref().map(to_tantivy_date),
+                )),
             };
             // Filters narrow, they do not rank: as Must clauses they added a constant per
             // matched value to the score (so more to an article matching two tags of

@@ -8,6 +8,7 @@
 //! (what a site's facet lists need) in a single request.
 
 pub mod cursor;
+pub mod date_range;
 pub mod deadline;
 pub mod exec;
 pub mod facets;

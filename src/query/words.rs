@@ -522,13 +522,23 @@ impl WordsWeight {
         let slots = (reader.max_doc() as usize).div_ceil(64);
         let mut bits: Vec<u64> = self.found_in(reader)?.as_ref().clone();
         for filter in &self.filters {
-            let mut passing = filter.scorer(reader, 1.0)?;
+            // Made at the first match (a date filter then reads only the matches' dates).
+            let mut passing: Option<Box<dyn Scorer>> = None;
             for (i, slot) in bits.iter_mut().enumerate() {
                 let mut rest = *slot;
                 while rest != 0 {
                     let bit = rest.trailing_zeros();
+                    let doc = i as DocId * 64 + bit;
                     // Strictly increasing targets, as seek_danger requires.
-                    if passing.seek_danger(i as DocId * 64 + bit) != SeekDangerResult::Found {
+                    let found = match passing.as_mut() {
+                        Some(passing) => passing.seek_danger(doc),
+                        None => {
+                            let (found, scorer) = filter.scorer_danger(reader, doc, 1.0)?;
+                            passing = Some(scorer);
+                            found
+                        }
+                    };
+                    if found != SeekDangerResult::Found {
                         *slot &= !(1 << bit);
                     }
                     rest &= rest - 1;
