@@ -1079,15 +1079,18 @@ pub(crate) fn shared_keywords(
     (shared_entities, shared_tags)
 }
 
-/// The index's analyzer of `lang` over one text.
+/// The index's analyzer of `lang` over one text. The thread's analyzer is kept (its stems
+/// with it): one made for each text stemmed every word of every candidate anew, and filled a
+/// map with them, 7% of a related request's instructions at 1M articles.
 pub(crate) fn tokens(text: &str, lang: Lang) -> Vec<String> {
-    let mut analyzer = crate::index::schema::text_analyzer(lang);
-    let mut stream = analyzer.token_stream(text);
-    let mut out = Vec::new();
-    while let Some(t) = stream.next() {
-        out.push(t.text.clone());
-    }
-    out
+    crate::analysis::with_analyzer(lang, crate::analysis::Mode::Index, |analyzer| {
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while let Some(t) = stream.next() {
+            out.push(t.text.clone());
+        }
+        out
+    })
 }
 
 /// The tokens of title, summary and body, in order.
