@@ -9,7 +9,8 @@
 //! A query is analysed by the rules of each language it may be in
 //! ([`crate::analysis::query_languages`]): one language gives one query; several (an index of
 //! English and German articles, a query in Latin letters) give the best-scoring of their
-//! queries for each article (a disjunction-max). Vietnamese words are often several syllables,
+//! queries for each article (a disjunction-max), languages that analyse the query alike
+//! sharing one ([`text_query_in`]). Vietnamese words are often several syllables,
 //! so plain Vietnamese words also score as a phrase: articles with the syllables together rank
 //! first.
 
@@ -390,7 +391,7 @@ mod tests {
     use crate::index::test_support::from_json;
     use crate::index::NewsIndex;
 
-    /// English articles, and two French and one German among them.
+    /// English articles, and two French, one German, one Chinese and one Japanese among them.
     fn index() -> NewsIndex {
         let index = NewsIndex::create_in_ram(&Config::default().writer).expect("index");
         let articles = [
