@@ -27,22 +27,24 @@ pub fn detect(title: &str, summary: &str, body: &str) -> Option<(&'static str, f
     // step of ingest (a quarter of loading the demo corpus): text where the default
     // language's function words are an eighth of the words is taken for it without them.
     let default = super::default_language().code();
-    let words = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .count();
+    let words = word_count(&text);
     let own = function_words(default, &text);
     if own >= 5 && own * 8 >= words {
         return Some((default, own as f64 / words as f64));
     }
     let info = detector().detect(&text)?;
     let code = iso639_1(info.lang().code())?;
-    if info.confidence() < MIN_CONFIDENCE || !has_function_words(code, &text) {
+    if info.confidence() < MIN_CONFIDENCE {
+        return None;
+    }
+    // Counted once, for both checks below.
+    let theirs = function_words(code, &text);
+    if !enough_function_words(code, theirs, words) {
         return None;
     }
     // The site's own language wins a close call: an English story recombined from wire copy
     // is taken for Danish or French by its trigrams, while it has more English function words.
-    if code != default && function_words(default, &text) >= function_words(code, &text).max(1) {
+    if code != default && own >= theirs.max(1) {
         return Some((default, info.confidence()));
     }
     Some((code, info.confidence()))
@@ -191,23 +193,29 @@ const FUNCTION_WORDS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Whether `text` has at least two of the function words of `code` (one in a text of fewer
-/// than 15 words), for the Latin-script languages that have a list; others pass. whatlang's trigrams take tables of figures and
-/// abbreviations (`Shr loss 14 cts vs loss 21 cts`) for French or Catalan with full
-/// confidence: 2% of Reuters-21578's English articles, none of which has two French
-/// function words.
+/// [`enough_function_words`] of `text`.
+#[cfg(test)]
 fn has_function_words(code: &str, text: &str) -> bool {
+    enough_function_words(code, function_words(code, text), word_count(text))
+}
+
+/// Whether `found` function words of `code` among `words` are enough: at least two (one in a
+/// text of fewer than 15 words), for the Latin-script languages that have a list; others
+/// pass. whatlang's trigrams take tables of figures and abbreviations (`Shr loss 14 cts vs loss
+/// 21 cts`) for French or Catalan with full confidence: 2% of Reuters-21578's English
+/// articles, none of which has two French function words.
+fn enough_function_words(code: &str, found: usize, words: usize) -> bool {
     if !FUNCTION_WORDS.iter().any(|(c, _)| *c == code) {
         return true;
     }
-    let found = function_words(code, text);
-    found >= 2
-        || (found >= 1
-            && text
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .count()
-                < 15)
+    found >= 2 || (found >= 1 && words < 15)
+}
+
+/// Words of `text`: runs of letters and digits.
+fn word_count(text: &str) -> usize {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .count()
 }
 
 /// How many words of `text` are function words of `code` (0 for a language without a list).
@@ -219,6 +227,10 @@ fn function_words(code: &str, text: &str) -> usize {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty() && w.len() <= 8)
         .filter(|w| {
+            // The lists are lower case: an ASCII word is compared as it is, without a copy.
+            if w.is_ascii() {
+                return words.iter().any(|f| f.eq_ignore_ascii_case(w));
+            }
             lower.clear();
             lower.extend(w.chars().flat_map(char::to_lowercase));
             words.contains(&lower.as_str())
