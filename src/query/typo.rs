@@ -100,13 +100,8 @@ pub fn typo_query(
             continue;
         };
         let distance = allowed_edits(folded.chars().count());
-        let df: u64 = [fields.title, fields.summary, fields.body]
+        let df: u64 = super::words::text_doc_freqs(searcher, fields, &stem)
             .iter()
-            .map(|&f| {
-                searcher
-                    .doc_freq(&Term::from_field_text(f, &stem))
-                    .unwrap_or(0)
-            })
             .sum();
         if distance == 0 || df > rare || fuzzy_words >= MAX_TYPO_WORDS {
             fuzzies.push((w, None));

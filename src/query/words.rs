@@ -131,18 +131,26 @@ pub fn one_word_matches(
     analyzer: &mut TextAnalyzer,
     fields: &Fields,
 ) -> Option<u64> {
+    let token = lone_token(q, analyzer)?;
+    text_doc_freqs(searcher, fields, &token).into_iter().max()
+}
+
+/// How many articles of `searcher` hold the analysed `token` in each text field (title,
+/// summary, body).
+pub(crate) fn text_doc_freqs(searcher: &Searcher, fields: &Fields, token: &str) -> [u64; 3] {
+    [fields.title, fields.summary, fields.body].map(|field| {
+        searcher
+            .doc_freq(&Term::from_field_text(field, token))
+            .unwrap_or(0)
+    })
+}
+
+/// The analysed token of `q` when it is a single plain word.
+fn lone_token(q: &str, analyzer: &mut TextAnalyzer) -> Option<String> {
     if q.split_whitespace().count() != 1 {
         return None;
     }
-    let token = plain_tokens(q, analyzer)?.pop()?;
-    [fields.title, fields.summary, fields.body]
-        .into_iter()
-        .map(|field| {
-            searcher
-                .doc_freq(&Term::from_field_text(field, &token))
-                .unwrap_or(0)
-        })
-        .max()
+    plain_tokens(q, analyzer)?.pop()
 }
 
 /// The query parser's query for `q` when it is one plain word, built without the parser (whose
@@ -155,10 +163,7 @@ pub fn one_word_query(
     fields: &Fields,
     cfg: &SearchConfig,
 ) -> Option<BooleanQuery> {
-    if q.split_whitespace().count() != 1 {
-        return None;
-    }
-    let token = plain_tokens(q, analyzer)?.pop()?;
+    let token = lone_token(q, analyzer)?;
     Some(word_union(&token, fields, cfg))
 }
 
