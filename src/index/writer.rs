@@ -15,9 +15,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tantivy::collector::Count;
-use tantivy::query::TermQuery;
-use tantivy::schema::IndexRecordOption;
 use tantivy::{IndexReader, IndexWriter, TantivyDocument, Term};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{error, info};
@@ -330,11 +327,7 @@ impl WriterLoop {
         if let Some(&e) = self.uncommitted.get(id) {
             return Ok(e);
         }
-        let query = TermQuery::new(
-            Term::from_field_text(self.fields.id, id),
-            IndexRecordOption::Basic,
-        );
-        Ok(self.reader.searcher().search(&query, &Count)? > 0)
+        Ok(super::live_address(&self.reader.searcher(), self.fields.id, id)?.is_some())
     }
 
     fn apply(&mut self, ops: Vec<WriteOp>) -> crate::Result<Vec<WriteOutcome>> {
