@@ -23,22 +23,42 @@ pub fn detect(title: &str, summary: &str, body: &str) -> Option<(&'static str, f
         .nth(MAX_CHARS)
         .map_or(body.len(), |(i, _)| i);
     text.push_str(&body[..cut]);
+    detect_in(&text, true)
+}
+
+/// [`detect`] of the text it reads; `refuse_early` refuses Latin-script text without enough
+/// function words of any language before whatlang runs (the tests check that this changes no
+/// answer).
+fn detect_in(text: &str, refuse_early: bool) -> Option<(&'static str, f64)> {
     // Most articles of a site are in its own language, and whatlang's trigrams are the dearest
     // step of ingest (a quarter of loading the demo corpus): text where the default
     // language's function words are an eighth of the words is taken for it without them.
     let default = super::default_language().code();
-    let words = word_count(&text);
-    let own = function_words(default, &text);
+    let words = word_count(text);
+    let counts = function_word_counts(text);
+    let own = listed(default).map_or(0, |i| counts[i]);
     if own >= 5 && own * 8 >= words {
         return Some((default, own as f64 / words as f64));
     }
-    let info = detector().detect(&text)?;
+    // Every Latin-script language whatlang may name has a list, and its answer is taken only
+    // with enough of that list's words; text in Latin letters with too few function words of
+    // every language (tables of figures, a third of Reuters-21578) is refused without the
+    // trigrams, as it would be after them.
+    if refuse_early
+        && latin_letters_only(text)
+        && !FUNCTION_WORDS
+            .iter()
+            .zip(&counts)
+            .any(|((code, _), &found)| enough_function_words(code, found, words))
+    {
+        return None;
+    }
+    let info = detector().detect(text)?;
     let code = iso639_1(info.lang().code())?;
     if info.confidence() < MIN_CONFIDENCE {
         return None;
     }
-    // Counted once, for both checks below.
-    let theirs = function_words(code, &text);
+    let theirs = listed(code).map_or(0, |i| counts[i]);
     if !enough_function_words(code, theirs, words) {
         return None;
     }
@@ -196,7 +216,8 @@ const FUNCTION_WORDS: &[(&str, &[&str])] = &[
 /// [`enough_function_words`] of `text`.
 #[cfg(test)]
 fn has_function_words(code: &str, text: &str) -> bool {
-    enough_function_words(code, function_words(code, text), word_count(text))
+    let found = listed(code).map_or(0, |i| function_word_counts(text)[i]);
+    enough_function_words(code, found, word_count(text))
 }
 
 /// Whether `found` function words of `code` among `words` are enough: at least two (one in a
@@ -218,24 +239,64 @@ fn word_count(text: &str) -> usize {
         .count()
 }
 
-/// How many words of `text` are function words of `code` (0 for a language without a list).
-fn function_words(code: &str, text: &str) -> usize {
-    let Some((_, words)) = FUNCTION_WORDS.iter().find(|(c, _)| *c == code) else {
-        return 0;
-    };
-    let mut lower = String::new();
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && w.len() <= 8)
-        .filter(|w| {
-            // The lists are lower case: an ASCII word is compared as it is, without a copy.
-            if w.is_ascii() {
-                return words.iter().any(|f| f.eq_ignore_ascii_case(w));
+/// The position of `code`'s list in [`FUNCTION_WORDS`].
+fn listed(code: &str) -> Option<usize> {
+    FUNCTION_WORDS.iter().position(|(c, _)| *c == code)
+}
+
+/// For each list of [`FUNCTION_WORDS`], in order, how many words of `text` are on it: one
+/// pass over the words, each looked up once among the words of every list.
+fn function_word_counts(text: &str) -> Vec<usize> {
+    // A word to the lists that hold it, as bits of their positions.
+    static LISTS_OF: std::sync::OnceLock<std::collections::HashMap<&'static str, u32>> =
+        std::sync::OnceLock::new();
+    let lists_of = LISTS_OF.get_or_init(|| {
+        assert!(FUNCTION_WORDS.len() <= 32, "a list's bit in a u32");
+        let mut map = std::collections::HashMap::new();
+        for (i, (_, words)) in FUNCTION_WORDS.iter().enumerate() {
+            for w in *words {
+                *map.entry(*w).or_insert(0u32) |= 1 << i;
             }
+        }
+        map
+    });
+    let mut counts = vec![0; FUNCTION_WORDS.len()];
+    let mut lower = String::new();
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && w.len() <= 8)
+    {
+        // The lists are lower case.
+        let key = if word
+            .bytes()
+            .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+        {
             lower.clear();
-            lower.extend(w.chars().flat_map(char::to_lowercase));
-            words.contains(&lower.as_str())
-        })
-        .count()
+            lower.extend(word.chars().flat_map(char::to_lowercase));
+            lower.as_str()
+        } else {
+            word
+        };
+        if let Some(&lists) = lists_of.get(key) {
+            let mut bits = lists;
+            while bits != 0 {
+                counts[bits.trailing_zeros() as usize] += 1;
+                bits &= bits - 1;
+            }
+        }
+    }
+    counts
+}
+
+/// Whether every letter of `text` is a Latin one (ASCII, Latin-1, Latin Extended A and B,
+/// Latin Extended Additional): whatlang then picks among the Latin-script languages only.
+fn latin_letters_only(text: &str) -> bool {
+    text.chars().all(|c| {
+        c.is_ascii()
+            || !c.is_alphabetic()
+            || ('\u{00C0}'..='\u{024F}').contains(&c)
+            || ('\u{1E00}'..='\u{1EFF}').contains(&c)
+    })
 }
 
 /// whatlang limited to the languages with rules of their own, and Ukrainian: among the
@@ -400,6 +461,71 @@ mod tests {
             "Le gouvernement a présenté mardi un plan pour les entreprises qui souffrent de la crise.",
         );
         assert_eq!(fr.map(|d| d.0), Some("fr"));
+    }
+
+    /// Refusing text without function words before whatlang runs gives whatlang's answers:
+    /// on Reuters-21578 (every 4th article: English prose, tables of figures, one French
+    /// story) and on the UD sentences of seven languages, alone and in pairs.
+    #[test]
+    fn refusing_early_changes_no_answer() {
+        use std::io::Read;
+        let read_gz = |path: &str| {
+            let mut text = String::new();
+            flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        };
+        let data = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
+        let mut texts: Vec<String> = read_gz(&format!("{data}/reuters21578.ndjson.gz"))
+            .lines()
+            .step_by(4)
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+                let body = field("body");
+                let cut = body
+                    .char_indices()
+                    .nth(MAX_CHARS)
+                    .map_or(body.len(), |(i, _)| i);
+                format!("{}\n\n{}", field("title"), &body[..cut])
+            })
+            .collect();
+        let reuters = texts.len();
+        for entry in std::fs::read_dir(format!("{data}/ud")).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.to_string_lossy().ends_with(".conllu.gz") {
+                continue;
+            }
+            let ud = read_gz(&path.to_string_lossy());
+            let sentences: Vec<&str> = ud
+                .lines()
+                .filter_map(|l| l.strip_prefix("# text = "))
+                .step_by(3)
+                .collect();
+            texts.extend(sentences.iter().map(|s| s.to_string()));
+            texts.extend(sentences.chunks(2).map(|p| p.join(" ")));
+        }
+        assert!(
+            reuters > 5_000 && texts.len() > reuters + 2_500,
+            "{}",
+            texts.len()
+        );
+        let (mut refused, mut differ) = (0, Vec::new());
+        for text in &texts {
+            let early = detect_in(text, true);
+            refused += usize::from(early.is_none());
+            if early != detect_in(text, false) {
+                differ.push(text);
+            }
+        }
+        assert!(
+            differ.is_empty(),
+            "{} differ: {:?}",
+            differ.len(),
+            &differ[..differ.len().min(3)]
+        );
+        assert!(refused > 1_000, "{refused} refused");
     }
 
     #[test]
