@@ -248,11 +248,11 @@ fn listed(code: &str) -> Option<usize> {
 /// pass over the words, each looked up once among the words of every list.
 fn function_word_counts(text: &str) -> Vec<usize> {
     // A word to the lists that hold it, as bits of their positions.
-    static LISTS_OF: std::sync::OnceLock<std::collections::HashMap<&'static str, u32>> =
-        std::sync::OnceLock::new();
+    type Lists = std::collections::HashMap<&'static str, u32, ahash::RandomState>;
+    static LISTS_OF: std::sync::OnceLock<Lists> = std::sync::OnceLock::new();
     let lists_of = LISTS_OF.get_or_init(|| {
         assert!(FUNCTION_WORDS.len() <= 32, "a list's bit in a u32");
-        let mut map = std::collections::HashMap::new();
+        let mut map = Lists::default();
         for (i, (_, words)) in FUNCTION_WORDS.iter().enumerate() {
             for w in *words {
                 *map.entry(*w).or_insert(0u32) |= 1 << i;

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use ahash::RandomState;
 use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 
 /// Words remembered per analyzer instance before it starts over: about 2 MB, enough for the
@@ -27,7 +28,7 @@ impl TokenFilter for CachedStemmer {
         CachedStemmerFilter {
             inner: tokenizer,
             algorithm: self.0,
-            cache: HashMap::new(),
+            cache: HashMap::default(),
         }
     }
 }
@@ -37,7 +38,7 @@ impl TokenFilter for CachedStemmer {
 pub struct CachedStemmerFilter<T> {
     inner: T,
     algorithm: frostem::Algorithm,
-    cache: HashMap<String, String>,
+    cache: HashMap<String, String, RandomState>,
 }
 
 impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
@@ -55,7 +56,7 @@ impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
 /// Tokens of the inner stream, stemmed.
 pub struct CachedStemmerStream<'a, T> {
     tail: T,
-    cache: &'a mut HashMap<String, String>,
+    cache: &'a mut HashMap<String, String, RandomState>,
     stemmer: frostem::Stemmer,
 }
 
