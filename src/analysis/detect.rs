@@ -234,9 +234,7 @@ fn enough_function_words(code: &str, found: usize, words: usize) -> bool {
 
 /// Words of `text`: runs of letters and digits.
 fn word_count(text: &str) -> usize {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .count()
+    super::tokenizer::alphanumeric_runs(text).count()
 }
 
 /// The position of `code`'s list in [`FUNCTION_WORDS`].
@@ -262,10 +260,7 @@ fn function_word_counts(text: &str) -> Vec<usize> {
     });
     let mut counts = vec![0; FUNCTION_WORDS.len()];
     let mut lower = String::new();
-    for word in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && w.len() <= 8)
-    {
+    for word in super::tokenizer::alphanumeric_runs(text).filter(|w| w.len() <= 8) {
         // The lists are lower case.
         let key = if word
             .bytes()

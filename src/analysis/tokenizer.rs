@@ -169,6 +169,66 @@ impl TokenStream for NewsTokenStream<'_> {
     }
 }
 
+/// The runs of alphanumeric characters of `text` (where `SimpleTokenizer` cuts), as
+/// `text.split(|c: char| !c.is_alphanumeric())` without its empty pieces, with ASCII bytes
+/// classed without decoding a char: language detection and the near-duplicate signals read
+/// every article's words this way.
+pub fn alphanumeric_runs(text: &str) -> AlphanumericRuns<'_> {
+    AlphanumericRuns { text, at: 0 }
+}
+
+/// The iterator of [`alphanumeric_runs`].
+pub struct AlphanumericRuns<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Iterator for AlphanumericRuns<'a> {
+    type Item = &'a str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a str> {
+        let bytes = self.text.as_bytes();
+        let mut i = self.at;
+        // Whether the char at `i` (not ASCII) is alphanumeric, and its length.
+        let wide = |i: usize| {
+            let c = self.text[i..].chars().next().expect("a char boundary");
+            (c.is_alphanumeric(), c.len_utf8())
+        };
+        let start = loop {
+            let &b = bytes.get(i)?;
+            if b.is_ascii() {
+                if b.is_ascii_alphanumeric() {
+                    break i;
+                }
+                i += 1;
+            } else {
+                let (alphanumeric, len) = wide(i);
+                if alphanumeric {
+                    break i;
+                }
+                i += len;
+            }
+        };
+        while let Some(&b) = bytes.get(i) {
+            if b.is_ascii() {
+                if !b.is_ascii_alphanumeric() {
+                    break;
+                }
+                i += 1;
+            } else {
+                let (alphanumeric, len) = wide(i);
+                if !alphanumeric {
+                    break;
+                }
+                i += len;
+            }
+        }
+        self.at = i;
+        Some(&self.text[start..i])
+    }
+}
+
 /// Where the next word or CJK run starts, from byte `from`. ASCII bytes are decided without
 /// decoding a char or looking up combining marks: most news text is ASCII, and this scan
 /// was the tokenizer's dearest step (a tenth of an upload's instructions).
@@ -411,6 +471,28 @@ fn jieba() -> &'static jieba_rs::Jieba {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alphanumeric_runs_are_the_pieces_of_a_split() {
+        for text in [
+            "Cocoa prices rose 3.5% in London; traders' stocks (ICCO) fell.",
+            "Café crème, cafe\u{301} cre\u{300}me: naïve x² ½ №5 Ⅻ",
+            "東京都で新しい条例 Tokyo 2024年 서울에서, Президент «о мерах» العربية 123",
+            "  leading and trailing  ",
+            "",
+            "-",
+        ] {
+            let split: Vec<&str> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect();
+            assert_eq!(
+                alphanumeric_runs(text).collect::<Vec<_>>(),
+                split,
+                "{text:?}"
+            );
+        }
+    }
 
     /// The byte scans find the words that scanning chars with the same tests finds, from
     /// every offset of texts mixing ASCII, accents (precomposed and combining), superscripts,

@@ -10,6 +10,8 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::analysis::tokenizer::alphanumeric_runs;
+
 /// What [`signals`] derives from title, summary and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextSignals {
@@ -36,13 +38,7 @@ pub fn signals(title: &str, summary: Option<&str>, body: Option<&str>) -> TextSi
     let mut counter = BitCounter::default();
     let mut lower = String::new();
     for (text, in_copy_key) in [(Some(title), true), (summary, false), (body, true)] {
-        for word in text
-            .iter()
-            .flat_map(|t| t.split(|c: char| !c.is_alphanumeric()))
-        {
-            if word.is_empty() {
-                continue;
-            }
+        for word in text.iter().flat_map(|t| alphanumeric_runs(t)) {
             let folded = if word
                 .bytes()
                 .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
@@ -53,7 +49,7 @@ pub fn signals(title: &str, summary: Option<&str>, body: Option<&str>) -> TextSi
             } else {
                 word.as_bytes()
             };
-            let cjk = word.chars().any(crate::analysis::tokenizer::is_cjk);
+            let cjk = !word.is_ascii() && word.chars().any(crate::analysis::tokenizer::is_cjk);
             if in_copy_key && cjk {
                 copy_key = cjk_copy_key(std::str::from_utf8(folded).unwrap_or(word), copy_key);
             } else if in_copy_key {
@@ -121,19 +117,12 @@ pub fn take_key(title: &str, body: Option<&str>) -> u64 {
         lower.extend(word.chars().flat_map(char::to_lowercase));
         *key = cjk_copy_key(&lower, *key);
     };
-    for w in title
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
+    for w in alphanumeric_runs(title) {
         add(w, &mut key);
     }
     key = fnv_byte(key, &b'|');
     let mut lead = 0;
-    for w in body
-        .unwrap_or("")
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
+    for w in alphanumeric_runs(body.unwrap_or("")) {
         // A run of CJK characters is a sentence, not a word: count its characters.
         lead += w
             .chars()
