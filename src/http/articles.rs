@@ -24,10 +24,13 @@ use crate::extract::extract_entities;
 use crate::formats::{self, Format, Hints};
 use crate::ingest::{self, ItemError};
 
-/// Lines (or array items) parsed and staged together.
-const CHUNK_ITEMS: usize = 1_000;
-/// Bytes of NDJSON parsed and staged together.
-const CHUNK_BYTES: usize = 4 << 20;
+/// Lines (or array items) parsed and staged together. Small, because the writer indexes one
+/// chunk while the next is prepared: an upload's first chunk is prepared with the writer idle
+/// and its last indexed with the preparation done, and 1,000 items made each of those waits
+/// about 60 ms (Reuters over HTTP: 200 items, 4-6% more articles a second than 1,000).
+const CHUNK_ITEMS: usize = 200;
+/// Bytes of NDJSON parsed and staged together (at most; see [`CHUNK_ITEMS`]).
+const CHUNK_BYTES: usize = 1 << 20;
 /// Item errors listed in one answer; the count in `failed` stays exact.
 const MAX_REPORTED_ERRORS: usize = 1_000;
 /// What `POST /articles` takes, for its 415.
