@@ -5,7 +5,7 @@
 //!   the wait for merges) included.
 //! - `ingest/server_writer`: the server's path: [`NewsIndex::open`] on a fresh TempDir with the
 //!   default `WriterConfig`, articles parsed and turned into ops, staged with
-//!   `writer().apply_blocking(chunk, false)` in chunks of 1,000 (like `POST /articles`), then one
+//!   `writer().apply_blocking(chunk, false)` in chunks of 200 (like `POST /articles`), then one
 //!   durable commit (`apply_blocking(vec![], true)`). Timed up to the durable acknowledgement;
 //!   the writer's shutdown (merges) is not timed, as a client never waits for it.
 //!
@@ -29,7 +29,7 @@ use newsindex::index::NewsIndex;
 use newsindex::ingest;
 
 /// Ops staged per `apply_blocking` call, as `POST /articles` does.
-const CHUNK: usize = 1_000;
+const CHUNK: usize = 200;
 
 fn bench_ingest(c: &mut Criterion) {
     let (bytes, lines) = common::corpus_bytes();
