@@ -101,10 +101,11 @@ fn bench_search(c: &mut Criterion) {
 
 /// What showing a page of 10 hits costs once the search has found them (issue #20, item 4):
 /// reading the stored documents (a docstore block decompressed for each), parsing the stored
-/// article (whole, or its head without the body, as a page of hits does), and the hit as JSON. The 10 documents are spread over the index (every
-/// `num_docs / 10`th), so that each is in a block of its own, as a page of hits usually is.
+/// article (whole, or its head without the body from the hit store, as a page of hits does),
+/// and the hit as JSON. The 10 documents are spread over the index (every `num_docs / 10`th),
+/// so that each is in a block of its own, as a page of hits usually is.
 fn bench_hits(c: &mut Criterion, index: &NewsIndex) {
-    use newsindex::index::document::{from_document, head_from_document};
+    use newsindex::index::document::{article_at, head_from_document};
     use newsindex::query::Hit;
     use tantivy::{DocAddress, TantivyDocument};
     let searcher = index.searcher();
@@ -143,14 +144,20 @@ fn bench_hits(c: &mut Criterion, index: &NewsIndex) {
     group.bench_function("read_parse_10", |b| {
         b.iter(|| {
             for &addr in &page {
-                let doc: TantivyDocument = searcher.doc(addr).expect("doc");
-                std::hint::black_box(from_document(&doc, fields).expect("article"));
+                std::hint::black_box(article_at(&searcher, addr, fields).expect("article"));
             }
         })
     });
     group.bench_function("read_head_10", |b| {
         b.iter(|| {
             for &addr in &page {
+                std::hint::black_box(head_from_document(&searcher, addr, fields).expect("head"));
+            }
+        })
+    });
+    group.bench_function("read_head_10_uncached", |b| {
+        b.iter(|| {
+            for addr in moving() {
                 std::hint::black_box(head_from_document(&searcher, addr, fields).expect("head"));
             }
         })
@@ -168,8 +175,10 @@ fn bench_hits(c: &mut Criterion, index: &NewsIndex) {
             let hits: Vec<Hit> = page
                 .iter()
                 .map(|&addr| {
-                    let doc: TantivyDocument = searcher.doc(addr).expect("doc");
-                    Hit::from_article(from_document(&doc, fields).expect("article"), Some(1.0))
+                    Hit::from_article(
+                        article_at(&searcher, addr, fields).expect("article"),
+                        Some(1.0),
+                    )
                 })
                 .collect();
             std::hint::black_box(serde_json::to_vec(&hits).expect("json"))

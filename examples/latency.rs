@@ -22,7 +22,7 @@ use newsindex::config::Config;
 use newsindex::index::{document, NewsIndex};
 use newsindex::query::related::{related_to_id, Languages, RelatedConfig};
 use newsindex::query::{run_search, Filters, SearchParams};
-use tantivy::{DocAddress, TantivyDocument};
+use tantivy::DocAddress;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -43,8 +43,8 @@ fn main() -> anyhow::Result<()> {
         .map(|i| {
             let seg = i % segments;
             let max = searcher.segment_reader(seg).max_doc().max(1);
-            let doc: TantivyDocument = searcher.doc(DocAddress::new(seg, (i * 7919) % max))?;
-            Ok(document::from_document(&doc, index.fields())?.id)
+            let at = DocAddress::new(seg, (i * 7919) % max);
+            Ok(document::article_at(&searcher, at, index.fields())?.id)
         })
         .collect::<anyhow::Result<Vec<String>>>()?;
     // `IDS=a,b` looks into the sources a run showed slow.

@@ -48,7 +48,7 @@ use newsindex::NewsIndex;
 use tantivy::collector::TopDocs;
 use tantivy::query::{MoreLikeThisQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, OwnedValue};
-use tantivy::{TantivyDocument, Term};
+use tantivy::Term;
 
 const K: usize = 10;
 
@@ -213,8 +213,7 @@ fn main() -> anyhow::Result<()> {
             &TopDocs::with_limit(1).order_by_score(),
         )?;
         let addr = top.first().context("sample article not indexed")?.1;
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        let article = document::from_document(&doc, &f)?;
+        let article = document::article_at(&searcher, addr, &f)?;
         let mut fields = vec![(f.title, vec![OwnedValue::Str(article.title.clone())])];
         if let Some(b) = &article.body {
             fields.push((f.body, vec![OwnedValue::Str(b.clone())]));
@@ -228,8 +227,7 @@ fn main() -> anyhow::Result<()> {
             let hits = searcher.search(&mlt, &TopDocs::with_limit(K + 1).order_by_score())?;
             let mut mlt_ids = Vec::new();
             for (_, a) in hits {
-                let d: TantivyDocument = searcher.doc(a)?;
-                let other = document::from_document(&d, &f)?;
+                let other = document::article_at(&searcher, a, &f)?;
                 if other.id != *id {
                     mlt_ids.push(other.id);
                 }

@@ -6,6 +6,7 @@ use tantivy::schema::document::{DeserializeError, DocumentDeserialize, DocumentD
 use tantivy::schema::{Field, Value};
 use tantivy::TantivyDocument;
 
+use super::hits::HitStore;
 use super::schema::{Fields, TYPE_SEPARATOR};
 use crate::analysis::{tagged, Lang};
 use crate::article::Article;
@@ -141,14 +142,45 @@ pub fn analysis_language(article: &Article) -> Lang {
         .map_or_else(crate::analysis::default_language, Lang::of_tag)
 }
 
-/// Reads the stored article back, whole.
-pub fn from_document(doc: &TantivyDocument, f: &Fields) -> crate::Result<Article> {
-    article_of(doc, f.stored, Some(f.stored_body))
+/// The stored article at `addr`, whole: its head from the hit store, its body from the
+/// document store (or both from the document store, in an index without a hit store).
+pub fn article_at(
+    searcher: &tantivy::Searcher,
+    addr: tantivy::DocAddress,
+    f: &Fields,
+) -> crate::Result<Article> {
+    let doc: TantivyDocument = searcher.doc(addr)?;
+    match HitStore::open(searcher.segment_reader(addr.segment_ord)).ok() {
+        Some(store) => with_body(head_of(&store, addr.doc_id)?, &doc, f.stored_body),
+        None => article_of(&doc, f.stored, Some(f.stored_body)),
+    }
 }
 
-/// The article stored in `doc`: the JSON in `stored`, with the body in `body` when the
-/// index keeps it apart (`None`, or no value: the JSON holds it, as in indexes built before
-/// `stored_body`, which `newsindex reindex` reads).
+/// The article without its body that the hit store holds for `doc`.
+pub(crate) fn head_of(store: &HitStore, doc: tantivy::DocId) -> crate::Result<Article> {
+    let head = store
+        .get(doc)
+        .ok_or_else(|| Error::Internal("document without stored article".into()))?;
+    let json = std::str::from_utf8(head)
+        .map_err(|e| Error::Internal(format!("stored article is unreadable: {e}")))?;
+    parse_stored(json)
+}
+
+/// `article` with the body that `doc` stores in `body`, if any.
+pub(crate) fn with_body(
+    mut article: Article,
+    doc: &TantivyDocument,
+    body: Field,
+) -> crate::Result<Article> {
+    if let Some(text) = doc.get_first(body).and_then(|v| v.as_str()) {
+        article.body = Some(text.to_string());
+    }
+    Ok(article)
+}
+
+/// The article stored in `doc` by an index without a hit store: the JSON in `stored`, with the
+/// body in `body` when the index keeps it apart (`None`, or no value: the JSON holds it, as in
+/// indexes built before `stored_body`). `newsindex reindex` reads such indexes.
 pub fn article_of(
     doc: &TantivyDocument,
     stored: Field,
@@ -158,11 +190,11 @@ pub fn article_of(
         .get_first(stored)
         .and_then(|v| v.as_str())
         .ok_or_else(|| Error::Internal("document without stored article".into()))?;
-    let mut article = parse_stored(json)?;
-    if let Some(text) = body.and_then(|b| doc.get_first(b)).and_then(|v| v.as_str()) {
-        article.body = Some(text.to_string());
+    let article = parse_stored(json)?;
+    match body {
+        Some(body) => with_body(article, doc, body),
+        None => Ok(article),
     }
-    Ok(article)
 }
 
 fn parse_stored(json: &str) -> crate::Result<Article> {
@@ -170,13 +202,17 @@ fn parse_stored(json: &str) -> crate::Result<Article> {
         .map_err(|e| Error::Internal(format!("stored article is unreadable: {e}")))
 }
 
-/// The article at `addr` without its body: what a hit shows, read without parsing or
-/// copying the text (only the stored JSON, the document's first stored value, is decoded).
+/// The article at `addr` without its body: what a hit shows, read from the segment's hit
+/// store ([`super::hits`]) in place, or, in an index without one, from the docstore (only the
+/// stored JSON, the document's first stored value, is decoded).
 pub fn head_from_document(
     searcher: &tantivy::Searcher,
     addr: tantivy::DocAddress,
     f: &Fields,
 ) -> crate::Result<Article> {
+    if let Ok(store) = HitStore::open(searcher.segment_reader(addr.segment_ord)) {
+        return head_of(&store, addr.doc_id);
+    }
     let FirstStored(first) = searcher.doc(addr)?;
     match first {
         Some((field, json)) if field == f.stored => {
@@ -314,7 +350,7 @@ mod tests {
     /// An empty index in memory with this version's schema and analyzers, and its writer.
     fn ram_index() -> (tantivy::Index, Fields, tantivy::IndexWriter) {
         let (schema, f) = super::super::schema::build_schema();
-        let index = tantivy::Index::create_in_ram(schema);
+        let index = super::super::builder(schema).create_in_ram().unwrap();
         super::super::schema::register_analyzers(&index);
         let writer = index.writer(15_000_000).unwrap();
         (index, f, writer)
@@ -338,8 +374,7 @@ mod tests {
         let searcher = index.reader().unwrap().searcher();
         for (doc, want) in articles.iter().enumerate() {
             let addr = tantivy::DocAddress::new(0, doc as u32);
-            let stored: TantivyDocument = searcher.doc(addr).unwrap();
-            assert_eq!(&from_document(&stored, &f).unwrap(), want);
+            assert_eq!(&article_at(&searcher, addr, &f).unwrap(), want);
             assert_eq!(
                 head_from_document(&searcher, addr, &f).unwrap(),
                 want.without_body()
@@ -371,10 +406,8 @@ mod tests {
         assert_eq!(searcher.segment_readers().len(), 1);
         let segment = searcher.segment_reader(0);
         let column = segment.fast_fields().u64("vector").unwrap();
-        let store = segment.get_store_reader(1).unwrap();
         for doc in 0..segment.max_doc() {
-            let stored: TantivyDocument = store.get(doc).unwrap();
-            let a = from_document(&stored, &f).unwrap();
+            let a = article_at(&searcher, tantivy::DocAddress::new(0, doc), &f).unwrap();
             let want =
                 crate::embed::article_vector(&a.title, None, a.body.as_deref(), &[], "en").unwrap();
             assert_eq!(want.len(), 256);

@@ -12,6 +12,8 @@ use std::io::Write;
 
 use tantivy::{Searcher, TantivyDocument};
 
+use super::document;
+use super::hits::HitStore;
 use crate::article::Article;
 use crate::Error;
 
@@ -36,8 +38,20 @@ pub fn for_each_article(
     let mut count = 0u64;
     for segment in searcher.segment_readers() {
         let store = segment.get_store_reader(STORE_CACHE_BLOCKS)?;
-        for doc in store.iter::<TantivyDocument>(segment.alive_bitset()) {
-            visit(super::document::article_of(&doc?, stored, body)?)?;
+        // The head is in the hit store (`stored` in the document store of indexes before it).
+        let heads = HitStore::open(segment).ok();
+        for (doc, stored_doc) in segment
+            .doc_ids_alive()
+            .zip(store.iter::<TantivyDocument>(segment.alive_bitset()))
+        {
+            let stored_doc = stored_doc?;
+            let article = match (&heads, body) {
+                (Some(heads), Some(body)) => {
+                    document::with_body(document::head_of(heads, doc)?, &stored_doc, body)?
+                }
+                _ => document::article_of(&stored_doc, stored, body)?,
+            };
+            visit(article)?;
             count += 1;
         }
     }

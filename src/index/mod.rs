@@ -10,6 +10,7 @@ pub mod directory;
 pub mod document;
 pub mod export;
 pub mod fingerprint;
+pub mod hits;
 pub mod memo;
 pub mod reindex;
 pub mod schema;
@@ -27,7 +28,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term};
 use tracing::info;
 
 pub use schema::Fields;
@@ -109,7 +110,7 @@ impl NewsIndex {
     /// An index in memory, for tests and benchmarks that need no files.
     pub fn create_in_ram(config: &WriterConfig) -> crate::Result<NewsIndex> {
         let (schema, _) = schema::build_schema();
-        let index = Index::create_in_ram(schema);
+        let index = builder(schema).create_in_ram()?;
         schema::register_analyzers(&index);
         NewsIndex::start(index, None, config)
     }
@@ -257,8 +258,7 @@ impl NewsIndex {
         let Some(addr) = live_address(&searcher, self.fields.id, id)? else {
             return Ok(None);
         };
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        let article = document::from_document(&doc, &self.fields)?;
+        let article = document::article_at(&searcher, addr, &self.fields)?;
         Ok(Some((article, (searcher, addr))))
     }
 
@@ -352,13 +352,22 @@ fn merge_policy() -> tantivy::merge_policy::LogMergePolicy {
 /// Segments up to this many articles form the lowest merge level.
 const MERGE_MIN_LAYER_SIZE: u32 = 100;
 
+/// How every index newsindex writes is made: with `schema` and the hit store ([`hits`]).
+pub(crate) fn builder(schema: tantivy::schema::Schema) -> tantivy::IndexBuilder {
+    Index::builder()
+        .schema(schema)
+        .register_plugin(Arc::new(hits::HitsPlugin))
+}
+
 /// Opens or creates the index directory and checks that it was built with this schema.
 pub fn open_or_create(dir: &Path) -> crate::Result<Index> {
     std::fs::create_dir_all(dir)?;
     let (schema, _) = schema::build_schema();
     let directory = directory::IndexDirectory::open(dir)
         .map_err(|e| Error::Internal(format!("cannot open `{}`: {e}", dir.display())))?;
-    let index = Index::open_or_create(directory, schema).map_err(|e| match e {
+    let index = builder(schema)
+        .open_or_create(directory)
+        .map_err(|e| match e {
         tantivy::TantivyError::SchemaError(_) => Error::Internal(format!(
             "the index in `{}` was built by another version of newsindex: run `newsindex reindex --index {}` (or start the server on it) to rebuild it from its stored articles",
             dir.display(),
@@ -486,8 +495,7 @@ mod tests {
         let a = live_address(&searcher, id, "a")
             .expect("read")
             .expect("a lives");
-        let doc: TantivyDocument = searcher.doc(a).expect("doc");
-        let article = document::from_document(&doc, index.fields()).expect("article");
+        let article = document::article_at(&searcher, a, index.fields()).expect("article");
         assert_eq!(article.body.as_deref(), Some("three"));
         assert_eq!(live_address(&searcher, id, "b").expect("read"), None);
         assert_eq!(live_address(&searcher, id, "c").expect("read"), None);

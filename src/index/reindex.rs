@@ -87,13 +87,30 @@ pub fn needs_reindex(dir: &Path) -> crate::Result<bool> {
         return Ok(true);
     }
     let index = open_existing(dir)?;
-    Ok(index.schema() != schema::build_schema().0)
+    // An index made before the hit store lacks its files, and its `meta.json` does not list
+    // them (tantivy would collect them as garbage): rebuilt like a schema change.
+    Ok(!has_hit_store(&index)? || index.schema() != schema::build_schema().0)
 }
 
 fn open_existing(dir: &Path) -> crate::Result<Index> {
     let directory = directory::IndexDirectory::open(dir)
         .map_err(|e| Error::Internal(format!("cannot open `{}`: {e}", dir.display())))?;
-    Ok(Index::open(directory)?)
+    let mut index = Index::open(directory)?;
+    // An index that lists the hit store refuses a writer (even one taken as a lock) without
+    // it, and one that does not refuses it.
+    if has_hit_store(&index)? {
+        index.register_plugin(std::sync::Arc::new(super::hits::HitsPlugin));
+    }
+    Ok(index)
+}
+
+/// Whether the index was made with the hit store ([`super::hits`]).
+fn has_hit_store(index: &Index) -> crate::Result<bool> {
+    Ok(index
+        .load_metas()?
+        .persisted_custom_extensions
+        .iter()
+        .any(|e| e == super::hits::EXTENSION))
 }
 
 /// Rebuilds the index in `dir` from its stored articles with this version's schema and

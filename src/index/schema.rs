@@ -7,7 +7,8 @@
 //! fields (`author`, `tag`, `entity`, …) are indexed lowercased for case-insensitive filters and
 //! `field:value` queries, and kept as fast columns in their original case for facet counts. The
 //! whole article is stored once, so that GET returns exactly what was stored: as JSON without
-//! its body, and the body apart, so that a page of hits reads what it shows without the text.
+//! its body in the segment's hit store ([`super::hits`]), read in place by a page of hits, and
+//! the body apart in tantivy's document store.
 
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
@@ -73,9 +74,11 @@ pub struct Fields {
     /// reading 250 vectors through its dictionary took ~9 ms on Reuters), and it is committed,
     /// merged and deleted with the rest of the document. See [`super::document::vector`].
     pub vector: Field,
-    /// The article as JSON, without its body: all a hit shows, read without the text
-    /// ([`super::document::head_from_document`]). (Indexes built before `stored_body` hold the
-    /// body here too; [`super::document::from_document`] reads both.)
+    /// The article as JSON, without its body: all a hit shows. Neither indexed nor in the
+    /// document store: the hit store ([`super::hits`]) takes it from the document and keeps it
+    /// uncompressed, read in place ([`super::document::head_from_document`]). (Indexes built
+    /// before the hit store keep it in the document store, and those built before
+    /// `stored_body` the body in it too; [`super::document::article_of`] reads them.)
     pub stored: Field,
     /// The article's body as it was sent, kept apart from `stored` so that a hit neither
     /// parses nor copies it.
@@ -157,7 +160,7 @@ pub fn build_schema() -> (Schema, Fields) {
     );
     let simhash = b.add_u64_field("simhash", NumericOptions::default().set_fast());
     let vector = b.add_u64_field("vector", NumericOptions::default().set_fast());
-    let stored = b.add_text_field("stored", STORED);
+    let stored = b.add_text_field("stored", TextOptions::default());
     let stored_body = b.add_text_field("stored_body", STORED);
     let fields = Fields {
         id,

@@ -33,7 +33,7 @@ use std::collections::{HashMap, HashSet};
 use tantivy::collector::Count;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, Searcher, Term};
 
 pub use facets::{FacetSpec, FacetValue, HistogramInterval};
 pub use filter::{Dimension, Filters};
@@ -428,8 +428,7 @@ pub fn run_plan(
     for (score, addr, copy, by_meaning) in page {
         // Snippets need the text; a hit without them shows what the stored JSON holds.
         let article = if highlighter.is_some() {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            document::from_document(&doc, fields)?
+            document::article_at(&searcher, addr, fields)?
         } else {
             document::head_from_document(&searcher, addr, fields)?
         };

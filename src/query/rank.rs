@@ -848,9 +848,8 @@ mod tests {
         let first = searcher.segment_reader(0);
         let deletes = (0..first.max_doc())
             .map(|doc| {
-                let stored: tantivy::TantivyDocument =
-                    searcher.doc(DocAddress::new(0, doc)).expect("doc");
-                let id = crate::index::document::from_document(&stored, index.fields())
+                let at = DocAddress::new(0, doc);
+                let id = crate::index::document::article_at(&searcher, at, index.fields())
                     .expect("article")
                     .id;
                 WriteOp::Delete { id }
@@ -947,8 +946,7 @@ mod tests {
         }
         let all = top_k_by_score(&searcher, weight.as_ref(), 500).expect("all");
         let store = |a: DocAddress| {
-            let doc: tantivy::TantivyDocument = searcher.doc(a).expect("doc");
-            crate::index::document::from_document(&doc, index.fields())
+            crate::index::document::article_at(&searcher, a, index.fields())
                 .expect("article")
                 .id
         };

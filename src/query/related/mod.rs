@@ -48,7 +48,7 @@ use tantivy::query::{
     TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, DocId, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, Searcher, Term};
 
 mod meaning;
 
@@ -983,8 +983,7 @@ fn select(
         if c.copy_key.is_some_and(|k| seen_keys.contains(&k)) {
             continue;
         }
-        let doc: TantivyDocument = searcher.doc(c.addr)?;
-        let article = document::from_document(&doc, f)?;
+        let article = document::article_at(searcher, c.addr, f)?;
         if source_id.is_some_and(|id| id == article.id) {
             continue;
         }

@@ -21,7 +21,7 @@ use tantivy::indexer::NoMergePolicy;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, TermQuery, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{
-    DocAddress, DocId, DocSet, Index, IndexWriter, Score, Searcher, SegmentOrdinal, SegmentReader,
+    DocAddress, DocId, DocSet, IndexWriter, Score, Searcher, SegmentOrdinal, SegmentReader,
     TantivyDocument, Term, TERMINATED,
 };
 
@@ -295,7 +295,9 @@ impl Corpus {
     /// Also the number of segments left (tantivy drops one whose articles are all deleted).
     fn build(&self, rng: &mut SmallRng, layout: &Layout) -> (NewsIndex, usize) {
         let (schema, fields) = schema::build_schema();
-        let index = Index::create_in_ram(schema);
+        let index = crate::index::builder(schema)
+            .create_in_ram()
+            .expect("index");
         schema::register_analyzers(&index);
         // One thread and a budget no segment reaches: one segment per commit, always the same.
         let mut writer: IndexWriter = index

@@ -50,6 +50,10 @@ pub struct SegmentReader {
     store_file: FileSlice,
     alive_bitset_opt: Option<AliveBitSet>,
     schema: Schema,
+    /// The files of the registered custom plugins, opened with the rest (a file opened later
+    /// may be gone: a merge's garbage collection deletes a segment's files while readers of
+    /// it still hold what they opened). A plugin's file the segment lacks is left out.
+    custom_files: Arc<BTreeMap<String, FileSlice>>,
 }
 
 impl SegmentReader {
@@ -190,6 +194,17 @@ impl SegmentReader {
 
         let alive_bitset_opt = intersect_alive_bitset(original_bitset, custom_bitset);
 
+        let mut custom_files = BTreeMap::new();
+        for extension in segment.index().custom_extensions() {
+            match segment.open_read(SegmentComponent::Custom(extension.to_string())) {
+                Ok(file) => {
+                    custom_files.insert(extension.to_string(), file);
+                }
+                Err(OpenReadError::FileDoesNotExist(_)) => {}
+                Err(open_read_error) => return Err(open_read_error.into()),
+            }
+        }
+
         let max_doc = segment.meta().max_doc();
         let num_docs = alive_bitset_opt
             .as_ref()
@@ -211,7 +226,14 @@ impl SegmentReader {
             alive_bitset_opt,
             positions_composite,
             schema,
+            custom_files: Arc::new(custom_files),
         })
+    }
+
+    /// The file of a registered custom plugin's `extension`, as opened with this reader;
+    /// `None` if the segment has none.
+    pub fn custom_file(&self, extension: &str) -> Option<&FileSlice> {
+        self.custom_files.get(extension)
     }
 
     /// Returns a field reader associated with the field given in argument.
