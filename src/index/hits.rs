@@ -60,14 +60,23 @@ impl SegmentPlugin for HitsPlugin {
                 "the hit store cannot merge a sorted index".into(),
             ));
         }
-        let mut out = Builder::default();
+        // Streamed to the file: a merge of a million articles' heads is hundreds of MB, and
+        // only their offsets (8 bytes each) are kept in memory.
+        let mut out = ctx.target_segment.open_write(component())?;
+        let mut offsets = vec![0u64];
+        let mut end = 0u64;
         for reader in ctx.readers {
             let store = HitStore::open(reader)?;
             for doc in reader.doc_ids_alive() {
-                out.push(store.get(doc).unwrap_or_default());
+                let head = store.get(doc).unwrap_or_default();
+                out.write_all(head)?;
+                end += head.len() as u64;
+                offsets.push(end);
             }
         }
-        out.write(ctx.target_segment)
+        write_offsets(&mut out, &offsets)?;
+        out.terminate()?;
+        Ok(())
     }
 }
 
@@ -105,11 +114,11 @@ impl PluginWriter for HitsWriter {
                 "the hit store cannot write a sorted index".into(),
             ));
         }
-        let builder = Builder {
-            bytes: self.bytes,
-            offsets: self.offsets,
-        };
-        builder.write(segment)
+        let mut out = segment.open_write(component())?;
+        out.write_all(&self.bytes)?;
+        write_offsets(&mut out, &self.offsets)?;
+        out.terminate()?;
+        Ok(())
     }
 
     fn mem_usage(&self) -> usize {
@@ -125,37 +134,12 @@ impl PluginWriter for HitsWriter {
     }
 }
 
-/// A hit store file being built.
-struct Builder {
-    bytes: Vec<u8>,
-    offsets: Vec<u64>,
-}
-
-impl Default for Builder {
-    fn default() -> Builder {
-        Builder {
-            bytes: Vec::new(),
-            offsets: vec![0],
-        }
+/// The end of a hit store file: the offsets, then the number of documents.
+fn write_offsets(out: &mut impl Write, offsets: &[u64]) -> std::io::Result<()> {
+    for offset in offsets {
+        out.write_all(&offset.to_le_bytes())?;
     }
-}
-
-impl Builder {
-    fn push(&mut self, head: &[u8]) {
-        self.bytes.extend_from_slice(head);
-        self.offsets.push(self.bytes.len() as u64);
-    }
-
-    fn write(self, segment: &Segment) -> tantivy::Result<()> {
-        let mut out = segment.open_write(component())?;
-        out.write_all(&self.bytes)?;
-        for offset in &self.offsets {
-            out.write_all(&offset.to_le_bytes())?;
-        }
-        out.write_all(&(self.offsets.len() as u64 - 1).to_le_bytes())?;
-        out.terminate()?;
-        Ok(())
-    }
+    out.write_all(&(offsets.len() as u64 - 1).to_le_bytes())
 }
 
 /// One segment's hit store, read in place (the file is memory-mapped).
