@@ -1,9 +1,9 @@
 //! The hit store: what a search hit shows (the article's JSON without its body, the `stored`
-//! field) kept a second time per segment, uncompressed, in a file of its own (`.hits`), so
-//! that a page of hits reads its documents' bytes in place instead of decompressing the
-//! docstore blocks around them, which hold the bodies of their neighbours too (issue #20,
-//! item 4). The full article (`GET /articles/{id}`, snippets, related explanations) still
-//! comes from the docstore.
+//! field) kept per segment, uncompressed, in a file of its own (`.hits`), so that a page of
+//! hits reads its documents' bytes in place instead of decompressing the docstore blocks
+//! around them, which hold the bodies of their neighbours too (issue #20, item 4). It is the
+//! head's only copy: the full article (`GET /articles/{id}`, snippets, related explanations)
+//! is this head and the body from the docstore.
 //!
 //! It is a tantivy segment plugin: written with each segment, merged with it, deleted with
 //! it, committed and synced with it (so it is as crash-safe as the rest), listed in the
