@@ -308,13 +308,6 @@ impl NewsIndex {
     }
 }
 
-/// tantivy's log merge policy with small segments kept in levels of their own.
-///
-/// Its default puts every segment under 10,000 articles in one level, so each merge of that
-/// level rewrote everything committed since the last big merge: under single PUTs (a segment
-/// of a few articles per commit) the merge thread then used half of both cores rewriting the
-/// same few thousand articles again and again. With levels from 100 articles, small segments
-/// merge with their peers and each article is rewritten a logarithmic number of times.
 /// Where the live document with this id is, if any. Read on the calling thread: a search
 /// through the index's executor would hand this one-term lookup to its thread pool and wait,
 /// which the writer did for every article of an upload (a tenth of an upload's CPU went to
@@ -332,17 +325,23 @@ pub(crate) fn live_address(
             continue;
         };
         let mut doc = postings.doc();
-        while doc != TERMINATED {
-            if segment.is_deleted(doc) {
-                doc = postings.advance();
-                continue;
-            }
+        while doc != TERMINATED && segment.is_deleted(doc) {
+            doc = postings.advance();
+        }
+        if doc != TERMINATED {
             return Ok(Some(tantivy::DocAddress::new(ord as u32, doc)));
         }
     }
     Ok(None)
 }
 
+/// tantivy's log merge policy with small segments kept in levels of their own.
+///
+/// Its default puts every segment under 10,000 articles in one level, so each merge of that
+/// level rewrote everything committed since the last big merge: under single PUTs (a segment
+/// of a few articles per commit) the merge thread then used half of both cores rewriting the
+/// same few thousand articles again and again. With levels from 100 articles, small segments
+/// merge with their peers and each article is rewritten a logarithmic number of times.
 fn merge_policy() -> tantivy::merge_policy::LogMergePolicy {
     let mut policy = tantivy::merge_policy::LogMergePolicy::default();
     policy.set_min_layer_size(MERGE_MIN_LAYER_SIZE);
