@@ -150,9 +150,30 @@ pub fn article_at(
     f: &Fields,
 ) -> crate::Result<Article> {
     let doc: TantivyDocument = searcher.doc(addr)?;
-    match HitStore::open(searcher.segment_reader(addr.segment_ord)).ok() {
-        Some(store) => with_body(head_of(&store, addr.doc_id)?, &doc, f.stored_body),
-        None => article_of(&doc, f.stored, Some(f.stored_body)),
+    let heads = HitStore::open(searcher.segment_reader(addr.segment_ord)).ok();
+    stored_article(
+        heads.as_ref(),
+        addr.doc_id,
+        &doc,
+        f.stored,
+        Some(f.stored_body),
+    )
+}
+
+/// The article of document `doc_id`, `doc` being what the document store holds of it: its
+/// head from `heads`, the segment's hit store, with the body in `doc`, or, in an index made
+/// before the hit store, all of it from `doc` ([`article_of`]). The fields are given rather
+/// than taken from [`Fields`], so that `newsindex reindex` reads indexes of older schemas.
+pub fn stored_article(
+    heads: Option<&HitStore>,
+    doc_id: tantivy::DocId,
+    doc: &TantivyDocument,
+    stored: Field,
+    body: Option<Field>,
+) -> crate::Result<Article> {
+    match (heads, body) {
+        (Some(heads), Some(body)) => with_body(head_of(heads, doc_id)?, doc, body),
+        _ => article_of(doc, stored, body),
     }
 }
 
@@ -167,11 +188,7 @@ pub(crate) fn head_of(store: &HitStore, doc: tantivy::DocId) -> crate::Result<Ar
 }
 
 /// `article` with the body that `doc` stores in `body`, if any.
-pub(crate) fn with_body(
-    mut article: Article,
-    doc: &TantivyDocument,
-    body: Field,
-) -> crate::Result<Article> {
+fn with_body(mut article: Article, doc: &TantivyDocument, body: Field) -> crate::Result<Article> {
     if let Some(text) = doc.get_first(body).and_then(|v| v.as_str()) {
         article.body = Some(text.to_string());
     }
@@ -181,11 +198,7 @@ pub(crate) fn with_body(
 /// The article stored in `doc` by an index without a hit store: the JSON in `stored`, with the
 /// body in `body` when the index keeps it apart (`None`, or no value: the JSON holds it, as in
 /// indexes built before `stored_body`). `newsindex reindex` reads such indexes.
-pub fn article_of(
-    doc: &TantivyDocument,
-    stored: Field,
-    body: Option<Field>,
-) -> crate::Result<Article> {
+fn article_of(doc: &TantivyDocument, stored: Field, body: Option<Field>) -> crate::Result<Article> {
     let json = doc
         .get_first(stored)
         .and_then(|v| v.as_str())

@@ -44,14 +44,13 @@ pub fn for_each_article(
             .doc_ids_alive()
             .zip(store.iter::<TantivyDocument>(segment.alive_bitset()))
         {
-            let stored_doc = stored_doc?;
-            let article = match (&heads, body) {
-                (Some(heads), Some(body)) => {
-                    document::with_body(document::head_of(heads, doc)?, &stored_doc, body)?
-                }
-                _ => document::article_of(&stored_doc, stored, body)?,
-            };
-            visit(article)?;
+            visit(document::stored_article(
+                heads.as_ref(),
+                doc,
+                &stored_doc?,
+                stored,
+                body,
+            )?)?;
             count += 1;
         }
     }

@@ -78,7 +78,7 @@ pub struct Fields {
     /// document store: the hit store ([`super::hits`]) takes it from the document and keeps it
     /// uncompressed, read in place ([`super::document::head_from_document`]). (Indexes built
     /// before the hit store keep it in the document store, and those built before
-    /// `stored_body` the body in it too; [`super::document::article_of`] reads them.)
+    /// `stored_body` the body in it too; [`super::document::stored_article`] reads them all.)
     pub stored: Field,
     /// The article's body as it was sent, kept apart from `stored` so that a hit neither
     /// parses nor copies it.
