@@ -262,17 +262,7 @@ fn function_word_counts(text: &str) -> Vec<usize> {
     let mut lower = String::new();
     for word in super::tokenizer::alphanumeric_runs(text).filter(|w| w.len() <= 8) {
         // The lists are lower case.
-        let key = if word
-            .bytes()
-            .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
-        {
-            lower.clear();
-            lower.extend(word.chars().flat_map(char::to_lowercase));
-            lower.as_str()
-        } else {
-            word
-        };
-        if let Some(&lists) = lists_of.get(key) {
+        if let Some(&lists) = lists_of.get(super::tokenizer::lowercased(word, &mut lower)) {
             let mut bits = lists;
             while bits != 0 {
                 counts[bits.trailing_zeros() as usize] += 1;

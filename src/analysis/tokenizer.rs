@@ -177,6 +177,20 @@ pub fn alphanumeric_runs(text: &str) -> AlphanumericRuns<'_> {
     AlphanumericRuns { text, at: 0 }
 }
 
+/// `word` in lower case: itself when it has no capital or non-ASCII letter (most words of news
+/// text), else its lowercasing written into `buf`.
+pub fn lowercased<'a>(word: &'a str, buf: &'a mut String) -> &'a str {
+    if !word
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+    {
+        return word;
+    }
+    buf.clear();
+    buf.extend(word.chars().flat_map(char::to_lowercase));
+    buf
+}
+
 /// The iterator of [`alphanumeric_runs`].
 pub struct AlphanumericRuns<'a> {
     text: &'a str,
@@ -188,91 +202,79 @@ impl<'a> Iterator for AlphanumericRuns<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<&'a str> {
-        let bytes = self.text.as_bytes();
-        let mut i = self.at;
-        // Whether the char at `i` (not ASCII) is alphanumeric, and its length.
-        let wide = |i: usize| {
-            let c = self.text[i..].chars().next().expect("a char boundary");
-            (c.is_alphanumeric(), c.len_utf8())
-        };
-        let start = loop {
-            let &b = bytes.get(i)?;
-            if b.is_ascii() {
-                if b.is_ascii_alphanumeric() {
-                    break i;
-                }
-                i += 1;
-            } else {
-                let (alphanumeric, len) = wide(i);
-                if alphanumeric {
-                    break i;
-                }
-                i += len;
-            }
-        };
-        while let Some(&b) = bytes.get(i) {
-            if b.is_ascii() {
-                if !b.is_ascii_alphanumeric() {
-                    break;
-                }
-                i += 1;
-            } else {
-                let (alphanumeric, len) = wide(i);
-                if !alphanumeric {
-                    break;
-                }
-                i += len;
-            }
+        let alphanumeric = |c: char| c.is_alphanumeric();
+        let start = scan(
+            self.text,
+            self.at,
+            u8::is_ascii_alphanumeric,
+            alphanumeric,
+            true,
+        );
+        if start == self.text.len() {
+            self.at = start;
+            return None;
         }
-        self.at = i;
-        Some(&self.text[start..i])
+        self.at = scan(
+            self.text,
+            start,
+            u8::is_ascii_alphanumeric,
+            alphanumeric,
+            false,
+        );
+        Some(&self.text[start..self.at])
     }
 }
 
-/// Where the next word or CJK run starts, from byte `from`. ASCII bytes are decided without
-/// decoding a char or looking up combining marks: most news text is ASCII, and this scan
-/// was the tokenizer's dearest step (a tenth of an upload's instructions).
-fn word_start(text: &str, from: usize) -> Option<usize> {
+/// The first byte from `from` where a char's class is `wanted`, or the text's end. An ASCII
+/// byte is classed by `ascii` without decoding a char (or looking up combining marks), any
+/// other char by `wide`: most news text is ASCII, and scanning it char by char was the
+/// tokenizer's dearest step (a tenth of an upload's instructions).
+#[inline]
+fn scan(
+    text: &str,
+    from: usize,
+    ascii: impl Fn(&u8) -> bool,
+    wide: impl Fn(char) -> bool,
+    wanted: bool,
+) -> usize {
     let bytes = text.as_bytes();
     let mut i = from;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii() {
-            if b.is_ascii_alphanumeric() {
-                return Some(i);
-            }
-            i += 1;
+    while let Some(b) = bytes.get(i) {
+        let (class, len) = if b.is_ascii() {
+            (ascii(b), 1)
         } else {
             let c = text[i..].chars().next().expect("a char boundary");
-            if is_word_char(c) || is_cjk(c) {
-                return Some(i);
-            }
-            i += c.len_utf8();
+            (wide(c), c.len_utf8())
+        };
+        if class == wanted {
+            return i;
         }
-    }
-    None
-}
-
-/// Where the word (not CJK) starting at `start` ends; ASCII bytes decided as in [`word_start`].
-fn word_end(text: &str, start: usize) -> usize {
-    let bytes = text.as_bytes();
-    let mut i = start;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii() {
-            if !b.is_ascii_alphanumeric() {
-                return i;
-            }
-            i += 1;
-        } else {
-            let c = text[i..].chars().next().expect("a char boundary");
-            if !is_word_char(c) || is_cjk(c) {
-                return i;
-            }
-            i += c.len_utf8();
-        }
+        i += len;
     }
     text.len()
+}
+
+/// Where the next word or CJK run starts, from byte `from`.
+fn word_start(text: &str, from: usize) -> Option<usize> {
+    let start = scan(
+        text,
+        from,
+        u8::is_ascii_alphanumeric,
+        |c| is_word_char(c) || is_cjk(c),
+        true,
+    );
+    (start < text.len()).then_some(start)
+}
+
+/// Where the word (not CJK) starting at `start` ends.
+fn word_end(text: &str, start: usize) -> usize {
+    scan(
+        text,
+        start,
+        u8::is_ascii_alphanumeric,
+        |c| is_word_char(c) && !is_cjk(c),
+        false,
+    )
 }
 
 fn run_end(text: &str, start: usize, keep: impl Fn(char) -> bool) -> usize {

@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::analysis::tokenizer::alphanumeric_runs;
+use crate::analysis::tokenizer::{alphanumeric_runs, lowercased};
 
 /// What [`signals`] derives from title, summary and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,27 +39,22 @@ pub fn signals(title: &str, summary: Option<&str>, body: Option<&str>) -> TextSi
     let mut lower = String::new();
     for (text, in_copy_key) in [(Some(title), true), (summary, false), (body, true)] {
         for word in text.iter().flat_map(|t| alphanumeric_runs(t)) {
-            let folded = if word
-                .bytes()
-                .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
-            {
-                lower.clear();
-                lower.extend(word.chars().flat_map(char::to_lowercase));
-                lower.as_bytes()
-            } else {
-                word.as_bytes()
-            };
+            let folded = lowercased(word, &mut lower);
             let cjk = !word.is_ascii() && word.chars().any(crate::analysis::tokenizer::is_cjk);
             if in_copy_key && cjk {
-                copy_key = cjk_copy_key(std::str::from_utf8(folded).unwrap_or(word), copy_key);
+                copy_key = cjk_copy_key(folded, copy_key);
             } else if in_copy_key {
-                copy_key = folded.iter().chain(b" ").fold(copy_key, fnv_byte);
+                copy_key = folded
+                    .as_bytes()
+                    .iter()
+                    .chain(b" ")
+                    .fold(copy_key, fnv_byte);
             }
-            let h = mix(folded.iter().fold(FNV_OFFSET, fnv_byte));
+            let h = mix(folded.as_bytes().iter().fold(FNV_OFFSET, fnv_byte));
             if cjk {
                 // A run of Chinese or Japanese is a whole sentence, not a word: its character
                 // pairs are what near-duplicates share.
-                add_pairs(std::str::from_utf8(folded).unwrap_or(word), &mut counter);
+                add_pairs(folded, &mut counter);
             } else {
                 counter.add(h);
             }
@@ -113,9 +108,7 @@ pub fn take_key(title: &str, body: Option<&str>) -> u64 {
     let mut key = FNV_OFFSET;
     let mut lower = String::new();
     let mut add = |word: &str, key: &mut u64| {
-        lower.clear();
-        lower.extend(word.chars().flat_map(char::to_lowercase));
-        *key = cjk_copy_key(&lower, *key);
+        *key = cjk_copy_key(lowercased(word, &mut lower), *key);
     };
     for w in alphanumeric_runs(title) {
         add(w, &mut key);
