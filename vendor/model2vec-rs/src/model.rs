@@ -836,9 +836,36 @@ where
 
 const BLOCK: usize = 8;
 
-/// `sum += r0 * s0 + r1 * s1 + ...` over BLOCK rows, added left to right.
+/// `sum += r0 * s0 + r1 * s1 + ...` over BLOCK rows, added left to right; compiled for AVX2
+/// where the CPU has it.
 #[inline(always)]
 fn add_rows<T: Copy>(sum: &mut [f32], rows: &[(&[T], f32); BLOCK])
+where
+    f32: From<T>,
+{
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2.
+        return unsafe { add_rows_avx2(sum, rows) };
+    }
+    add_rows_any(sum, rows)
+}
+
+/// [`add_rows_any`] compiled for AVX2: an int8 row widens to floats eight columns an
+/// instruction, not four, in about half the instructions of the baseline x86-64 build. The
+/// arithmetic is the same (Rust does not fuse a multiply and an add), so the sums are bit for
+/// bit the baseline's.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn add_rows_avx2<T: Copy>(sum: &mut [f32], rows: &[(&[T], f32); BLOCK])
+where
+    f32: From<T>,
+{
+    add_rows_any(sum, rows)
+}
+
+#[inline(always)]
+fn add_rows_any<T: Copy>(sum: &mut [f32], rows: &[(&[T], f32); BLOCK])
 where
     f32: From<T>,
 {
