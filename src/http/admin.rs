@@ -15,7 +15,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use super::error::ApiError;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, QueryPairs};
 use super::state::AppState;
 use crate::backend::{backup_destination, BackupReport};
 
@@ -24,8 +24,20 @@ const CHUNK_BYTES: usize = 64 * 1024;
 
 /// `GET /admin/export`
 #[utoipa::path(get, path = "/admin/export", tag = "admin",
-    responses((status = 200, description = "Every stored article of the last commit, one JSON article per line, streamed; what POST /articles and `newsindex ingest` take back", body = crate::article::Article, content_type = "application/x-ndjson"), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody)))]
-pub async fn export_get(State(state): State<AppState>) -> Response {
+    responses((status = 200, description = "Every stored article of the last commit, one JSON article per line, streamed; what POST /articles and `newsindex ingest` take back", body = crate::article::Article, content_type = "application/x-ndjson"), (status = 400, description = "A query parameter: the export takes none", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody)))]
+pub async fn export_get(
+    State(state): State<AppState>,
+    QueryPairs(pairs): QueryPairs,
+) -> Result<Response, ApiError> {
+    // Refused like every other endpoint's unknown parameters: a client that asks for a
+    // filter or a format the export does not have must not get everything as if it had.
+    if let Some((name, _)) = pairs.first() {
+        return Err(crate::Error::param(
+            crate::error::truncate_for_message(name),
+            "unknown parameter; the export takes none",
+        )
+        .into());
+    }
     // A few chunks in flight: the reader waits for a slow client instead of filling memory.
     let (tx, mut rx) = mpsc::channel::<io::Result<Bytes>>(4);
     let backend = state.backend.clone();
@@ -49,7 +61,7 @@ pub async fn export_get(State(state): State<AppState>) -> Response {
         }
     });
     let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    (
+    Ok((
         [
             (header::CONTENT_TYPE, "application/x-ndjson"),
             (
@@ -59,7 +71,7 @@ pub async fn export_get(State(state): State<AppState>) -> Response {
         ],
         Body::from_stream(stream),
     )
-        .into_response()
+        .into_response())
 }
 
 /// Sends what is written through a channel, in chunks.

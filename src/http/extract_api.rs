@@ -41,7 +41,7 @@ pub struct ExtractResponse {
 
 /// `POST /extract`
 #[utoipa::path(post, path = "/extract", tag = "search", request_body = ExtractRequest,
-    responses((status = 200, description = "Entities found in the text", body = ExtractResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 422, description = "Invalid value", body = crate::http::openapi::ErrorBody)))]
+    responses((status = 200, description = "Entities found in the text", body = ExtractResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 413, description = "Body too large (`limits.max_body_bytes`)", body = crate::http::openapi::ErrorBody), (status = 422, description = "Invalid value", body = crate::http::openapi::ErrorBody)))]
 pub async fn extract_post(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<ExtractRequest>,

@@ -87,7 +87,7 @@ pub enum DraftEntity {
 
 /// `POST /related`
 #[utoipa::path(post, path = "/related", tag = "search", request_body = RelatedDraft,
-    responses((status = 200, description = "Related articles, best first", body = RelatedResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 422, description = "Invalid value", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
+    responses((status = 200, description = "Related articles, best first", body = RelatedResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 413, description = "Body too large (`limits.max_body_bytes`)", body = crate::http::openapi::ErrorBody), (status = 422, description = "Invalid value", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn related_post(
     State(state): State<AppState>,
     ApiJson(draft): ApiJson<RelatedDraft>,

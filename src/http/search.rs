@@ -23,7 +23,7 @@ pub async fn search_get(
 
 /// `POST /search`
 #[utoipa::path(post, path = "/search", tag = "search", request_body = SearchParams,
-    responses((status = 200, description = "A page of hits, the total and facets", body = SearchResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
+    responses((status = 200, description = "A page of hits, the total and facets", body = SearchResponse), (status = 400, description = "Malformed input, unknown or bad parameter", body = crate::http::openapi::ErrorBody), (status = 401, description = "Missing or unknown key", body = crate::http::openapi::ErrorBody), (status = 403, description = "Key lacks the right", body = crate::http::openapi::ErrorBody), (status = 413, description = "Body too large (`limits.max_body_bytes`)", body = crate::http::openapi::ErrorBody), (status = 503, description = "Overloaded or timed out", body = crate::http::openapi::ErrorBody)))]
 pub async fn search_post(
     State(state): State<AppState>,
     ApiJson(params): ApiJson<SearchParams>,

@@ -307,3 +307,78 @@ async fn whole_numbers_may_be_written_as_floats() {
         .await;
     assert_eq!(status, 200, "{body}");
 }
+
+/// The statuses `GET /openapi.json` lists for an operation.
+async fn documented_statuses(s: &TestServer, method: &str, path: &str) -> BTreeSet<String> {
+    let (status, doc) = s.get("/openapi.json").await;
+    assert_eq!(status, 200);
+    doc["paths"][path][method]["responses"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{method} {path} has no responses"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// A body over `limits.max_body_bytes` is a 413 on every endpoint that takes one article, a
+/// query or a text, and each lists the 413 it answers.
+#[tokio::test]
+async fn an_oversized_body_is_a_documented_413() {
+    let s = TestServer::start_with(|c| c.limits.max_body_bytes = 1_000).await;
+    let long = "x".repeat(5_000);
+    for (method, path, documented, body) in [
+        (
+            "put",
+            "/articles/a",
+            "/articles/{id}",
+            serde_json::json!({"title": "T", "body": long}),
+        ),
+        ("post", "/search", "/search", serde_json::json!({"q": long})),
+        (
+            "post",
+            "/related",
+            "/related",
+            serde_json::json!({"title": "T", "body": long}),
+        ),
+        (
+            "post",
+            "/extract",
+            "/extract",
+            serde_json::json!({"body": long}),
+        ),
+    ] {
+        let r = s
+            .client
+            .request(method.to_uppercase().parse().unwrap(), s.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let v: Value = serde_json::from_str(&r.text().await.unwrap()).expect("a JSON error");
+        assert_eq!(status, 413, "{method} {path}: {v}");
+        assert_eq!(v["error"]["code"], "payload_too_large", "{v}");
+        let listed = documented_statuses(&s, method, documented).await;
+        assert!(listed.contains("413"), "{method} {path} lists {listed:?}");
+    }
+}
+
+/// `GET /admin/export` refuses a query parameter, as every endpoint refuses one it does not
+/// take (an export asked for a format or a filter it has not must not answer everything), and
+/// documents that 400.
+#[tokio::test]
+async fn the_export_refuses_a_parameter_it_does_not_take() {
+    let s = TestServer::start().await;
+    let (status, v) = s.get("/admin/export?format=zip").await;
+    assert_eq!(status, 400, "{v}");
+    let msg = v["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("`format`") && msg.contains("takes none"),
+        "{msg}"
+    );
+    assert!(documented_statuses(&s, "get", "/admin/export")
+        .await
+        .contains("400"));
+    let r = s.client.get(s.url("/admin/export")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
