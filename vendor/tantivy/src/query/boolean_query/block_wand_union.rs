@@ -127,8 +127,24 @@ fn align_scorers(
 // Advance term_scorers[..pivot_len] and out of these removes the terminated scores.
 // Restores the ordering of term_scorers.
 fn advance_all_scorers_on_pivot(term_scorers: &mut Vec<TermScorerWithMaxScore>, pivot_len: usize) {
+    let mut any_terminated = false;
     for term_scorer in &mut term_scorers[..pivot_len] {
-        term_scorer.advance();
+        any_terminated |= term_scorer.advance() == TERMINATED;
+    }
+    if !any_terminated {
+        // The scorers past the pivot are still in order: each advanced one moves forward to
+        // its place, the last first. Same order as the stable sort below (an advanced scorer
+        // lands before those already on its doc), without sorting them all at every pivot.
+        for i in (0..pivot_len).rev() {
+            let doc = term_scorers[i].doc();
+            let mut at = i;
+            while at + 1 < term_scorers.len() && term_scorers[at + 1].doc() < doc {
+                term_scorers.swap(at, at + 1);
+                at += 1;
+            }
+        }
+        debug_assert!(term_scorers.iter().map(|scorer| scorer.doc()).is_sorted());
+        return;
     }
     // TODO use drain_filter when available.
     let mut i = 0;
