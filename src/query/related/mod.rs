@@ -545,7 +545,7 @@ impl<'c> StoryGuard<'c> {
             &source.title,
             source.body.as_deref().or(source.summary.as_deref()),
         );
-        let fp = Fingerprint::of(&tokens, signals.simhash, cfg).map(std::borrow::Cow::Owned);
+        let fp = Fingerprint::of(tokens, signals.simhash, cfg).map(std::borrow::Cow::Owned);
         StoryGuard::with(cfg, take, fp)
     }
 
@@ -585,7 +585,7 @@ impl<'c> StoryGuard<'c> {
             article.summary.as_deref(),
             article.body.as_deref(),
         );
-        let fp = Fingerprint::of(&tokens, document::simhash(article), self.cfg);
+        let fp = Fingerprint::of(tokens, document::simhash(article), self.cfg);
         self.admit(take, fp)
     }
 }
@@ -594,20 +594,28 @@ impl<'c> StoryGuard<'c> {
 #[derive(Clone)]
 struct Fingerprint {
     simhash: u64,
-    words: HashSet<String>,
+    words: WordSet,
 }
+
+/// The distinct tokens of a text (ahash: keyed, the words come from clients).
+type WordSet = HashSet<String, ahash::RandomState>;
 
 impl Fingerprint {
     /// `None` for a text too short to tell copies apart. `simhash` is the text's
     /// [`TextSignals::simhash`], kept at ingest for indexed articles.
-    fn of(tokens: &[String], simhash: u64, cfg: &RelatedConfig) -> Option<Fingerprint> {
-        if tokens.len() < cfg.simhash_min_tokens {
-            return None;
-        }
-        Some(Fingerprint {
-            simhash,
-            words: tokens.iter().cloned().collect(),
-        })
+    fn of(tokens: Vec<String>, simhash: u64, cfg: &RelatedConfig) -> Option<Fingerprint> {
+        let count = tokens.len();
+        Fingerprint::of_words(tokens.into_iter().collect(), count, simhash, cfg)
+    }
+
+    /// [`Fingerprint::of`] a text's distinct tokens, of `tokens` in all.
+    fn of_words(
+        words: WordSet,
+        tokens: usize,
+        simhash: u64,
+        cfg: &RelatedConfig,
+    ) -> Option<Fingerprint> {
+        (tokens >= cfg.simhash_min_tokens).then_some(Fingerprint { simhash, words })
     }
 
     fn near(&self, other: &Fingerprint, cfg: &RelatedConfig) -> bool {
@@ -720,7 +728,7 @@ impl Profile {
             source.summary.as_deref(),
             source.body.as_deref(),
         );
-        let fingerprint = Fingerprint::of(&source_tokens, simhash, cfg);
+        let fingerprint = Fingerprint::of(source_tokens, simhash, cfg);
         Ok(Profile {
             terms,
             pick_terms,
@@ -1000,11 +1008,13 @@ fn select(
             article.summary.as_deref(),
             article.body.as_deref(),
         );
-        let present: HashSet<&str> = toks.iter().map(String::as_str).collect();
+        // One set of the candidate's words: for the shared terms, then its fingerprint.
+        let count = toks.len();
+        let words: WordSet = toks.into_iter().collect();
         let shared_terms: Vec<String> = profile
             .terms
             .iter()
-            .filter(|(t, _)| present.contains(t.as_str()))
+            .filter(|(t, _)| words.contains(t.as_str()))
             .map(|(t, _)| t.clone())
             .collect();
         // With `languages=any` closeness in meaning stands in for shared words, which
@@ -1014,7 +1024,7 @@ fn select(
             continue;
         }
         let simhash = c.simhash.unwrap_or_else(|| document::simhash(&article));
-        if !guard.admit(take, Fingerprint::of(&toks, simhash, cfg)) {
+        if !guard.admit(take, Fingerprint::of_words(words, count, simhash, cfg)) {
             continue;
         }
         seen_keys.insert(c.copy_key.unwrap_or_else(|| document::copy_key(&article)));
@@ -1113,7 +1123,7 @@ mod tests {
 
     fn fingerprint(text: &str, cfg: &RelatedConfig) -> Option<Fingerprint> {
         let simhash = fingerprint::signals(text, None, None).simhash;
-        Fingerprint::of(&tokens(text, Lang::ENGLISH), simhash, cfg)
+        Fingerprint::of(tokens(text, Lang::ENGLISH), simhash, cfg)
     }
 
     #[test]
