@@ -892,25 +892,39 @@ mod tests {
         assert_eq!(t.get(), 1.5);
     }
 
-    #[test]
-    fn top_k_across_segments_is_what_top_docs_finds() {
+    /// An index in memory of articles `a0`, `a1`, ... with these bodies, a commit a batch.
+    fn index_of_bodies(batches: impl Iterator<Item = Vec<String>>) -> NewsIndex {
         let index = NewsIndex::create_in_ram(&Config::default().writer).expect("index");
-        let words = ["tariff", "steel", "quota", "import"];
-        // Four commits make four segments; the word mix gives many distinct scores.
-        for batch in 0..4 {
-            let ops = (0..50)
-                .map(|i| {
-                    let n = batch * 50 + i;
-                    let body = (0..=(n % 7))
-                        .map(|j| words[(n + j) % words.len()])
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    let article = crate::index::test_support::article(&format!("a{n}"), &body);
+        let mut n = 0;
+        for bodies in batches {
+            let ops = bodies
+                .iter()
+                .map(|body| {
+                    let article = crate::index::test_support::article(&format!("a{n}"), body);
+                    n += 1;
                     index.upsert_op(&article).expect("op")
                 })
                 .collect::<Vec<_>>();
             index.writer().apply_blocking(ops, true).expect("write");
         }
+        index
+    }
+
+    #[test]
+    fn top_k_across_segments_is_what_top_docs_finds() {
+        let words = ["tariff", "steel", "quota", "import"];
+        // Four commits make four segments; the word mix gives many distinct scores.
+        let index = index_of_bodies((0..4).map(|batch| {
+            (0..50)
+                .map(|i| {
+                    let n = batch * 50 + i;
+                    (0..=(n % 7))
+                        .map(|j| words[(n + j) % words.len()])
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect()
+        }));
         // A deleted article must not come back.
         index
             .writer()
@@ -958,7 +972,6 @@ mod tests {
     /// articles (postings of many 128-document blocks), for k from 1 to 300.
     #[test]
     fn block_max_wand_finds_what_scoring_every_match_finds() {
-        let index = NewsIndex::create_in_ram(&Config::default().writer).expect("index");
         let vocabulary: Vec<String> = (0..60).map(|i| format!("w{i}")).collect();
         let mut state: u64 = 7;
         let mut next = move || {
@@ -967,22 +980,20 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (state >> 33) as usize
         };
-        let ops = (0..4_000)
-            .map(|n| {
+        let bodies = (0..4_000)
+            .map(|_| {
                 // Low word numbers are common, high ones rare: long and short postings.
                 let len = 3 + next() % 30;
-                let body = (0..len)
+                (0..len)
                     .map(|_| {
                         let a = next() % vocabulary.len();
                         vocabulary[a.min(next() % vocabulary.len())].as_str()
                     })
                     .collect::<Vec<_>>()
-                    .join(" ");
-                let article = crate::index::test_support::article(&format!("a{n}"), &body);
-                index.upsert_op(&article).expect("op")
+                    .join(" ")
             })
-            .collect::<Vec<_>>();
-        index.writer().apply_blocking(ops, true).expect("write");
+            .collect();
+        let index = index_of_bodies(std::iter::once(bodies));
         let searcher = index.searcher();
         let body = index.fields().body;
         let query = BooleanQuery::new(
