@@ -362,9 +362,7 @@ mod tests {
 
     /// An empty index in memory with this version's schema and analyzers, and its writer.
     fn ram_index() -> (tantivy::Index, Fields, tantivy::IndexWriter) {
-        let (schema, f) = super::super::schema::build_schema();
-        let index = super::super::builder(schema).create_in_ram().unwrap();
-        super::super::schema::register_analyzers(&index);
+        let (index, f) = super::super::tantivy_in_ram().unwrap();
         let writer = index.writer(15_000_000).unwrap();
         (index, f, writer)
     }

@@ -209,15 +209,13 @@ mod tests {
     use tantivy::{IndexWriter, Term};
 
     use super::*;
-    use crate::index::{builder, document, schema, test_support};
+    use crate::index::{document, tantivy_in_ram, test_support};
 
     /// Over several commits, replacements, deletions and a merge, each live document's hit
     /// store entry is its article without the body, and the document store keeps the body.
     #[test]
     fn the_hit_store_holds_each_live_documents_head_through_merges() {
-        let (schema, fields) = schema::build_schema();
-        let index = builder(schema).create_in_ram().expect("index");
-        schema::register_analyzers(&index);
+        let (index, fields) = tantivy_in_ram().expect("index");
         let mut writer: IndexWriter = index
             .writer_with_num_threads(1, 15_000_000)
             .expect("writer");

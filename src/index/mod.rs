@@ -109,9 +109,7 @@ impl NewsIndex {
 
     /// An index in memory, for tests and benchmarks that need no files.
     pub fn create_in_ram(config: &WriterConfig) -> crate::Result<NewsIndex> {
-        let (schema, _) = schema::build_schema();
-        let index = builder(schema).create_in_ram()?;
-        schema::register_analyzers(&index);
+        let (index, _) = tantivy_in_ram()?;
         NewsIndex::start(index, None, config)
     }
 
@@ -356,6 +354,15 @@ pub(crate) fn builder(schema: tantivy::schema::Schema) -> tantivy::IndexBuilder 
     Index::builder()
         .schema(schema)
         .register_plugin(Arc::new(hits::HitsPlugin))
+}
+
+/// An empty tantivy index in memory as newsindex makes one (schema, hit store, analyzers),
+/// and its fields; for [`NewsIndex::create_in_ram`] and tests that drive tantivy's writer.
+pub(crate) fn tantivy_in_ram() -> crate::Result<(Index, Fields)> {
+    let (schema, fields) = schema::build_schema();
+    let index = builder(schema).create_in_ram()?;
+    schema::register_analyzers(&index);
+    Ok((index, fields))
 }
 
 /// Opens or creates the index directory and checks that it was built with this schema.

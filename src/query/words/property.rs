@@ -294,11 +294,7 @@ impl Corpus {
     /// in a last commit.
     /// Also the number of segments left (tantivy drops one whose articles are all deleted).
     fn build(&self, rng: &mut SmallRng, layout: &Layout) -> (NewsIndex, usize) {
-        let (schema, fields) = schema::build_schema();
-        let index = crate::index::builder(schema)
-            .create_in_ram()
-            .expect("index");
-        schema::register_analyzers(&index);
+        let (index, fields) = crate::index::tantivy_in_ram().expect("index");
         // One thread and a budget no segment reaches: one segment per commit, always the same.
         let mut writer: IndexWriter = index
             .writer_with_num_threads(1, 1_000_000_000)
