@@ -24,6 +24,8 @@ use model2vec_rs::model::StaticModel;
 
 use crate::{Error, Result};
 
+pub mod cells;
+
 /// The shipped model's name (its directory under `models/`): indexes record it, and one built
 /// with another model is rebuilt at start (its vectors would not compare with this one's).
 pub const MODEL_NAME: &str = "related-me5-static-16k";
@@ -34,7 +36,8 @@ pub const VECTORS: &str = "related-me5-static-16k, language means 1";
 
 /// Mean vector of the model over ordinary text of each of several languages, made by
 /// `examples/language_means.rs` (English news, and the UD treebanks of `data/ud`).
-const SHIPPED_MEANS: &[u8] = include_bytes!("../models/related-me5-static-16k/language-means.json");
+const SHIPPED_MEANS: &[u8] =
+    include_bytes!("../../models/related-me5-static-16k/language-means.json");
 
 /// The shipped language means by language code, and their mean for every other language.
 struct LanguageMeans {
@@ -70,9 +73,10 @@ fn language_means() -> Result<&'static LanguageMeans> {
 /// The shipped model's files, embedded at compile time (~10 MB in the binary). The tokenizer
 /// is stored gzipped (3.4 MB instead of 9.3 MB) and inflated at load.
 const SHIPPED_TOKENIZER_GZ: &[u8] =
-    include_bytes!("../models/related-me5-static-16k/tokenizer.json.gz");
-const SHIPPED_MODEL: &[u8] = include_bytes!("../models/related-me5-static-16k/model.safetensors");
-const SHIPPED_CONFIG: &[u8] = include_bytes!("../models/related-me5-static-16k/config.json");
+    include_bytes!("../../models/related-me5-static-16k/tokenizer.json.gz");
+const SHIPPED_MODEL: &[u8] =
+    include_bytes!("../../models/related-me5-static-16k/model.safetensors");
+const SHIPPED_CONFIG: &[u8] = include_bytes!("../../models/related-me5-static-16k/config.json");
 
 /// A static embedding model: text → L2-normalised vector of [`Embedder::dims`] floats.
 ///
