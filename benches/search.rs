@@ -67,8 +67,8 @@ fn bench_search(c: &mut Criterion) {
         ],
     ));
     scenarios.push(("words_3facets", vec![("q", words), ("facets", facets)]));
-    // Search by meaning (issue #19): words that match a few articles (the exact pass over the
-    // vectors, with the query's vector pulled towards them), and words that match none.
+    // Search by meaning (issue #19): words that match a few articles (the vectors nearest
+    // the query's, pulled towards them), and words that match none.
     for (name, q) in [
         ("semantic_few_matches", "cocoa harvest drought"),
         ("semantic_no_match", "chocolate shortage"),
@@ -96,6 +96,7 @@ fn bench_search(c: &mut Criterion) {
     }
     group.finish();
     bench_hits(c, &index);
+    bench_nearest(c, &index);
     index.shutdown_blocking().expect("shutdown");
 }
 
@@ -201,3 +202,31 @@ fn bench_hits(c: &mut Criterion, index: &NewsIndex) {
 
 criterion_group!(benches, bench_search);
 criterion_main!(benches);
+
+/// The vectors nearest a query's over the whole index (what a search by meaning and related
+/// articles with `languages=any` look for): the exact pass over every vector, and the cells
+/// nearest the query probed as the server's plan does at scale (`COMPARED_SHARE` of the
+/// articles; the server itself compares every one of an index this small).
+fn bench_nearest(c: &mut Criterion, index: &NewsIndex) {
+    use newsindex::query::vectors::{nearest_by, NearestPlan, COMPARED_SHARE, MIN_CELLS};
+    let searcher = index.searcher();
+    let source =
+        newsindex::embed::text_vector("cocoa harvest drought in Bahia", "en").expect("vector");
+    let mut group = c.benchmark_group("vectors");
+    group.bench_function("nearest_50_exact", |b| {
+        b.iter(|| nearest_by(&searcher, None, &source, 50, |_, _| NearestPlan::Exact).unwrap())
+    });
+    group.bench_function("nearest_50_cells", |b| {
+        b.iter(|| {
+            nearest_by(&searcher, None, &source, 50, |n, order| {
+                NearestPlan::Cells {
+                    order: order.to_vec(),
+                    min_cells: MIN_CELLS,
+                    enough: (n as f64 * COMPARED_SHARE) as u64,
+                }
+            })
+            .unwrap()
+        })
+    });
+    group.finish();
+}

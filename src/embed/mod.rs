@@ -32,7 +32,7 @@ pub const MODEL_NAME: &str = "related-me5-static-16k";
 
 /// What the index's vectors are: the model, and the language means taken from them
 /// ([`article_vector`]). Indexes record it, and one built with other vectors is rebuilt.
-pub const VECTORS: &str = "related-me5-static-16k, language means 1";
+pub const VECTORS: &str = "related-me5-static-16k, language means 1, cells 1";
 
 /// Mean vector of the model over ordinary text of each of several languages, made by
 /// `examples/language_means.rs` (English news, and the UD treebanks of `data/ud`).

@@ -8,6 +8,7 @@ use tantivy::TantivyDocument;
 
 use super::hits::HitStore;
 use super::schema::{Fields, TYPE_SEPARATOR};
+use super::vector_store::VectorStore;
 use crate::analysis::{tagged, Lang};
 use crate::article::Article;
 use crate::Error;
@@ -65,8 +66,10 @@ pub fn to_document(article: &Article, f: &Fields) -> crate::Result<TantivyDocume
     }
     doc.add_u64(f.copy_key, signals.copy_key);
     doc.add_u64(f.simhash, signals.simhash);
-    for value in pack_vector(&embedding(article)?) {
-        doc.add_u64(f.vector, value);
+    let vector = embedding(article)?;
+    if let Some(cell) = crate::embed::cells::Cells::shipped()?.cell_of(&vector) {
+        doc.add_u64(f.vector_cell, cell);
+        doc.add_bytes(f.vector, &vector);
     }
     // The JSON first: a hit reads the first stored value and stops (`head_from_document`).
     let json = serde_json::to_string(&article.without_body())
@@ -91,45 +94,24 @@ pub fn embedding(article: &Article) -> crate::Result<Vec<u8>> {
     )
 }
 
-/// A stored vector's bytes as the `vector` column's values: eight bytes to a value, little
-/// endian, the last one padded with zeros.
-fn pack_vector(bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
-    bytes.chunks(8).map(|chunk| {
-        let mut word = [0u8; 8];
-        word[..chunk.len()].copy_from_slice(chunk);
-        u64::from_le_bytes(word)
-    })
-}
-
-/// The stored vector of document `doc` of a segment, from its `vector` column (see
-/// [`super::schema::Fields::vector`]); empty when the document has none. The inverse of
-/// [`pack_vector`] for the model's 256 bytes.
-pub fn vector(column: &tantivy::columnar::Column<u64>, doc: tantivy::DocId) -> Vec<u8> {
-    // One call for the document's values, not one through the values iterator for each.
-    let rows = column.index.value_row_ids(doc);
-    let mut values = vec![0u64; (rows.end - rows.start) as usize];
-    column.values.get_range(u64::from(rows.start), &mut values);
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
 /// The stored vectors of the documents at `addrs`, in order (each empty when its document or
-/// segment has none), each segment's column opened once.
+/// segment has none), each segment's vector store opened once.
 pub fn stored_vectors(
     searcher: &tantivy::Searcher,
     addrs: impl IntoIterator<Item = tantivy::DocAddress>,
 ) -> Vec<Vec<u8>> {
-    let mut columns: std::collections::HashMap<u32, Option<tantivy::columnar::Column<u64>>> =
+    let mut stores: std::collections::HashMap<u32, Option<VectorStore>> =
         std::collections::HashMap::new();
     addrs
         .into_iter()
         .map(|addr| {
-            let column = columns.entry(addr.segment_ord).or_insert_with(|| {
-                let reader = searcher.segment_reader(addr.segment_ord);
-                reader.fast_fields().u64("vector").ok()
+            let store = stores.entry(addr.segment_ord).or_insert_with(|| {
+                VectorStore::open(searcher.segment_reader(addr.segment_ord)).ok()
             });
-            column
+            store
                 .as_ref()
-                .map_or_else(Vec::new, |col| vector(col, addr.doc_id))
+                .and_then(|s| s.get(addr.doc_id))
+                .map_or_else(Vec::new, <[u8]>::to_vec)
         })
         .collect()
 }
@@ -392,38 +374,6 @@ mod tests {
             );
         }
         assert!(articles[0].body.as_deref().unwrap().contains("\"quote\""));
-    }
-
-    /// The vector column keeps each document's values in the order written, through a merge:
-    /// what `vector` reads back is what the article was given.
-    #[test]
-    fn vectors_read_back_whole_after_a_merge() {
-        let (index, f, mut writer) = ram_index();
-        let articles = [
-            article(r#"{"id":"a","title":"Cocoa prices rise","body":"Cocoa rose in Bahia."}"#),
-            article(r#"{"id":"b","title":"Bank rates","body":"The Fed left rates unchanged."}"#),
-            article(r#"{"id":"c","title":"Oil","body":"OPEC agreed to cut output."}"#),
-        ];
-        for a in &articles {
-            writer.add_document(to_document(a, &f).unwrap()).unwrap();
-            writer.commit().unwrap();
-        }
-        let segments = index.searchable_segment_ids().unwrap();
-        assert_eq!(segments.len(), 3);
-        writer.merge(&segments).wait().unwrap();
-        writer.wait_merging_threads().unwrap();
-        let reader = index.reader().unwrap();
-        let searcher = reader.searcher();
-        assert_eq!(searcher.segment_readers().len(), 1);
-        let segment = searcher.segment_reader(0);
-        let column = segment.fast_fields().u64("vector").unwrap();
-        for doc in 0..segment.max_doc() {
-            let a = article_at(&searcher, tantivy::DocAddress::new(0, doc), &f).unwrap();
-            let want =
-                crate::embed::article_vector(&a.title, None, a.body.as_deref(), &[], "en").unwrap();
-            assert_eq!(want.len(), 256);
-            assert_eq!(vector(&column, doc), want, "{}", a.id);
-        }
     }
 
     #[test]

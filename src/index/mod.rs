@@ -17,6 +17,7 @@ pub mod schema;
 pub mod stats;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub mod vector_store;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -349,11 +350,13 @@ fn merge_policy() -> tantivy::merge_policy::LogMergePolicy {
 /// Segments up to this many articles form the lowest merge level.
 const MERGE_MIN_LAYER_SIZE: u32 = 100;
 
-/// How every index newsindex writes is made: with `schema` and the hit store ([`hits`]).
+/// How every index newsindex writes is made: with `schema`, the hit store ([`hits`]) and the
+/// vector store ([`vector_store`]).
 pub(crate) fn builder(schema: tantivy::schema::Schema) -> tantivy::IndexBuilder {
     Index::builder()
         .schema(schema)
         .register_plugin(Arc::new(hits::HitsPlugin))
+        .register_plugin(Arc::new(vector_store::VectorStorePlugin))
 }
 
 /// An empty tantivy index in memory as newsindex makes one (schema, hit store, analyzers),

@@ -87,30 +87,36 @@ pub fn needs_reindex(dir: &Path) -> crate::Result<bool> {
         return Ok(true);
     }
     let index = open_existing(dir)?;
-    // An index made before the hit store lacks its files, and its `meta.json` does not list
-    // them (tantivy would collect them as garbage): rebuilt like a schema change.
-    Ok(!has_hit_store(&index)? || index.schema() != schema::build_schema().0)
+    // An index made before the hit store or the vector store lacks their files, and its
+    // `meta.json` does not list them (tantivy would collect them as garbage): rebuilt like a
+    // schema change.
+    let listed = listed_extensions(&index)?;
+    let has_all = [super::hits::EXTENSION, super::vector_store::EXTENSION]
+        .iter()
+        .all(|e| listed.iter().any(|l| l == e));
+    Ok(!has_all || index.schema() != schema::build_schema().0)
 }
 
 fn open_existing(dir: &Path) -> crate::Result<Index> {
     let directory = directory::IndexDirectory::open(dir)
         .map_err(|e| Error::Internal(format!("cannot open `{}`: {e}", dir.display())))?;
     let mut index = Index::open(directory)?;
-    // An index that lists the hit store refuses a writer (even one taken as a lock) without
-    // it, and one that does not refuses it.
-    if has_hit_store(&index)? {
+    // An index that lists a plugin's files refuses a writer (even one taken as a lock)
+    // without the plugin, and one that does not list them refuses it.
+    let listed = listed_extensions(&index)?;
+    if listed.iter().any(|e| e == super::hits::EXTENSION) {
         index.register_plugin(std::sync::Arc::new(super::hits::HitsPlugin));
+    }
+    if listed.iter().any(|e| e == super::vector_store::EXTENSION) {
+        index.register_plugin(std::sync::Arc::new(super::vector_store::VectorStorePlugin));
     }
     Ok(index)
 }
 
-/// Whether the index was made with the hit store ([`super::hits`]).
-fn has_hit_store(index: &Index) -> crate::Result<bool> {
-    Ok(index
-        .load_metas()?
-        .persisted_custom_extensions
-        .iter()
-        .any(|e| e == super::hits::EXTENSION))
+/// The files of segment plugins the index was made with ([`super::hits`],
+/// [`super::vector_store`]).
+fn listed_extensions(index: &Index) -> crate::Result<Vec<String>> {
+    Ok(index.load_metas()?.persisted_custom_extensions)
 }
 
 /// Rebuilds the index in `dir` from its stored articles with this version's schema and

@@ -11,7 +11,7 @@
 //! the body apart in tantivy's document store.
 
 use tantivy::schema::{
-    DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
+    BytesOptions, DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
     TextFieldIndexing, TextOptions, STORED,
 };
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer, TokenizerManager};
@@ -69,11 +69,13 @@ pub struct Fields {
     /// SimHash of the words, for near-duplicates (see [`super::fingerprint`]).
     pub simhash: Field,
     /// The article's meaning as a vector ([`crate::embed::article_vector`]), for related
-    /// articles: its bytes packed eight to a value in a multi-valued u64 fast column, so it is
-    /// read without the stored article, in constant time (a bytes column is dictionary-encoded:
-    /// reading 250 vectors through its dictionary took ~9 ms on Reuters), and it is committed,
-    /// merged and deleted with the rest of the document. See [`super::document::vector`].
+    /// articles and searches by meaning. Neither indexed nor fast nor stored: the vector store
+    /// ([`super::vector_store`]) takes it from the document and keeps it by cell.
     pub vector: Field,
+    /// The cell of the vector space the vector is filed under ([`crate::embed::cells`]),
+    /// computed with the document (not on tantivy's indexing thread); the vector store reads
+    /// it from the document. Absent for a zero vector.
+    pub vector_cell: Field,
     /// The article as JSON, without its body: all a hit shows. Neither indexed nor in the
     /// document store: the hit store ([`super::hits`]) takes it from the document and keeps it
     /// uncompressed, read in place ([`super::document::head_from_document`]). (Indexes built
@@ -159,7 +161,8 @@ pub fn build_schema() -> (Schema, Fields) {
         NumericOptions::default().set_fast().set_indexed(),
     );
     let simhash = b.add_u64_field("simhash", NumericOptions::default().set_fast());
-    let vector = b.add_u64_field("vector", NumericOptions::default().set_fast());
+    let vector = b.add_bytes_field("vector", BytesOptions::default());
+    let vector_cell = b.add_u64_field("vector_cell", NumericOptions::default());
     let stored = b.add_text_field("stored", TextOptions::default());
     let stored_body = b.add_text_field("stored_body", STORED);
     let fields = Fields {
@@ -181,6 +184,7 @@ pub fn build_schema() -> (Schema, Fields) {
         copy_key,
         simhash,
         vector,
+        vector_cell,
         stored,
         stored_body,
     };

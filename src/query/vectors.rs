@@ -1,18 +1,21 @@
 //! The stored vectors nearest a given one: what related articles in other languages
 //! (`languages=any`) and searches by meaning (`semantic=true`) add to what words find.
 //!
-//! An exact pass over the vectors of the articles a query lets through (every article when
-//! none): a quarter of a kilobyte an article, read a document's values in one call, so a few
-//! milliseconds for tens of thousands of articles and tens for a million
-//! (`benches/README.md`). An approximate-neighbour index is the next step for a million
-//! articles without a narrowing filter.
+//! For few candidates (the articles a query lets through, every article when none), an exact
+//! pass over their vectors: a quarter of a kilobyte an article, read in one call, so a few
+//! milliseconds for tens of thousands of articles but ~150 for a million. For more, the
+//! candidates filed under the cells of the vector space nearest the query's
+//! ([`crate::embed::cells`], an inverted-file index): a bounded number compared, whatever the
+//! index's size, for an approximate answer whose recall `examples/vector_recall.rs` measures.
 
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use tantivy::index::SegmentId;
-use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED};
+use tantivy::query::{BitSetDocSet, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::{BitSet, DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED};
+
+use crate::index::vector_store::{Records, VectorStore};
 
 use super::rank::Scored;
 
@@ -40,95 +43,313 @@ pub fn centre<'a>(dims: usize, units: impl IntoIterator<Item = &'a [f32]>) -> Ve
     centre
 }
 
+/// Up to this many candidates (articles a query lets through), [`nearest`] compares them all.
+/// Measured at 1M synthetic articles (`examples/vector_recall.rs`, `benches/README.md`): an
+/// exact pass costs ~0.15 µs a candidate, so 20,000 are ~3 ms, what probing cells costs.
+pub const EXACT_UP_TO: u64 = 20_000;
+/// Cells probed at least, however many articles the first ones held.
+pub const MIN_CELLS: usize = 8;
+/// The share of the candidates compared at least (and [`EXACT_UP_TO`] at least) before the
+/// probing of cells stops (see [`NearestPlan`]).
+pub const COMPARED_SHARE: f64 = 0.125;
+
+/// How [`nearest`] looks for the vectors nearest a query's: a value, so that it can be read,
+/// printed and tested apart from the search.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NearestPlan {
+    /// Compare every candidate: the exact answer, for few candidates.
+    Exact,
+    /// Compare the candidates filed under the cells nearest the query's vector
+    /// ([`crate::embed::cells`]), cell after cell in `order` (nearest first), until at least
+    /// `min_cells` cells are probed and at least `enough` candidates compared: an
+    /// approximate answer (neighbours filed under a farther cell are missed), at a cost that
+    /// does not grow with the index.
+    Cells {
+        order: Vec<u64>,
+        min_cells: usize,
+        enough: u64,
+    },
+}
+
+impl NearestPlan {
+    /// The plan for `candidates` articles and the cells `by_nearness` (nearest first;
+    /// empty when the query's vector has none): exact up to [`EXACT_UP_TO`].
+    pub fn choose(candidates: u64, by_nearness: &[u64]) -> NearestPlan {
+        if candidates <= EXACT_UP_TO || by_nearness.is_empty() {
+            NearestPlan::Exact
+        } else {
+            NearestPlan::Cells {
+                order: by_nearness.to_vec(),
+                min_cells: MIN_CELLS,
+                enough: ((candidates as f64 * COMPARED_SHARE) as u64).max(EXACT_UP_TO),
+            }
+        }
+    }
+}
+
+/// What [`nearest_by`] found and how.
+#[derive(Debug, Clone)]
+pub struct Nearest {
+    /// The nearest articles with their cosines, best first.
+    pub hits: Vec<(f32, DocAddress)>,
+    /// The articles the query let through.
+    pub candidates: u64,
+    /// The plan followed.
+    pub plan: NearestPlan,
+    /// Candidates compared with the query's vector.
+    pub compared: u64,
+    /// Cells probed (0 for an exact pass).
+    pub cells_probed: usize,
+}
+
 /// The `k` articles whose vectors are nearest `source` (a [`crate::embed::quantize`]d
 /// vector) among those `within` matches (every live article when `None`), best first, with
-/// their cosines; articles without a vector (or a zero one) are never among them.
+/// their cosines; articles without a vector (or a zero one) are never among them. Exact for
+/// few candidates, by the nearest cells for many ([`NearestPlan::choose`]).
 pub fn nearest(
     searcher: &Searcher,
     within: Option<&dyn Query>,
     source: &[u8],
     k: usize,
 ) -> crate::Result<Vec<(f32, DocAddress)>> {
-    let source: Vec<i16> = source.iter().map(|&x| i16::from(x as i8)).collect();
-    let source_norm = (source
-        .iter()
-        .map(|&x| i32::from(x) * i32::from(x))
-        .sum::<i32>() as f32)
-        .sqrt();
-    if k == 0 || source_norm == 0.0 {
-        return Ok(Vec::new());
-    }
-    let weight = within
-        .map(|q| q.weight(EnableScoring::disabled_from_searcher(searcher)))
-        .transpose()?;
-    // The best k by cosine: the heap's top is the worst kept.
-    let mut best: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
-    let mut values = vec![0u64; source.len().div_ceil(8)];
-    let mut bytes = vec![0u8; values.len() * 8];
-    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-        let Ok(column) = segment.fast_fields().u64("vector") else {
-            continue;
-        };
-        let mut score = |doc: u32| {
-            let rows = column.index.value_row_ids(doc);
-            if (rows.end - rows.start) as usize != values.len() {
-                return; // no vector, or another model's
-            }
-            column.values.get_range(u64::from(rows.start), &mut values);
-            // Into a flat buffer first, so that the sums below run as vector code.
-            for (chunk, v) in bytes.chunks_exact_mut(8).zip(&values) {
-                chunk.copy_from_slice(&v.to_le_bytes());
-            }
-            let n = bytes.len().min(source.len());
-            let (x, s) = (&bytes[..n], &source[..n]);
-            let (mut dot, mut norm) = (0i32, 0i32);
-            for i in 0..n {
-                let x = i32::from(x[i] as i8);
-                dot += x * i32::from(s[i]);
-                norm += x * x;
-            }
-            if norm == 0 || dot == 0 {
-                return;
-            }
-            let cos = (dot as f32 / ((norm as f32).sqrt() * source_norm)).clamp(-1.0, 1.0);
-            let entry = Scored {
-                score: cos,
-                addr: DocAddress::new(ord as u32, doc),
-            };
-            // Full, and no better than the worst kept (the heap's top): it would be the one
-            // popped.
-            if best.len() == k && best.peek().is_some_and(|worst| entry > *worst) {
-                return;
-            }
-            best.push(entry);
-            if best.len() > k {
-                best.pop();
-            }
-        };
-        match &weight {
-            Some(weight) => {
-                let mut docs = weight.scorer(segment, 1.0)?;
-                let alive = segment.alive_bitset();
-                while docs.doc() != TERMINATED {
-                    let doc = docs.doc();
-                    if alive.is_none_or(|a| a.is_alive(doc)) {
-                        score(doc);
+    Ok(nearest_by(searcher, within, source, k, NearestPlan::choose)?.hits)
+}
+
+/// [`nearest`] with the plan chosen by `choose` from the number of candidates and the cells
+/// nearest `source` (what the tools use to compare plans).
+pub fn nearest_by(
+    searcher: &Searcher,
+    within: Option<&dyn Query>,
+    source: &[u8],
+    k: usize,
+    choose: impl FnOnce(u64, &[u64]) -> NearestPlan,
+) -> crate::Result<Nearest> {
+    let mut best = Best::new(source, k);
+    let members = Members::of(searcher, within)?;
+    let candidates = members.iter().map(Members::len).sum();
+    let by_nearness: Vec<u64> = if best.is_empty() {
+        Vec::new()
+    } else {
+        crate::embed::cells::Cells::shipped()?
+            .by_nearness(source)
+            .into_iter()
+            .map(|(cell, _)| cell)
+            .collect()
+    };
+    let plan = choose(candidates, &by_nearness);
+    let (mut compared, mut cells_probed) = (0u64, 0usize);
+    if !best.is_empty() {
+        let stores: Vec<Option<VectorStore>> = searcher
+            .segment_readers()
+            .iter()
+            .map(|s| {
+                VectorStore::open(s)
+                    .ok()
+                    .filter(|v| v.dims() == best.dims())
+            })
+            .collect();
+        match &plan {
+            NearestPlan::Exact => {
+                for (ord, (members, store)) in members.iter().zip(&stores).enumerate() {
+                    let Some(store) = store else { continue };
+                    match members {
+                        // Every record, in the file's order.
+                        Members::Alive(_) => compared += best.scan(ord, members, store.all()),
+                        // A filter's few matches (at most `EXACT_UP_TO`), each looked up:
+                        // not a pass over every record for them.
+                        Members::Matched(set) => {
+                            let mut docs = BitSetDocSet::from(set.clone());
+                            while docs.doc() != TERMINATED {
+                                if let Some(vector) = store.get(docs.doc()) {
+                                    compared += 1;
+                                    best.consider(vector, DocAddress::new(ord as u32, docs.doc()));
+                                }
+                                docs.advance();
+                            }
+                        }
                     }
-                    docs.advance();
                 }
             }
-            None => {
-                for doc in segment.doc_ids_alive() {
-                    score(doc);
+            NearestPlan::Cells {
+                order,
+                min_cells,
+                enough,
+            } => {
+                for &cell in order {
+                    if cells_probed >= *min_cells && compared >= *enough {
+                        break;
+                    }
+                    cells_probed += 1;
+                    for (ord, (members, store)) in members.iter().zip(&stores).enumerate() {
+                        if let Some(store) = store {
+                            compared += best.scan(ord, members, store.cell(cell as usize));
+                        }
+                    }
                 }
             }
         }
     }
-    Ok(best
-        .into_sorted_vec()
-        .into_iter()
-        .map(|s| (s.score, s.addr))
-        .collect())
+    Ok(Nearest {
+        hits: best.into_sorted(),
+        candidates,
+        plan,
+        compared,
+        cells_probed,
+    })
+}
+
+/// The articles of one segment a nearest-vector search may return.
+enum Members<'a> {
+    /// Every live article.
+    Alive(&'a SegmentReader),
+    /// Those a filter let through (live ones only).
+    Matched(BitSet),
+}
+
+impl<'a> Members<'a> {
+    fn of(searcher: &'a Searcher, within: Option<&dyn Query>) -> crate::Result<Vec<Members<'a>>> {
+        let Some(within) = within else {
+            return Ok(searcher
+                .segment_readers()
+                .iter()
+                .map(Members::Alive)
+                .collect());
+        };
+        let weight = within.weight(EnableScoring::disabled_from_searcher(searcher))?;
+        let mut all = Vec::new();
+        for segment in searcher.segment_readers() {
+            let mut set = BitSet::with_max_value(segment.max_doc());
+            let alive = segment.alive_bitset();
+            weight.for_each_no_score(segment, &mut |docs| {
+                for &doc in docs {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        set.insert(doc);
+                    }
+                }
+            })?;
+            all.push(Members::Matched(set));
+        }
+        Ok(all)
+    }
+
+    fn len(&self) -> u64 {
+        match self {
+            Members::Alive(segment) => u64::from(segment.num_docs()),
+            Members::Matched(set) => set.len() as u64,
+        }
+    }
+
+    fn contains(&self, doc: DocId) -> bool {
+        match self {
+            Members::Alive(segment) => segment.alive_bitset().is_none_or(|a| a.is_alive(doc)),
+            Members::Matched(set) => set.contains(doc),
+        }
+    }
+}
+
+/// The best `k` articles by cosine with a source vector, as they are compared.
+struct Best {
+    source: Vec<i16>,
+    source_norm: f32,
+    k: usize,
+    /// The best k so far: the heap's top is the worst kept.
+    heap: BinaryHeap<Scored>,
+}
+
+impl Best {
+    fn new(source: &[u8], k: usize) -> Best {
+        let source: Vec<i16> = source.iter().map(|&x| i16::from(x as i8)).collect();
+        let source_norm = (source
+            .iter()
+            .map(|&x| i32::from(x) * i32::from(x))
+            .sum::<i32>() as f32)
+            .sqrt();
+        Best {
+            heap: BinaryHeap::with_capacity(k + 1),
+            k,
+            source,
+            source_norm,
+        }
+    }
+
+    /// Nothing can be found: no room, or a zero source.
+    fn is_empty(&self) -> bool {
+        self.k == 0 || self.source_norm == 0.0
+    }
+
+    fn dims(&self) -> usize {
+        self.source.len()
+    }
+
+    fn consider(&mut self, vector: &[u8], addr: DocAddress) {
+        let (dot, norm) = dot_and_norm(vector, &self.source);
+        if norm == 0 || dot == 0 {
+            return;
+        }
+        let cos = (dot as f32 / ((norm as f32).sqrt() * self.source_norm)).clamp(-1.0, 1.0);
+        let entry = Scored { score: cos, addr };
+        // Full, and no better than the worst kept (the heap's top): it would be the one
+        // popped.
+        if self.heap.len() == self.k && self.heap.peek().is_some_and(|worst| entry > *worst) {
+            return;
+        }
+        self.heap.push(entry);
+        if self.heap.len() > self.k {
+            self.heap.pop();
+        }
+    }
+
+    /// Considers the candidates among `records` of segment `ord`; returns how many there were.
+    fn scan(&mut self, ord: usize, members: &Members, records: Records) -> u64 {
+        let mut n = 0;
+        for (doc, vector) in records {
+            if members.contains(doc) {
+                n += 1;
+                self.consider(vector, DocAddress::new(ord as u32, doc));
+            }
+        }
+        n
+    }
+
+    fn into_sorted(self) -> Vec<(f32, DocAddress)> {
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|s| (s.score, s.addr))
+            .collect()
+    }
+}
+
+/// The dot product of a stored vector (signed bytes) with `source`, and the vector's squared
+/// length. Integer sums, so the same whatever the instructions: where the CPU has AVX2, a
+/// copy compiled for it (sign-extending bytes is one instruction there, four without), ~3x
+/// faster over a cell or a whole index.
+fn dot_and_norm(vector: &[u8], source: &[i16]) -> (i32, i32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, the only feature the copy is compiled for.
+            return unsafe { dot_and_norm_avx2(vector, source) };
+        }
+    }
+    dot_and_norm_portable(vector, source)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn dot_and_norm_avx2(vector: &[u8], source: &[i16]) -> (i32, i32) {
+    dot_and_norm_portable(vector, source)
+}
+
+#[inline(always)]
+fn dot_and_norm_portable(vector: &[u8], source: &[i16]) -> (i32, i32) {
+    let (mut dot, mut norm) = (0i32, 0i32);
+    for (&x, &s) in vector.iter().zip(source) {
+        let x = i32::from(x as i8);
+        dot += x * i32::from(s);
+        norm += x * x;
+    }
+    (dot, norm)
 }
 
 /// The articles [`nearest`] found, as a query: each matches with its cosine as its score.
@@ -222,5 +443,114 @@ impl DocSet for NearestScorer {
 impl Scorer for NearestScorer {
     fn score(&mut self) -> Score {
         self.docs.get(self.at).map_or(0.0, |d| d.1 * self.boost)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::query::TermQuery;
+    use tantivy::schema::IndexRecordOption;
+    use tantivy::{IndexWriter, Term};
+
+    use super::*;
+    use crate::embed::cells::Cells;
+    use crate::index::{document, tantivy_in_ram, test_support};
+
+    #[test]
+    fn the_plan_compares_few_candidates_all_and_many_by_cells() {
+        assert_eq!(
+            NearestPlan::choose(EXACT_UP_TO, &[3, 1]),
+            NearestPlan::Exact
+        );
+        assert_eq!(NearestPlan::choose(1_000_000, &[]), NearestPlan::Exact);
+        assert_eq!(
+            NearestPlan::choose(1_000_000, &[3, 1]),
+            NearestPlan::Cells {
+                order: vec![3, 1],
+                min_cells: MIN_CELLS,
+                enough: 125_000,
+            }
+        );
+        let NearestPlan::Cells { enough, .. } = NearestPlan::choose(EXACT_UP_TO + 1, &[3]) else {
+            panic!("cells");
+        };
+        assert_eq!(enough, EXACT_UP_TO);
+    }
+
+    /// Probing every cell finds what the exact pass finds; probing one finds only what that
+    /// cell holds; a filter and deletions hold in both.
+    #[test]
+    fn cells_find_the_exact_answer_when_all_are_probed_and_only_their_own_articles() {
+        let (index, fields) = tantivy_in_ram().unwrap();
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let subjects = [
+            "Oil prices fell as OPEC ministers met in Vienna",
+            "The cocoa harvest in Bahia suffered from drought",
+            "The central bank raised interest rates again",
+            "The football club won the cup final",
+            "Wheat exports to the Soviet Union rose",
+            "The company reported higher quarterly earnings",
+            "Gold prices climbed on inflation fears",
+            "The government cut taxes on imported cars",
+        ];
+        for i in 0..48 {
+            let body = format!("{} (report {i}).", subjects[i % subjects.len()]);
+            let mut article = test_support::article(&format!("a{i}"), &body);
+            article.tags = vec![if i % 2 == 0 { "even" } else { "odd" }.to_string()];
+            writer
+                .add_document(document::to_document(&article, &fields).unwrap())
+                .unwrap();
+            if i == 23 {
+                writer.commit().unwrap();
+            }
+        }
+        writer.delete_term(Term::from_field_text(fields.id, "a0"));
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 2);
+        let source = crate::embed::text_vector("oil prices and OPEC output", "en").unwrap();
+        let even = TermQuery::new(
+            Term::from_field_text(fields.tag, "even"),
+            IndexRecordOption::Basic,
+        );
+        for within in [None, Some(&even as &dyn Query)] {
+            let exact =
+                nearest_by(&searcher, within, &source, 10, |_, _| NearestPlan::Exact).unwrap();
+            assert_eq!(exact.hits.len(), 10);
+            let every = nearest_by(&searcher, within, &source, 10, |_, order| {
+                NearestPlan::Cells {
+                    order: order.to_vec(),
+                    min_cells: order.len(),
+                    enough: u64::MAX,
+                }
+            })
+            .unwrap();
+            assert_eq!(every.hits, exact.hits);
+            assert_eq!(every.cells_probed, Cells::shipped().unwrap().len());
+            assert_eq!(every.compared, exact.compared);
+            assert_eq!(exact.compared, if within.is_some() { 23 } else { 47 });
+
+            let first = Cells::shipped().unwrap().by_nearness(&source)[0].0;
+            let one = nearest_by(&searcher, within, &source, 10, |_, order| {
+                NearestPlan::Cells {
+                    order: order.to_vec(),
+                    min_cells: 1,
+                    enough: 0,
+                }
+            })
+            .unwrap();
+            assert_eq!(one.cells_probed, 1);
+            let vectors = document::stored_vectors(&searcher, one.hits.iter().map(|h| h.1));
+            for v in &vectors {
+                assert_eq!(Cells::shipped().unwrap().cell_of(v), Some(first));
+            }
+            for (_, addr) in exact.hits.iter().chain(&one.hits) {
+                let article = document::article_at(&searcher, *addr, &fields).unwrap();
+                assert_ne!(article.id, "a0", "a deleted article");
+                if within.is_some() {
+                    assert_eq!(article.tags, ["even"]);
+                }
+            }
+        }
     }
 }
