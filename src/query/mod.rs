@@ -496,16 +496,23 @@ fn meaning_hits(
         vector.iter_mut().zip(&centre).for_each(|(v, c)| *v += c);
     }
     let vector = crate::embed::quantize(&vector);
-    let mut within = plan.filters.clauses(fields, None);
-    if within.is_empty() {
-        within.push((Occur::Must, Box::new(AllQuery)));
-    }
-    within.push((Occur::MustNot, by_words.box_clone()));
-    let within = BooleanQuery::new(within);
-    let near: Vec<(f32, DocAddress)> = vectors::nearest(searcher, Some(&within), &vector, room)?
-        .into_iter()
-        .filter(|&(cos, _)| cos >= cfg.semantic_min_similarity)
-        .collect();
+    // The word matches (fewer than `semantic_hits`) are left out of the nearest afterwards,
+    // not by the filter: a filter of "all but these" would be a pass over every article.
+    let words: HashSet<DocAddress> = if matched > 0 {
+        exec::search(searcher, by_words, &tantivy::collector::DocSetCollector)?
+    } else {
+        HashSet::new()
+    };
+    let clauses = plan.filters.clauses(fields, None);
+    let within = (!clauses.is_empty()).then(|| BooleanQuery::new(clauses));
+    let within = within.as_ref().map(|q| q as &dyn Query);
+    let near: Vec<(f32, DocAddress)> =
+        vectors::nearest(searcher, within, &vector, room + words.len())?
+            .into_iter()
+            .filter(|(_, addr)| !words.contains(addr))
+            .take(room)
+            .filter(|&(cos, _)| cos >= cfg.semantic_min_similarity)
+            .collect();
     Ok((!near.is_empty()).then(|| vectors::NearestQuery::new(searcher, &near)))
 }
 
