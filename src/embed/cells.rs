@@ -17,7 +17,7 @@ const SHIPPED: &[u8] = include_bytes!("../../models/related-me5-static-16k/vecto
 /// The shipped centres, each as the index keeps vectors (one signed byte a dimension).
 #[derive(Debug)]
 pub struct Cells {
-    centres: Vec<Vec<i32>>,
+    centres: Vec<Vec<i16>>,
     /// Each centre's length: cosines, not dot products, rank the centres (a quantised
     /// centre's length depends on its largest component).
     norms: Vec<f32>,
@@ -42,13 +42,16 @@ impl Cells {
     }
 
     fn new(centres: Vec<Vec<i8>>) -> Cells {
-        let centres: Vec<Vec<i32>> = centres
+        let centres: Vec<Vec<i16>> = centres
             .into_iter()
-            .map(|c| c.into_iter().map(i32::from).collect())
+            .map(|c| c.into_iter().map(i16::from).collect())
             .collect();
         let norms = centres
             .iter()
-            .map(|c| (c.iter().map(|x| x * x).sum::<i32>() as f32).sqrt())
+            .map(|c| {
+                let sum: i32 = c.iter().map(|&x| i32::from(x) * i32::from(x)).sum();
+                (sum as f32).sqrt()
+            })
             .collect();
         Cells { centres, norms }
     }
@@ -94,14 +97,14 @@ impl Cells {
         {
             return None;
         }
-        let v: Vec<i32> = vector.iter().map(|&x| i32::from(x as i8)).collect();
-        let norm = (v.iter().map(|x| x * x).sum::<i32>() as f32).sqrt();
+        // At ingest, once an article: 256 products of 256 values, as vector code.
+        let v: Vec<i16> = vector.iter().map(|&x| i16::from(x as i8)).collect();
+        let norm = (super::dot_i16(&v, &v) as f32).sqrt();
         Some(
-            self.centres
-                .iter()
+            super::dots_i16(&v, &self.centres)
+                .into_iter()
                 .zip(&self.norms)
-                .map(|(c, &n)| {
-                    let dot: i32 = c.iter().zip(&v).map(|(a, b)| a * b).sum();
+                .map(|(dot, &n)| {
                     if n > 0.0 {
                         dot as f32 / (n * norm)
                     } else {

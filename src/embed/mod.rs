@@ -205,6 +205,133 @@ pub fn cosine_quantized(a: &[u8], b: &[u8]) -> f32 {
     (dot as f32 / ((na as f32).sqrt() * (nb as f32).sqrt())).clamp(-1.0, 1.0)
 }
 
+/// The dot product of a stored vector (signed bytes) with `source`, and the vector's squared
+/// length. Integer sums, so the same whatever the instructions: where the CPU has AVX2, sixteen
+/// values at a time (bytes widened to i16, products summed in pairs into i32: no overflow,
+/// as |x·s| ≤ 127 · 32767), several times faster over a cell or a whole index.
+pub fn dot_and_norm(vector: &[u8], source: &[i16]) -> (i32, i32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, the only feature the copy is compiled for.
+            return unsafe { dot_and_norm_avx2(vector, source) };
+        }
+    }
+    dot_and_norm_portable(vector, source)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn dot_and_norm_avx2(vector: &[u8], source: &[i16]) -> (i32, i32) {
+    use std::arch::x86_64::{
+        __m128i, __m256i, _mm256_add_epi32, _mm256_cvtepi8_epi16, _mm256_loadu_si256,
+        _mm256_madd_epi16, _mm256_setzero_si256, _mm256_storeu_si256, _mm_loadu_si128,
+    };
+    let n = vector.len().min(source.len());
+    let blocks = n / 16;
+    let (mut dot, mut norm) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+    for b in 0..blocks {
+        // SAFETY: 16 bytes and 16 i16 from b * 16, within the first n of both slices
+        // (unaligned loads).
+        let (x, s) = unsafe {
+            (
+                _mm_loadu_si128(vector.as_ptr().add(b * 16) as *const __m128i),
+                _mm256_loadu_si256(source.as_ptr().add(b * 16) as *const __m256i),
+            )
+        };
+        let x = _mm256_cvtepi8_epi16(x);
+        dot = _mm256_add_epi32(dot, _mm256_madd_epi16(x, s));
+        norm = _mm256_add_epi32(norm, _mm256_madd_epi16(x, x));
+    }
+    let (mut d, mut q) = ([0i32; 8], [0i32; 8]);
+    // SAFETY: eight i32 into arrays of eight.
+    unsafe {
+        _mm256_storeu_si256(d.as_mut_ptr() as *mut __m256i, dot);
+        _mm256_storeu_si256(q.as_mut_ptr() as *mut __m256i, norm);
+    }
+    let (rest_dot, rest_norm) =
+        dot_and_norm_portable(&vector[blocks * 16..n], &source[blocks * 16..n]);
+    (
+        d.iter().sum::<i32>() + rest_dot,
+        q.iter().sum::<i32>() + rest_norm,
+    )
+}
+
+/// The dot product of two vectors of i16 (each value at most 127 in size: widened signed
+/// bytes), with the same vector code as [`dot_and_norm`] where the CPU has AVX2.
+pub fn dot_i16(a: &[i16], b: &[i16]) -> i32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, the only feature the copy is compiled for.
+            return unsafe { dot_i16_avx2(a, b) };
+        }
+    }
+    dot_i16_portable(a, b)
+}
+
+/// [`dot_i16`] of `a` with each of `others`: one check of the CPU for them all, and each
+/// product inlined in the vector-code loop (filing an article under its cell takes 256).
+pub fn dots_i16(a: &[i16], others: &[Vec<i16>]) -> Vec<i32> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, the only feature the copy is compiled for.
+            return unsafe { dots_i16_avx2(a, others) };
+        }
+    }
+    others.iter().map(|o| dot_i16_portable(a, o)).collect()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn dots_i16_avx2(a: &[i16], others: &[Vec<i16>]) -> Vec<i32> {
+    others.iter().map(|o| dot_i16_avx2(a, o)).collect()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn dot_i16_avx2(a: &[i16], b: &[i16]) -> i32 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_add_epi32, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_setzero_si256,
+        _mm256_storeu_si256,
+    };
+    let n = a.len().min(b.len());
+    let blocks = n / 16;
+    let mut dot = _mm256_setzero_si256();
+    for i in 0..blocks {
+        // SAFETY: 16 i16 from i * 16, within the first n of both slices (unaligned loads).
+        let (x, y) = unsafe {
+            (
+                _mm256_loadu_si256(a.as_ptr().add(i * 16) as *const __m256i),
+                _mm256_loadu_si256(b.as_ptr().add(i * 16) as *const __m256i),
+            )
+        };
+        dot = _mm256_add_epi32(dot, _mm256_madd_epi16(x, y));
+    }
+    let mut d = [0i32; 8];
+    // SAFETY: eight i32 into an array of eight.
+    unsafe { _mm256_storeu_si256(d.as_mut_ptr() as *mut __m256i, dot) };
+    d.iter().sum::<i32>() + dot_i16_portable(&a[blocks * 16..n], &b[blocks * 16..n])
+}
+
+fn dot_i16_portable(a: &[i16], b: &[i16]) -> i32 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| i32::from(x) * i32::from(y))
+        .sum()
+}
+
+fn dot_and_norm_portable(vector: &[u8], source: &[i16]) -> (i32, i32) {
+    let (mut dot, mut norm) = (0i32, 0i32);
+    for (&x, &s) in vector.iter().zip(source) {
+        let x = i32::from(x as i8);
+        dot += x * i32::from(s);
+        norm += x * x;
+    }
+    (dot, norm)
+}
+
 /// Entities of an article that [`article_vector`] names, at most (in the article's order,
 /// which for extracted entities is by salience).
 pub const SALIENT_ENTITIES: usize = 5;
@@ -419,6 +546,40 @@ fn abbreviation(before: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The vector-code dot product is the scalar one, for every length (blocks of 16 and a
+    /// remainder) and for extreme values.
+    #[test]
+    fn dot_and_norm_is_the_same_with_and_without_avx2() {
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as u32
+        };
+        for len in [0, 1, 15, 16, 17, 255, 256, 300] {
+            let v: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let s: Vec<i16> = (0..len).map(|_| (next() % 255) as i16 - 127).collect();
+            let want = dot_and_norm_portable(&v, &s);
+            assert_eq!(dot_and_norm(&v, &s), want, "{len}");
+            let wide: Vec<i16> = v.iter().map(|&x| i16::from(x as i8)).collect();
+            assert_eq!(dot_i16(&wide, &s), want.0, "{len}");
+            assert_eq!(
+                dots_i16(&wide, &[s.clone(), wide.clone()])[0],
+                want.0,
+                "{len}"
+            );
+            let extreme = vec![0x80u8; len];
+            let s = vec![-127i16; len];
+            assert_eq!(
+                dot_and_norm(&extreme, &s),
+                dot_and_norm_portable(&extreme, &s)
+            );
+            let wide = vec![-128i16; len];
+            assert_eq!(dot_i16(&wide, &s), dot_i16_portable(&wide, &s));
+        }
+    }
 
     /// Events written for this test, each as (English, French, German).
     const EVENTS: [(&str, &str, &str); 5] = [

@@ -282,7 +282,7 @@ impl Best {
     }
 
     fn consider(&mut self, vector: &[u8], addr: DocAddress) {
-        let (dot, norm) = dot_and_norm(vector, &self.source);
+        let (dot, norm) = crate::embed::dot_and_norm(vector, &self.source);
         if norm == 0 || dot == 0 {
             return;
         }
@@ -318,38 +318,6 @@ impl Best {
             .map(|s| (s.score, s.addr))
             .collect()
     }
-}
-
-/// The dot product of a stored vector (signed bytes) with `source`, and the vector's squared
-/// length. Integer sums, so the same whatever the instructions: where the CPU has AVX2, a
-/// copy compiled for it (sign-extending bytes is one instruction there, four without), ~3x
-/// faster over a cell or a whole index.
-fn dot_and_norm(vector: &[u8], source: &[i16]) -> (i32, i32) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, the only feature the copy is compiled for.
-            return unsafe { dot_and_norm_avx2(vector, source) };
-        }
-    }
-    dot_and_norm_portable(vector, source)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn dot_and_norm_avx2(vector: &[u8], source: &[i16]) -> (i32, i32) {
-    dot_and_norm_portable(vector, source)
-}
-
-#[inline(always)]
-fn dot_and_norm_portable(vector: &[u8], source: &[i16]) -> (i32, i32) {
-    let (mut dot, mut norm) = (0i32, 0i32);
-    for (&x, &s) in vector.iter().zip(source) {
-        let x = i32::from(x as i8);
-        dot += x * i32::from(s);
-        norm += x * x;
-    }
-    (dot, norm)
 }
 
 /// The articles [`nearest`] found, as a query: each matches with its cosine as its score.
