@@ -18,7 +18,7 @@ use std::io::Write;
 
 use tantivy::directory::{OwnedBytes, TerminatingWrite};
 use tantivy::index::SegmentComponent;
-use tantivy::indexer::doc_id_mapping::{DocIdMapping, MappingType};
+use tantivy::indexer::doc_id_mapping::DocIdMapping;
 use tantivy::schema::document::ErasedDocument;
 use tantivy::schema::{Field, Schema, Value};
 use tantivy::{
@@ -53,13 +53,7 @@ impl SegmentPlugin for HitsPlugin {
     }
 
     fn merge(&self, ctx: PluginMergeContext) -> tantivy::Result<()> {
-        // newsindex never sorts an index, so a merge stacks the source segments' live
-        // documents in order.
-        if ctx.doc_id_mapping.mapping_type() == MappingType::Shuffled {
-            return Err(tantivy::TantivyError::InvalidArgument(
-                "the hit store cannot merge a sorted index".into(),
-            ));
-        }
+        super::plugin_file::stacked_merge(ctx.doc_id_mapping, "hit store")?;
         // Streamed to the file: a merge of a million articles' heads is hundreds of MB, and
         // only their offsets (8 bytes each) are kept in memory.
         let mut out = ctx.target_segment.open_write(component())?;
@@ -109,11 +103,7 @@ impl PluginWriter for HitsWriter {
         segment: &Segment,
         doc_id_map: Option<&DocIdMapping>,
     ) -> tantivy::Result<()> {
-        if doc_id_map.is_some() {
-            return Err(tantivy::TantivyError::InvalidArgument(
-                "the hit store cannot write a sorted index".into(),
-            ));
-        }
+        super::plugin_file::in_order(doc_id_map, "hit store")?;
         let mut out = segment.open_write(component())?;
         out.write_all(&self.bytes)?;
         write_offsets(&mut out, &self.offsets)?;
@@ -155,12 +145,7 @@ impl HitStore {
     /// from the file the reader opened with the segment (the vendored tantivy's
     /// `SegmentReader::custom_file`): opened now, it could already be deleted by a merge.
     pub fn open(segment: &SegmentReader) -> tantivy::Result<HitStore> {
-        let bytes = segment
-            .custom_file(EXTENSION)
-            .ok_or_else(|| {
-                tantivy::TantivyError::InternalError("the segment has no hit store".into())
-            })?
-            .read_bytes()?;
+        let bytes = super::plugin_file::read(segment, EXTENSION, "hit store")?;
         let damaged = || tantivy::TantivyError::InternalError("hit store is damaged".into());
         let len = bytes.len();
         let tail = bytes

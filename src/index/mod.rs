@@ -12,6 +12,7 @@ pub mod export;
 pub mod fingerprint;
 pub mod hits;
 pub mod memo;
+mod plugin_file;
 pub mod reindex;
 pub mod schema;
 pub mod stats;

@@ -24,7 +24,7 @@ use std::io::Write;
 
 use tantivy::directory::{OwnedBytes, TerminatingWrite};
 use tantivy::index::SegmentComponent;
-use tantivy::indexer::doc_id_mapping::{DocIdMapping, MappingType};
+use tantivy::indexer::doc_id_mapping::DocIdMapping;
 use tantivy::schema::document::ErasedDocument;
 use tantivy::schema::{Field, Schema, Value};
 use tantivy::{
@@ -76,13 +76,7 @@ impl SegmentPlugin for VectorStorePlugin {
     }
 
     fn merge(&self, ctx: PluginMergeContext) -> tantivy::Result<()> {
-        // newsindex never sorts an index, so a merge stacks the source segments' live
-        // documents in order.
-        if ctx.doc_id_mapping.mapping_type() == MappingType::Shuffled {
-            return Err(tantivy::TantivyError::InvalidArgument(
-                "the vector store cannot merge a sorted index".into(),
-            ));
-        }
+        super::plugin_file::stacked_merge(ctx.doc_id_mapping, "vector store")?;
         let stores = ctx
             .readers
             .iter()
@@ -185,11 +179,7 @@ impl PluginWriter for VectorWriter {
         segment: &Segment,
         doc_id_map: Option<&DocIdMapping>,
     ) -> tantivy::Result<()> {
-        if doc_id_map.is_some() {
-            return Err(tantivy::TantivyError::InvalidArgument(
-                "the vector store cannot write a sorted index".into(),
-            ));
-        }
+        super::plugin_file::in_order(doc_id_map, "vector store")?;
         let cells = cells()?;
         if self.entries.iter().any(|&(c, _)| c as usize >= cells) {
             return Err(tantivy::TantivyError::InvalidArgument(
@@ -264,12 +254,7 @@ impl VectorStore {
     /// The vector store of `segment`; an error when the segment has none or it is damaged.
     /// Read from the file the reader opened with the segment (see [`super::hits::HitStore`]).
     pub fn open(segment: &SegmentReader) -> tantivy::Result<VectorStore> {
-        let bytes = segment
-            .custom_file(EXTENSION)
-            .ok_or_else(|| {
-                tantivy::TantivyError::InternalError("the segment has no vector store".into())
-            })?
-            .read_bytes()?;
+        let bytes = super::plugin_file::read(segment, EXTENSION, "vector store")?;
         let s = bytes.as_slice();
         let footer_at = s.len().checked_sub(16).ok_or_else(damaged)?;
         let word = |at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"));
