@@ -286,7 +286,50 @@ pub fn dots_i16(a: &[i16], others: &[Vec<i16>]) -> Vec<i32> {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn dots_i16_avx2(a: &[i16], others: &[Vec<i16>]) -> Vec<i32> {
-    others.iter().map(|o| dot_i16_avx2(a, o)).collect()
+    let mut out = Vec::with_capacity(others.len());
+    let mut fours = others.chunks_exact(4);
+    for four in &mut fours {
+        if four.iter().all(|o| o.len() == a.len()) {
+            out.extend(dot4_i16_avx2(a, four));
+        } else {
+            out.extend(four.iter().map(|o| dot_i16_avx2(a, o)));
+        }
+    }
+    out.extend(fours.remainder().iter().map(|o| dot_i16_avx2(a, o)));
+    out
+}
+
+/// Four dot products with `a`, each block of `a` loaded once for the four: half the
+/// instructions of four calls.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn dot4_i16_avx2(a: &[i16], four: &[Vec<i16>]) -> [i32; 4] {
+    use std::arch::x86_64::{
+        __m256i, _mm256_add_epi32, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_setzero_si256,
+        _mm256_storeu_si256,
+    };
+    let n = a.len();
+    let blocks = n / 16;
+    let mut acc = [_mm256_setzero_si256(); 4];
+    for b in 0..blocks {
+        // SAFETY: 16 i16 from b * 16 of slices of length n (checked by the caller: each of
+        // `four` is as long as `a`); unaligned loads.
+        unsafe {
+            let x = _mm256_loadu_si256(a.as_ptr().add(b * 16) as *const __m256i);
+            for (acc, o) in acc.iter_mut().zip(four) {
+                let y = _mm256_loadu_si256(o.as_ptr().add(b * 16) as *const __m256i);
+                *acc = _mm256_add_epi32(*acc, _mm256_madd_epi16(x, y));
+            }
+        }
+    }
+    let mut out = [0i32; 4];
+    for ((out, acc), o) in out.iter_mut().zip(acc).zip(four) {
+        let mut lanes = [0i32; 8];
+        // SAFETY: eight i32 into an array of eight.
+        unsafe { _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, acc) };
+        *out = lanes.iter().sum::<i32>() + dot_i16_portable(&a[blocks * 16..n], &o[blocks * 16..n]);
+    }
+    out
 }
 
 #[cfg(target_arch = "x86_64")]
