@@ -6,7 +6,8 @@
 //! cargo run --release --example latency -- /tmp/idx1m 'q=oil prices&facets=tags,authors' 5
 //! ```
 //!
-//! `related-any` asks for related articles with `languages=any` (a pass over every vector).
+//! `related-any` asks for related articles with `languages=any` (the nearest vectors within 30
+//! days of the source join the candidates).
 //!
 //! Related articles are asked for 100 articles spread over the segments, `ROUNDS` times each;
 //! a search is run 100 × `ROUNDS` times. Prints p50/p90/p99/max in milliseconds, and with
