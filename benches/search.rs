@@ -218,11 +218,11 @@ fn bench_nearest(c: &mut Criterion, index: &NewsIndex) {
     });
     group.bench_function("nearest_50_cells", |b| {
         b.iter(|| {
-            nearest_by(&searcher, None, &source, 50, |n, order| {
+            nearest_by(&searcher, None, &source, 50, |scope, order| {
                 NearestPlan::Cells {
                     order: order.to_vec(),
                     min_cells: MIN_CELLS,
-                    enough: (n as f64 * COMPARED_SHARE) as u64,
+                    enough: (scope.candidates as f64 * COMPARED_SHARE) as u64,
                 }
             })
             .unwrap()

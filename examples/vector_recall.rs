@@ -29,10 +29,11 @@ use tantivy::DocAddress;
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let Some(dir) = args.next() else {
-        bail!("usage: vector_recall INDEX_DIR [--seeds 1,2,3] [--sample N] [--k N] [--source article|title] [--share S] [--min-cells N]");
+        bail!("usage: vector_recall INDEX_DIR [--seeds 1,2,3] [--sample N] [--k N] [--source article|title] [--share S] [--min-cells N] [--tag T]");
     };
     let (mut seeds, mut sample, mut k) = (vec![1, 2, 3], 200usize, 50usize);
     let (mut share, mut min_cells, mut by_title) = (COMPARED_SHARE, MIN_CELLS, false);
+    let mut tag: Option<String> = None;
     while let Some(flag) = args.next() {
         let value = args
             .next()
@@ -44,11 +45,20 @@ fn main() -> anyhow::Result<()> {
             "--share" => share = value.parse()?,
             "--min-cells" => min_cells = value.parse()?,
             "--source" => by_title = value == "title",
+            "--tag" => tag = Some(value),
             _ => bail!("unknown option {flag}"),
         }
     }
     let index = NewsIndex::open_read_only(Path::new(&dir)).context("open the index")?;
     let searcher = index.searcher();
+    // `--tag T`: the nearest among the articles tagged T, as a search by meaning with a filter.
+    let filter = tag.as_ref().map(|t| {
+        tantivy::query::TermQuery::new(
+            tantivy::Term::from_field_text(index.fields().tag, &t.to_lowercase()),
+            tantivy::schema::IndexRecordOption::Basic,
+        )
+    });
+    let within = filter.as_ref().map(|q| q as &dyn tantivy::query::Query);
     let live: Vec<DocAddress> = searcher
         .segment_readers()
         .iter()
@@ -59,19 +69,21 @@ fn main() -> anyhow::Result<()> {
         })
         .collect();
     println!(
-        "index {dir}: {} live articles in {} segments; k = {k}, {} sources a seed ({}), cells: at least {min_cells} probed and a share of {share} of the articles compared",
+        "index {dir}: {} live articles in {} segments{}; k = {k}, {} sources a seed ({}), cells: at least {min_cells} probed and a share of {share} of the candidates compared",
         live.len(),
         searcher.segment_readers().len(),
+        tag.as_ref().map_or(String::new(), |t| format!(", candidates tagged {t}")),
         sample,
         if by_title { "their titles as query texts" } else { "their stored vectors" },
     );
     println!(
-        "| seed | sources | recall@{k} | compared | cells probed | exact p50 ms | cells p50 ms |"
+        "| seed | sources | recall@{k} | candidates | compared by cells | cells probed | exact p50 ms | cells p50 ms |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     let mut recalls = Vec::new();
     for &seed in &seeds {
         let (mut recall, mut compared, mut probed, mut n) = (0.0f64, 0u64, 0usize, 0usize);
+        let mut candidates = 0u64;
         let (mut exact_ms, mut cells_ms) = (Vec::new(), Vec::new());
         for at in sampling::draw(live.len(), sample, seed) {
             let addr = live[at];
@@ -83,19 +95,20 @@ fn main() -> anyhow::Result<()> {
                 document::stored_vectors(&searcher, [addr]).remove(0)
             };
             let t = Instant::now();
-            let exact = nearest_by(&searcher, None, &vector, k, |_, _| NearestPlan::Exact)?;
+            let exact = nearest_by(&searcher, within, &vector, k, |_, _| NearestPlan::Exact)?;
             exact_ms.push(t.elapsed().as_secs_f64() * 1e3);
             if exact.hits.is_empty() {
                 continue;
             }
+            candidates = exact.candidates;
             let t = Instant::now();
             // The server's plan but for its floor of `EXACT_UP_TO`, which would make a small
             // corpus's search exact.
-            let cells = nearest_by(&searcher, None, &vector, k, |candidates, order| {
+            let cells = nearest_by(&searcher, within, &vector, k, |scope, order| {
                 NearestPlan::Cells {
                     order: order.to_vec(),
                     min_cells,
-                    enough: (candidates as f64 * share) as u64,
+                    enough: (scope.candidates as f64 * share) as u64,
                 }
             })?;
             cells_ms.push(t.elapsed().as_secs_f64() * 1e3);
@@ -109,7 +122,7 @@ fn main() -> anyhow::Result<()> {
         let r = recall / n.max(1) as f64;
         recalls.push(r);
         println!(
-            "| {seed} | {n} | {r:.3} | {} | {:.1} | {:.2} | {:.2} |",
+            "| {seed} | {n} | {r:.3} | {candidates} | {} | {:.1} | {:.2} | {:.2} |",
             compared / n.max(1) as u64,
             probed as f64 / n.max(1) as f64,
             median(&mut exact_ms),

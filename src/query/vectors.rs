@@ -45,7 +45,7 @@ pub fn centre<'a>(dims: usize, units: impl IntoIterator<Item = &'a [f32]>) -> Ve
 }
 
 /// Up to this many candidates (articles a query lets through), [`nearest`] compares them all:
-/// ~1 ms in the store's order (0.05 µs a vector at a million), a few when a filter's matches
+/// ~1 ms in the store's order (0.04 µs a vector at a million), a few when a filter's matches
 /// are looked up one by one; about what probing the minimum of cells costs.
 pub const EXACT_UP_TO: u64 = 20_000;
 /// Cells probed at least, however many articles the first ones held.
@@ -53,6 +53,23 @@ pub const MIN_CELLS: usize = 8;
 /// The share of the candidates compared at least (and [`EXACT_UP_TO`] at least) before the
 /// probing of cells stops (see [`NearestPlan`]).
 pub const COMPARED_SHARE: f64 = 0.125;
+/// What looking a filter's match up by its slot costs, in vectors read in the store's order.
+/// At 1M: `examples/vector_recall.rs --tag` 0.18-0.32 µs a lookup (the filter's set built
+/// included) against 0.02-0.04 µs a vector of a cell; a search by meaning with a date range
+/// (`examples/latency`, p50), exact against cells: 28k matches 6.5 / 10.7 ms in one run,
+/// 12.3 and 10.9 / 12.5 and 12.4 ms in a busier one; 49k 13.6 / 7.9 ms (so cells there). The
+/// estimate of the cells' cost takes the filter as independent of the cells; a topical
+/// filter (a tag) sits in the query's cells and costs them less.
+pub const LOOKUP_COST: u64 = 12;
+
+/// What a nearest-vector search chooses its plan from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    /// The articles the query lets through (every live article without a filter).
+    pub candidates: u64,
+    /// Every live article: what the cells hold, filter or not.
+    pub articles: u64,
+}
 
 /// How [`nearest`] looks for the vectors nearest a query's: a value, so that it can be read,
 /// printed and tested apart from the search.
@@ -73,16 +90,36 @@ pub enum NearestPlan {
 }
 
 impl NearestPlan {
-    /// The plan for `candidates` articles and the cells `by_nearness` (nearest first;
-    /// empty when the query's vector has none): exact up to [`EXACT_UP_TO`].
-    pub fn choose(candidates: u64, by_nearness: &[u64]) -> NearestPlan {
+    /// The plan for `scope` and the cells `by_nearness` (nearest first; empty when the
+    /// query's vector has none): exact up to [`EXACT_UP_TO`] candidates; beyond, by cells
+    /// unless a filter's matches looked up one by one cost less than the cells' share of the
+    /// index read in order (a filter that keeps few of many articles: the cells hold them
+    /// thinly, so reaching `enough` of them means reading most of the index).
+    pub fn choose(scope: Scope, by_nearness: &[u64]) -> NearestPlan {
+        let Scope {
+            candidates,
+            articles,
+        } = scope;
         if candidates <= EXACT_UP_TO || by_nearness.is_empty() {
+            return NearestPlan::Exact;
+        }
+        let enough = ((candidates as f64 * COMPARED_SHARE) as u64).max(EXACT_UP_TO);
+        // Costs in vectors read in the store's order.
+        let articles = articles.max(candidates);
+        let by_cells = (enough as f64 * articles as f64 / candidates as f64)
+            .max(articles as f64 * MIN_CELLS as f64 / by_nearness.len() as f64);
+        let exact = if candidates < articles {
+            candidates * LOOKUP_COST
+        } else {
+            articles
+        };
+        if exact as f64 <= by_cells {
             NearestPlan::Exact
         } else {
             NearestPlan::Cells {
                 order: by_nearness.to_vec(),
                 min_cells: MIN_CELLS,
-                enough: ((candidates as f64 * COMPARED_SHARE) as u64).max(EXACT_UP_TO),
+                enough,
             }
         }
     }
@@ -116,14 +153,14 @@ pub fn nearest(
     Ok(nearest_by(searcher, within, source, k, NearestPlan::choose)?.hits)
 }
 
-/// [`nearest`] with the plan chosen by `choose` from the number of candidates and the cells
+/// [`nearest`] with the plan chosen by `choose` from the [`Scope`] and the cells
 /// nearest `source` (what the tools use to compare plans).
 pub fn nearest_by(
     searcher: &Searcher,
     within: Option<&dyn Query>,
     source: &[u8],
     k: usize,
-    choose: impl FnOnce(u64, &[u64]) -> NearestPlan,
+    choose: impl FnOnce(Scope, &[u64]) -> NearestPlan,
 ) -> crate::Result<Nearest> {
     let mut best = Best::new(source, k);
     let members = Members::of(searcher, within)?;
@@ -137,7 +174,11 @@ pub fn nearest_by(
             .map(|(cell, _)| cell)
             .collect()
     };
-    let plan = choose(candidates, &by_nearness);
+    let scope = Scope {
+        candidates,
+        articles: searcher.num_docs(),
+    };
+    let plan = choose(scope, &by_nearness);
     let (mut compared, mut cells_probed) = (0u64, 0usize);
     if !best.is_empty() {
         let stores: Vec<Option<VectorStore>> = searcher
@@ -427,23 +468,44 @@ mod tests {
 
     #[test]
     fn the_plan_compares_few_candidates_all_and_many_by_cells() {
+        let all = |n| Scope {
+            candidates: n,
+            articles: n,
+        };
+        let cells: Vec<u64> = (0..256).collect();
         assert_eq!(
-            NearestPlan::choose(EXACT_UP_TO, &[3, 1]),
+            NearestPlan::choose(all(EXACT_UP_TO), &cells),
             NearestPlan::Exact
         );
-        assert_eq!(NearestPlan::choose(1_000_000, &[]), NearestPlan::Exact);
+        assert_eq!(NearestPlan::choose(all(1_000_000), &[]), NearestPlan::Exact);
         assert_eq!(
-            NearestPlan::choose(1_000_000, &[3, 1]),
+            NearestPlan::choose(all(1_000_000), &cells),
             NearestPlan::Cells {
-                order: vec![3, 1],
+                order: cells.clone(),
                 min_cells: MIN_CELLS,
                 enough: 125_000,
             }
         );
-        let NearestPlan::Cells { enough, .. } = NearestPlan::choose(EXACT_UP_TO + 1, &[3]) else {
+        let NearestPlan::Cells { enough, .. } = NearestPlan::choose(all(EXACT_UP_TO + 1), &cells)
+        else {
             panic!("cells");
         };
         assert_eq!(enough, EXACT_UP_TO);
+        // A filter keeping 25,000 of a million: the cells would be read nearly whole to
+        // compare 20,000 of them; looking the 25,000 up costs less.
+        let filtered = |n| Scope {
+            candidates: n,
+            articles: 1_000_000,
+        };
+        assert_eq!(
+            NearestPlan::choose(filtered(25_000), &cells),
+            NearestPlan::Exact
+        );
+        // Keeping a quarter of them: an eighth of those is found in the nearest cells.
+        assert!(matches!(
+            NearestPlan::choose(filtered(250_000), &cells),
+            NearestPlan::Cells { enough: 31_250, .. }
+        ));
     }
 
     /// Probing every cell finds what the exact pass finds; probing one finds only what that
