@@ -181,15 +181,13 @@ pub fn nearest_by(
     let plan = choose(scope, &by_nearness);
     let (mut compared, mut cells_probed) = (0u64, 0usize);
     if !best.is_empty() {
+        // A damaged store is an error, not a segment without neighbours; another model's
+        // vectors (another length) are left out.
         let stores: Vec<Option<VectorStore>> = searcher
             .segment_readers()
             .iter()
-            .map(|s| {
-                VectorStore::open(s)
-                    .ok()
-                    .filter(|v| v.dims() == best.dims())
-            })
-            .collect();
+            .map(|s| Ok(Some(VectorStore::open(s)?).filter(|v| v.dims() == best.dims())))
+            .collect::<tantivy::Result<_>>()?;
         match &plan {
             NearestPlan::Exact => {
                 for (ord, (members, store)) in members.iter().zip(&stores).enumerate() {
@@ -197,8 +195,8 @@ pub fn nearest_by(
                     match members {
                         // Every record, in the file's order.
                         Members::Alive(_) => compared += best.scan(ord, members, store.all()),
-                        // A filter's few matches (at most `EXACT_UP_TO`), each looked up:
-                        // not a pass over every record for them.
+                        // A filter's matches, few enough for the plan to compare them all,
+                        // each looked up: not a pass over every record for them.
                         Members::Matched(set) => {
                             let mut docs = BitSetDocSet::from(set.clone());
                             while docs.doc() != TERMINATED {
