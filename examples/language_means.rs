@@ -15,12 +15,10 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
 
-#[path = "ud/mod.rs"]
-mod ud;
+#[path = "model_text/mod.rs"]
+mod model_text;
 
-use anyhow::Context;
 use newsindex::embed::{article_input, Embedder, MODEL_NAME};
 
 const ENGLISH_ARTICLES: usize = 5_000;
@@ -29,46 +27,18 @@ fn main() -> anyhow::Result<()> {
     let model = Embedder::shipped()?;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut texts: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    let file = std::fs::File::open(root.join("data/reuters21578.ndjson.gz"))?;
-    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
-    for line in reader.lines() {
-        let v: serde_json::Value = serde_json::from_str(&line?)?;
-        let newid: u64 = v["id"]
-            .as_str()
-            .and_then(|id| id.strip_prefix("reuters-"))
-            .and_then(|n| n.parse().ok())
-            .context("a reuters-NEWID id")?;
-        let body = v["body"].as_str().unwrap_or("");
-        let en = texts.entry("en").or_default();
-        if newid % 2 == 1 && !body.trim().is_empty() && en.len() < ENGLISH_ARTICLES {
-            en.push(article_input(
-                v["title"].as_str().unwrap_or(""),
-                "",
-                body,
-                &[],
-            ));
-        }
-    }
-    for (code, files) in [
-        ("de", &["de_gsd-ud-dev.conllu.gz"][..]),
-        ("fr", &["fr_gsd-ud-dev.conllu.gz"]),
-        ("ru", &["ru_gsd-ud-dev.conllu.gz"]),
-        ("zh", &["zh_gsdsimp-ud-dev.conllu.gz"]),
-        ("ja", &["ja_gsd-ud-dev.conllu.gz"]),
-        ("ko", &["ko_gsd-ud-dev.conllu.gz"]),
-        ("vi", &["vi_vtb-ud-dev.conllu.gz"]),
-    ] {
-        let mut sentences = Vec::new();
-        for f in files {
-            sentences.extend(ud::read_conllu(&root.join("data/ud").join(f))?);
-        }
-        let docs = sentences.chunks(3).map(|c| {
-            c.iter()
-                .map(|s| s.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        });
-        texts.entry(code).or_default().extend(docs);
+    let english = model_text::reuters_tuning_split(root)?;
+    texts.entry("en").or_default().extend(
+        english
+            .iter()
+            .take(ENGLISH_ARTICLES)
+            .map(|a| article_input(&a.title, "", &a.body, &[])),
+    );
+    for (code, file) in model_text::TREEBANKS {
+        texts
+            .entry(code)
+            .or_default()
+            .extend(model_text::ud_texts(root, file)?);
     }
     let mut means = serde_json::Map::new();
     let mut counts = serde_json::Map::new();

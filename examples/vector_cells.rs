@@ -16,12 +16,9 @@
 //! cargo run --release --example vector_cells > models/related-me5-static-16k/vector-cells.json
 //! ```
 
-use std::io::BufRead;
+#[path = "model_text/mod.rs"]
+mod model_text;
 
-#[path = "ud/mod.rs"]
-mod ud;
-
-use anyhow::Context;
 use newsindex::embed::{article_vector, quantize, text_vector, MODEL_NAME};
 use rand::{Rng, SeedableRng};
 
@@ -35,57 +32,22 @@ fn main() -> anyhow::Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut vectors: Vec<Vec<f32>> = Vec::new();
     let mut sources: Vec<String> = Vec::new();
-    let file = std::fs::File::open(root.join("data/reuters21578.ndjson.gz"))?;
-    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
-    let mut english = 0;
-    for line in reader.lines() {
-        let v: serde_json::Value = serde_json::from_str(&line?)?;
-        let newid: u64 = v["id"]
-            .as_str()
-            .and_then(|id| id.strip_prefix("reuters-"))
-            .and_then(|n| n.parse().ok())
-            .context("a reuters-NEWID id")?;
-        let body = v["body"].as_str().unwrap_or("");
-        if newid.is_multiple_of(2) || body.trim().is_empty() {
-            continue;
-        }
-        let names: Vec<&str> = v["entities"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e["name"].as_str())
-            .collect();
-        let title = v["title"].as_str().unwrap_or("");
-        vectors.push(unit(&article_vector(
-            title,
-            None,
-            Some(body),
-            &names,
-            "en",
-        )?));
-        english += 1;
+    let english = model_text::reuters_tuning_split(root)?;
+    for a in &english {
+        let names: Vec<&str> = a.entities.iter().map(String::as_str).collect();
+        let v = article_vector(&a.title, None, Some(&a.body), &names, "en")?;
+        vectors.push(unit(&v));
     }
-    sources.push(format!("{english} Reuters-21578 articles (odd NEWIDs)"));
-    for (code, file) in [
-        ("de", "de_gsd-ud-dev.conllu.gz"),
-        ("fr", "fr_gsd-ud-dev.conllu.gz"),
-        ("ru", "ru_gsd-ud-dev.conllu.gz"),
-        ("zh", "zh_gsdsimp-ud-dev.conllu.gz"),
-        ("ja", "ja_gsd-ud-dev.conllu.gz"),
-        ("ko", "ko_gsd-ud-dev.conllu.gz"),
-        ("vi", "vi_vtb-ud-dev.conllu.gz"),
-    ] {
-        let sentences = ud::read_conllu(&root.join("data/ud").join(file))?;
-        let before = vectors.len();
-        for c in sentences.chunks(3) {
-            let text = c
-                .iter()
-                .map(|s| s.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            vectors.push(unit(&text_vector(&text, code)?));
+    sources.push(format!(
+        "{} Reuters-21578 articles (odd NEWIDs)",
+        english.len()
+    ));
+    for (code, file) in model_text::TREEBANKS {
+        let texts = model_text::ud_texts(root, file)?;
+        for text in &texts {
+            vectors.push(unit(&text_vector(text, code)?));
         }
-        sources.push(format!("{} {code} texts of {file}", vectors.len() - before));
+        sources.push(format!("{} {code} texts of {file}", texts.len()));
     }
     vectors.retain(|v| v.iter().any(|&x| x != 0.0));
     let (centres, iterations, sizes) = kmeans(&vectors, CELLS, SEED);
