@@ -481,28 +481,30 @@ fn meaning_hits(
     let Some(room) = cfg.semantic_hits.checked_sub(matched).filter(|&n| n > 0) else {
         return Ok(None);
     };
+    // Every word match (fewer than `semantic_hits`), best first, in one pass: the best pull
+    // the vector, and all of them are left out of the nearest afterwards (not by a filter:
+    // "all but these" would be a pass over every article).
+    let matches = if matched > 0 {
+        exec::search(
+            searcher,
+            by_words,
+            &tantivy::collector::TopDocs::with_limit(matched).order_by_score(),
+        )?
+    } else {
+        Vec::new()
+    };
     // The query's words alone make a poor vector (a few tokens of a static model): it is
     // pulled towards what its best word matches are about, when there are any.
     let mut vector = vectors::unit(&crate::embed::text_vector(q, lang.code())?);
-    if matched > 0 {
-        let best = exec::search(
-            searcher,
-            by_words,
-            &tantivy::collector::TopDocs::with_limit(MEANING_FEEDBACK).order_by_score(),
-        )?;
-        let stored = document::stored_vectors(searcher, best.into_iter().map(|(_, addr)| addr));
+    if !matches.is_empty() {
+        let best = matches.iter().take(MEANING_FEEDBACK).map(|&(_, addr)| addr);
+        let stored = document::stored_vectors(searcher, best);
         let units: Vec<Vec<f32>> = stored.iter().map(|v| vectors::unit(v)).collect();
         let centre = vectors::centre(vector.len(), units.iter().map(Vec::as_slice));
         vector.iter_mut().zip(&centre).for_each(|(v, c)| *v += c);
     }
     let vector = crate::embed::quantize(&vector);
-    // The word matches (fewer than `semantic_hits`) are left out of the nearest afterwards,
-    // not by the filter: a filter of "all but these" would be a pass over every article.
-    let words: HashSet<DocAddress> = if matched > 0 {
-        exec::search(searcher, by_words, &tantivy::collector::DocSetCollector)?
-    } else {
-        HashSet::new()
-    };
+    let words: HashSet<DocAddress> = matches.into_iter().map(|(_, addr)| addr).collect();
     let clauses = plan.filters.clauses(fields, None);
     let within = (!clauses.is_empty()).then(|| BooleanQuery::new(clauses));
     let within = within.as_ref().map(|q| q as &dyn Query);
