@@ -190,15 +190,15 @@ pub fn nearest_by(
             .collect::<tantivy::Result<_>>()?;
         match &plan {
             NearestPlan::Exact => {
-                for (ord, (members, store)) in members.iter().zip(&stores).enumerate() {
+                for (ord, (members, store)) in members.into_iter().zip(&stores).enumerate() {
                     let Some(store) = store else { continue };
                     match members {
                         // Every record, in the file's order.
-                        Members::Alive(_) => compared += best.scan(ord, members, store.all()),
+                        Members::Alive(_) => compared += best.scan(ord, &members, store.all()),
                         // A filter's matches, few enough for the plan to compare them all,
                         // each looked up: not a pass over every record for them.
                         Members::Matched(set) => {
-                            let mut docs = BitSetDocSet::from(set.clone());
+                            let mut docs = BitSetDocSet::from(set);
                             while docs.doc() != TERMINATED {
                                 if let Some(vector) = store.get(docs.doc()) {
                                     compared += 1;
