@@ -35,6 +35,11 @@ thread_local! {
 
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
+/// Remembered pieces: ahash, because std's SipHash was a quarter of the instructions of
+/// tokenizing an article (every piece is hashed, and most are found); keyed at random like
+/// SipHash, since the pieces are words of the articles sent.
+type PieceCache = HashMap<Box<str>, (u32, u32), ahash::RandomState>;
+
 /// Pieces longer than this (in bytes) are not remembered: text without spaces (Chinese,
 /// Japanese) makes long pieces that seldom come again.
 const CACHED_PIECE_BYTES: usize = 32;
@@ -50,7 +55,7 @@ struct Scratch {
     normalized: String,
     best: Vec<crate::fast_unigram::BestPath>,
     /// Piece → range of its IDs in `ids`.
-    pieces: HashMap<Box<str>, (u32, u32)>,
+    pieces: PieceCache,
     ids: Vec<u32>,
 }
 
@@ -206,9 +211,10 @@ impl MetaspaceUnigram {
                 normalized.push(c);
             }
         };
-        // Most text (all ASCII text) is NFKC already, which a quick check tells.
+        // Most text is NFKC already, which a quick check tells; ASCII text always is, and
+        // `is_ascii` reads it a word at a time where the check decodes every character.
         let quick = || unicode_normalization::is_nfkc_quick(span.chars());
-        if self.nfkc && quick() != unicode_normalization::IsNormalized::Yes {
+        if self.nfkc && !span.is_ascii() && quick() != unicode_normalization::IsNormalized::Yes {
             span.nfkc().for_each(&mut push);
         } else {
             span.chars().for_each(&mut push);
@@ -239,7 +245,7 @@ impl MetaspaceUnigram {
         &self,
         piece: &str,
         best: &mut Vec<crate::fast_unigram::BestPath>,
-        pieces: &mut HashMap<Box<str>, (u32, u32)>,
+        pieces: &mut PieceCache,
         ids: &mut Vec<u32>,
         out: &mut Vec<u32>,
     ) {
@@ -339,6 +345,10 @@ mod tests {
         let texts = [
             "the cat sat on the mat",
             "  the  cat   sat ",
+            "the cat ",
+            " the",
+            "   ",
+            "a \t b  ",
             "thecat",
             "<s>the cat</s><pad>",
             "a<s>b",
