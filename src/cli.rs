@@ -382,7 +382,7 @@ async fn serve_backend(
     // Loaded before listening (under a second) rather than by the first write or related request, which
     // would wait for it.
     let started = std::time::Instant::now();
-    tokio::task::spawn_blocking(crate::embed::Embedder::shipped)
+    tokio::task::spawn_blocking(crate::embed::load)
         .await?
         .context("failed to load the embedding model")?;
     tracing::info!(

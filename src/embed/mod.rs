@@ -78,6 +78,17 @@ const SHIPPED_MODEL: &[u8] =
     include_bytes!("../../models/related-me5-static-16k/model.safetensors");
 const SHIPPED_CONFIG: &[u8] = include_bytes!("../../models/related-me5-static-16k/config.json");
 
+/// Loads what making an article's vector takes (the model, the language means, the cells),
+/// once per process; later calls return at once. `newsindex serve` calls it before it
+/// listens, so that no request waits for it (the model alone takes 0.3-0.9 s, see
+/// [`Embedder::shipped`]).
+pub fn load() -> Result<()> {
+    Embedder::shipped()?;
+    language_means()?;
+    cells::Cells::shipped()?;
+    Ok(())
+}
+
 /// A static embedding model: text → L2-normalised vector of [`Embedder::dims`] floats.
 ///
 /// Cheap to share between threads (`&'static` from [`Embedder::shipped`]); every method is
