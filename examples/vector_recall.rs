@@ -92,7 +92,7 @@ fn main() -> anyhow::Result<()> {
                 let lang = article.language.as_deref().unwrap_or("en");
                 newsindex::embed::text_vector(&article.title, lang)?
             } else {
-                document::stored_vectors(&searcher, [addr]).remove(0)
+                document::stored_vectors(&searcher, [addr])?.remove(0)
             };
             let t = Instant::now();
             let exact = nearest_by(&searcher, within, &vector, k, |_, _| NearestPlan::Exact)?;

@@ -94,26 +94,26 @@ pub fn embedding(article: &Article) -> crate::Result<Vec<u8>> {
     )
 }
 
-/// The stored vectors of the documents at `addrs`, in order (each empty when its document or
-/// segment has none), each segment's vector store opened once.
+/// The stored vectors of the documents at `addrs`, in order (each empty when its article has
+/// none: blank text), each segment's vector store opened once. A segment whose store is
+/// missing or damaged is an error: read as "no vector", its articles would silently lose
+/// their closeness in meaning to everything.
 pub fn stored_vectors(
     searcher: &tantivy::Searcher,
     addrs: impl IntoIterator<Item = tantivy::DocAddress>,
-) -> Vec<Vec<u8>> {
-    let mut stores: std::collections::HashMap<u32, Option<VectorStore>> =
-        std::collections::HashMap::new();
-    addrs
-        .into_iter()
-        .map(|addr| {
-            let store = stores.entry(addr.segment_ord).or_insert_with(|| {
-                VectorStore::open(searcher.segment_reader(addr.segment_ord)).ok()
-            });
-            store
-                .as_ref()
-                .and_then(|s| s.get(addr.doc_id))
-                .map_or_else(Vec::new, <[u8]>::to_vec)
-        })
-        .collect()
+) -> crate::Result<Vec<Vec<u8>>> {
+    let mut stores: std::collections::HashMap<u32, VectorStore> = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for addr in addrs {
+        let store = match stores.entry(addr.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(VectorStore::open(
+                searcher.segment_reader(addr.segment_ord),
+            )?),
+        };
+        out.push(store.get(addr.doc_id).map_or_else(Vec::new, <[u8]>::to_vec));
+    }
+    Ok(out)
 }
 
 /// The rules an article's text is analysed by: its language's, or the default language's.

@@ -246,7 +246,7 @@ impl NewsIndex {
         let Some((article, (searcher, addr))) = self.find(id)? else {
             return Ok(None);
         };
-        let vector = document::stored_vectors(&searcher, [addr])
+        let vector = document::stored_vectors(&searcher, [addr])?
             .pop()
             .unwrap_or_default();
         Ok(Some((article, vector)))

@@ -498,7 +498,7 @@ fn meaning_hits(
     let mut vector = vectors::unit(&crate::embed::text_vector(q, lang.code())?);
     if !matches.is_empty() {
         let best = matches.iter().take(MEANING_FEEDBACK).map(|&(_, addr)| addr);
-        let stored = document::stored_vectors(searcher, best);
+        let stored = document::stored_vectors(searcher, best)?;
         let units: Vec<Vec<f32>> = stored.iter().map(|v| vectors::unit(v)).collect();
         let centre = vectors::centre(vector.len(), units.iter().map(Vec::as_slice));
         vector.iter_mut().zip(&centre).for_each(|(v, c)| *v += c);

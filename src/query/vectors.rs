@@ -464,6 +464,88 @@ mod tests {
     use crate::embed::cells::Cells;
     use crate::index::{document, tantivy_in_ram, test_support};
 
+    /// A damaged vector store is an error wherever vectors are read: an article's own (what
+    /// related articles start from), the candidates' of related articles for a draft, and the
+    /// nearest; never "no vector", which would quietly rank without meaning.
+    #[test]
+    fn a_damaged_vector_store_is_an_error_not_a_missing_vector() {
+        use crate::index::vector_store::EXTENSION;
+        use crate::query::related::{related, related_to_id, Languages, Source};
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("index");
+        let config = crate::config::Config::default();
+        let index = crate::index::NewsIndex::open(&dir, &config.writer).expect("open");
+        let bodies = [
+            "Steel tariffs rise again in Europe as mills close",
+            "European steel makers ask for tariffs on imports from Asia",
+            "Tariffs on steel imports anger carmakers in Germany",
+        ];
+        for (i, body) in bodies.iter().enumerate() {
+            test_support::put(&index, &format!("a{i}"), body);
+        }
+        let (_, vector) = index.get_with_vector("a1").unwrap().expect("a1");
+        assert!(!vector.is_empty());
+        let filters = crate::query::filter::Filters::default();
+        let draft = Source::from_article(&test_support::article(
+            "d",
+            "Steel tariffs on imports in Europe",
+        ));
+        assert!(!related(
+            &index,
+            &config.related,
+            &draft,
+            &filters,
+            5,
+            Languages::Same
+        )
+        .expect("related before the damage")
+        .hits
+        .is_empty());
+        index.shutdown_blocking().expect("shutdown");
+        drop(index);
+        let mut damaged = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == EXTENSION) {
+                // The store's last word, its layout's version, before the footer tantivy
+                // appends to every file (JSON, its length and a magic word, 4 bytes each).
+                let mut bytes = std::fs::read(&path).unwrap();
+                let n = bytes.len();
+                let json = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+                let end = n - 8 - json;
+                bytes[end - 4..end].copy_from_slice(&7u32.to_le_bytes());
+                std::fs::write(&path, bytes).unwrap();
+                damaged += 1;
+            }
+        }
+        assert!(damaged > 0, "no vector store in {}", dir.display());
+
+        let index = crate::index::NewsIndex::open(&dir, &config.writer).expect("reopen");
+        let is_damage = |e: crate::Error| assert!(e.to_string().contains("vector store"), "{e}");
+        is_damage(
+            index
+                .get_with_vector("a1")
+                .expect_err("the article's vector"),
+        );
+        is_damage(
+            related_to_id(&index, &config.related, "a1", &filters, 5, Languages::Same)
+                .expect_err("related to a stored article"),
+        );
+        is_damage(
+            related(
+                &index,
+                &config.related,
+                &draft,
+                &filters,
+                5,
+                Languages::Same,
+            )
+            .expect_err("related to a draft"),
+        );
+        is_damage(nearest(&index.searcher(), None, &vector, 5).expect_err("the nearest"));
+        index.shutdown_blocking().expect("shutdown");
+    }
+
     #[test]
     fn the_plan_compares_few_candidates_all_and_many_by_cells() {
         let all = |n| Scope {
@@ -569,7 +651,8 @@ mod tests {
             })
             .unwrap();
             assert_eq!(one.cells_probed, 1);
-            let vectors = document::stored_vectors(&searcher, one.hits.iter().map(|h| h.1));
+            let vectors =
+                document::stored_vectors(&searcher, one.hits.iter().map(|h| h.1)).unwrap();
             for v in &vectors {
                 assert_eq!(Cells::shipped().unwrap().cell_of(v), Some(first));
             }

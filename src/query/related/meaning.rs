@@ -53,7 +53,7 @@ pub(super) fn blend(
         return Ok(());
     }
     let stored =
-        crate::index::document::stored_vectors(searcher, candidates.iter().map(|c| c.addr));
+        crate::index::document::stored_vectors(searcher, candidates.iter().map(|c| c.addr))?;
     let units: Vec<Vec<f32>> = stored.iter().map(|q| unit(q)).collect();
     // Candidates arrive best first by lexical score with the time decay.
     let best = candidates[0].score.max(f32::MIN_POSITIVE);
