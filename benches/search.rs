@@ -66,7 +66,19 @@ fn bench_search(c: &mut Criterion) {
             ("to", to.clone()),
         ],
     ));
-    scenarios.push(("words_3facets", vec![("q", words), ("facets", facets)]));
+    scenarios.push((
+        "words_3facets",
+        vec![("q", words), ("facets", facets.clone())],
+    ));
+    // Browsing by one facet's value: that facet's disjunctive counts are the whole index's.
+    scenarios.push((
+        "browse_tag_3facets",
+        vec![
+            ("q", String::new()),
+            ("tag", "crude".to_string()),
+            ("facets", facets),
+        ],
+    ));
     // Search by meaning (issue #19): words that match a few articles (the vectors nearest
     // the query's, pulled towards them), and words that match none.
     for (name, q) in [

@@ -72,6 +72,11 @@ impl Filters {
         }
     }
 
+    /// Whether no filter is set but (perhaps) one on `d`.
+    pub fn only(&self, d: Dimension) -> bool {
+        ALL.iter().all(|&x| x == d || !self.has(x))
+    }
+
     /// Must-clauses for every set filter except `except`.
     pub fn clauses(&self, f: &Fields, except: Option<Dimension>) -> Vec<(Occur, Box<dyn Query>)> {
         let mut out = Vec::new();

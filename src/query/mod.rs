@@ -398,16 +398,21 @@ pub fn run_plan(
         facet_map.insert(spec.key(), facets::finish(spec, raw, plan.facet_limit));
     }
     for spec in &plan.own_facets {
-        let q = with_filters(
-            matching.box_clone(),
-            plan.filters.clauses(fields, Some(spec.dimension())),
-        );
-        let raw = exec::search(
-            &searcher,
-            timed(q.as_ref()).as_ref(),
-            &facets::FacetsCollector::new(vec![spec.clone()])
-                .with_terms(index.segment_memo(), &searcher),
-        )?;
+        let raw = if plan.whole_index_but(spec.dimension()) {
+            // 35 ms at a million articles as a pass, microseconds from the memo.
+            facets::whole_index_counts(&searcher, index.segment_memo(), std::slice::from_ref(spec))?
+        } else {
+            let q = with_filters(
+                matching.box_clone(),
+                plan.filters.clauses(fields, Some(spec.dimension())),
+            );
+            exec::search(
+                &searcher,
+                timed(q.as_ref()).as_ref(),
+                &facets::FacetsCollector::new(vec![spec.clone()])
+                    .with_terms(index.segment_memo(), &searcher),
+            )?
+        };
         let raw = raw.into_iter().next().unwrap_or_default();
         facet_map.insert(spec.key(), facets::finish(spec, raw, plan.facet_limit));
     }

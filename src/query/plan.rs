@@ -127,6 +127,13 @@ impl SearchPlan {
         self.words.is_none() && self.filters == Filters::default()
     }
 
+    /// Every article once the filter on `d` is left out: what a facet of `d` counts when it
+    /// is filtered (one of [`SearchPlan::own_facets`]), and the per-segment memo then has.
+    /// Browsing by one facet's values (`tag=grain&facets=tags`) needs no pass over the index.
+    pub fn whole_index_but(&self, d: super::filter::Dimension) -> bool {
+        self.words.is_none() && self.filters.only(d)
+    }
+
     /// Where the server runs this plan over an index of `articles` (see [`Execution`]).
     pub fn execution(&self, articles: u64) -> Execution {
         let plain = self.words.as_deref().is_none_or(|q| {
@@ -491,6 +498,13 @@ mod tests {
         let browse = plan("facets=tags");
         assert_eq!((browse.sort, browse.whole_index()), ("newest", true));
         assert!(!plan("tag=energy").whole_index());
+        // A facet whose own filter is the only one counts the whole index.
+        use crate::query::filter::Dimension;
+        let by_tag = plan("tag=energy&facets=tags,authors");
+        assert!(by_tag.whole_index_but(Dimension::Tag));
+        assert!(!by_tag.whole_index_but(Dimension::Author));
+        assert!(!plan("tag=energy&author=Ann&facets=tags").whole_index_but(Dimension::Tag));
+        assert!(!plan("q=oil&tag=energy&facets=tags").whole_index_but(Dimension::Tag));
         assert_eq!(plan("limit=0").page.ranked, 0);
     }
 
