@@ -12,7 +12,7 @@
 //! Related articles are asked for 100 articles spread over the segments, `ROUNDS` times each;
 //! a search is run 100 × `ROUNDS` times. Prints p50/p90/p99/max in milliseconds, and with
 //! `SLOW_MS=N` every request slower than N ms (with the source id for related); `IDS=a,b`
-//! related articles of these sources instead; `OVERFETCH=N` ranks N candidates, `NO_MEANING=1` leaves the vectors out; `MAX_POSTINGS=N` and `KEYWORD_POSTINGS=N` try
+//! related articles of these sources instead; `OVERFETCH=N` ranks N candidates, `CANDIDATE_TERMS=N` picks them by N terms, `NO_MEANING=1` leaves the vectors out; `MAX_POSTINGS=N` and `KEYWORD_POSTINGS=N` try
 //! other `related.candidate_max_postings` and `related.keyword_max_postings` budgets.
 
 use std::path::Path;
@@ -80,6 +80,12 @@ fn main() -> anyhow::Result<()> {
     }
     if let Some(n) = std::env::var("OVERFETCH").ok().and_then(|v| v.parse().ok()) {
         related.overfetch = n;
+    }
+    if let Some(n) = std::env::var("CANDIDATE_TERMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        related.candidate_terms = n;
     }
     if std::env::var("NO_MEANING").is_ok() {
         related.similarity_weight = 0.0;

@@ -522,12 +522,18 @@ pub fn top_k_by_score(
         .collect();
     segments.sort_by_key(|(ord, r)| (std::cmp::Reverse(r.num_docs()), *ord));
     let shared = SharedThreshold::default();
+    // Pruning keeps only scores above the threshold. This segment's own k-th score may be
+    // the threshold (a later document that ties it comes after it in the order), another
+    // segment's only just below it: a document that ties it may come first by address, and
+    // which segment raised it first depends on the threads' timing. Pruned, such ties made
+    // the top k (and the related articles picked from it) change from one call to the next.
+    let others = || shared.get().next_down();
     let per_segment = super::exec::executor(searcher).map(
         |(segment_ord, reader): (u32, &SegmentReader)| {
             let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
             let alive = reader.alive_bitset();
             let mut local = Score::MIN;
-            weight.for_each_pruning(shared.get(), reader, &mut |doc, score| {
+            weight.for_each_pruning(others(), reader, &mut |doc, score| {
                 if !alive.is_some_and(|a| a.is_deleted(doc)) {
                     heap.push(Scored {
                         score,
@@ -541,7 +547,7 @@ pub fn top_k_by_score(
                         shared.raise(local);
                     }
                 }
-                local.max(shared.get())
+                local.max(others())
             })?;
             Ok(heap.into_vec())
         },
@@ -965,6 +971,61 @@ mod tests {
                 .id
         };
         assert!(all.iter().all(|h| store(h.1) != "a7"));
+    }
+
+    /// Ties across segments: the first k by score, then address, whichever segment is read
+    /// first. tantivy numbers segments by their documents, deleted ones included, and
+    /// top_k_by_score reads them by their live documents, most first: here the second segment
+    /// (six live) sets the shared threshold before the first (eight, six of them deleted) is
+    /// read, whose two live documents tie with it and come first by address. They must not be
+    /// pruned. (Searched in parallel, which segment raises the threshold first is the threads'
+    /// timing: related articles changed between two identical requests.)
+    #[test]
+    fn ties_across_segments_keep_the_first_by_address() {
+        let bodies = |n: usize| vec!["steel tariff".to_string(); n];
+        let index = index_of_bodies([bodies(8), bodies(6)].into_iter());
+        let deletes = (2..8)
+            .map(|i| WriteOp::Delete {
+                id: format!("a{i}"),
+            })
+            .collect();
+        index
+            .writer()
+            .apply_blocking(deletes, true)
+            .expect("delete");
+        let searcher = index.searcher();
+        let live: Vec<u32> = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| r.num_docs())
+            .collect();
+        assert_eq!(live, vec![2, 6]);
+        let query = TermQuery::new(
+            Term::from_field_text(index.fields().body, "steel"),
+            IndexRecordOption::WithFreqs,
+        );
+        let weight = query
+            .weight(EnableScoring::enabled_from_searcher(&searcher))
+            .expect("weight");
+        let mut every: Vec<(f32, DocAddress)> = Vec::new();
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let alive = reader.alive_bitset();
+            weight
+                .for_each(reader, &mut |doc, score| {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        every.push((score, DocAddress::new(ord as u32, doc)));
+                    }
+                })
+                .expect("every match");
+        }
+        every.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        assert!(every.iter().all(|h| h.0 == every[0].0), "all tie");
+        // Busy enough that the segments are read one after the other on this thread.
+        let _busy: Vec<_> = (0..64).map(|_| crate::query::exec::enter()).collect();
+        for k in [1, 2, 3, 5] {
+            let top = top_k_by_score(&searcher, weight.as_ref(), k).expect("top k");
+            assert_eq!(top, every[..k].to_vec(), "k = {k}");
+        }
     }
 
     /// Block-max WAND (tantivy's, patched to re-sort its scorers by insertion) finds the top k
