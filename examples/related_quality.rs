@@ -56,7 +56,7 @@ const K: usize = 10;
 const SCORERS: [&str; 4] = [
     "more-like-this (defaults)",
     "more-like-this (min_term_frequency 1)",
-    "related, words only (as before vectors: no meaning, 100 candidates)",
+    "related, words only (as before vectors: no meaning, 100 candidates, 8 picking terms)",
     "related (ours)",
 ];
 
@@ -347,10 +347,13 @@ fn parse_args() -> anyhow::Result<Options> {
         seeds: vec![1, 2, 3, 4, 5],
         all: false,
         cfg: RelatedConfig::default(),
+        // Related articles as they were before the vectors (issue #19's baseline): no meaning,
+        // 100 candidates picked by the 8 strongest terms.
         words_only: RelatedConfig {
             similarity_weight: 0.0,
             consensus_weight: 0.0,
             overfetch: 100,
+            candidate_terms: 8,
             ..RelatedConfig::default()
         },
     };
