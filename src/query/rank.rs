@@ -505,9 +505,10 @@ impl SegmentTop {
 ///
 /// tantivy's `TopDocs` runs block-max WAND on each segment from a threshold of zero, so with
 /// four big segments it finds four local top-k lists and keeps one; publishing each segment's
-/// k-th best score lets the others skip every block that cannot beat it (a document at or
-/// below it cannot be in the global top k: k documents already beat or tie it). For a related
-/// request's candidate picking at 1M articles (four segments) that was most of its time.
+/// k-th best score lets the others skip every block that cannot reach it (a document below it
+/// cannot be in the global top k: k documents already beat it; one that ties it may, by its
+/// address). For a related request's candidate picking at 1M articles (four segments) that
+/// was most of its time.
 pub fn top_k_by_score(
     searcher: &Searcher,
     weight: &dyn tantivy::query::Weight,
