@@ -25,13 +25,18 @@ use newsindex::query::related::{related_to_id, Languages, RelatedConfig};
 use newsindex::query::{run_search, Filters, SearchParams};
 use tantivy::DocAddress;
 
+/// The number in the environment variable `name`; `None` when it is unset or not a number.
+fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let (Some(dir), Some(what)) = (args.next(), args.next()) else {
         bail!("usage: latency INDEX_DIR (related | related-any | QUERY_STRING) [ROUNDS]");
     };
     let rounds: usize = args.next().map_or(Ok(3), |r| r.parse())?;
-    let slow_ms: Option<f64> = std::env::var("SLOW_MS").ok().and_then(|v| v.parse().ok());
+    let slow_ms: Option<f64> = env_number("SLOW_MS");
     let index = NewsIndex::open_read_only(Path::new(&dir)).context("open the index")?;
     let config = Config::default();
     let searcher = index.searcher();
@@ -66,25 +71,16 @@ fn main() -> anyhow::Result<()> {
         })
         .transpose()?;
     let mut related = RelatedConfig::default();
-    if let Some(n) = std::env::var("MAX_POSTINGS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    if let Some(n) = env_number("MAX_POSTINGS") {
         related.candidate_max_postings = n;
     }
-    if let Some(n) = std::env::var("KEYWORD_POSTINGS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    if let Some(n) = env_number("KEYWORD_POSTINGS") {
         related.keyword_max_postings = n;
     }
-    if let Some(n) = std::env::var("OVERFETCH").ok().and_then(|v| v.parse().ok()) {
+    if let Some(n) = env_number("OVERFETCH") {
         related.overfetch = n;
     }
-    if let Some(n) = std::env::var("CANDIDATE_TERMS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    if let Some(n) = env_number("CANDIDATE_TERMS") {
         related.candidate_terms = n;
     }
     if std::env::var("NO_MEANING").is_ok() {
