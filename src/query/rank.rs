@@ -800,6 +800,8 @@ impl SegmentCollector for TopByKeySegment {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use tantivy::collector::TopDocs;
     use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, TermQuery};
     use tantivy::schema::IndexRecordOption;
@@ -1029,11 +1031,9 @@ mod tests {
         }
     }
 
-    /// Block-max WAND (tantivy's, patched to re-sort its scorers by insertion) finds the top k
-    /// that scoring every match finds: six boosted terms of a skewed vocabulary over 4,000
-    /// articles (postings of many 128-document blocks), for k from 1 to 300.
-    #[test]
-    fn block_max_wand_finds_what_scoring_every_match_finds() {
+    /// Six boosted terms of a skewed vocabulary over 4,000 articles (postings of many
+    /// 128-document blocks), as (term, boost), and the index.
+    fn skewed_index() -> (NewsIndex, Vec<(&'static str, f32)>) {
         let vocabulary: Vec<String> = (0..60).map(|i| format!("w{i}")).collect();
         let mut state: u64 = 7;
         let mut next = move || {
@@ -1055,28 +1055,41 @@ mod tests {
                     .join(" ")
             })
             .collect();
-        let index = index_of_bodies(std::iter::once(bodies));
+        let terms = vec![
+            ("w0", 1.0),
+            ("w3", 1.5),
+            ("w9", 0.7),
+            ("w20", 2.0),
+            ("w41", 1.2),
+            ("w58", 3.0),
+        ];
+        (index_of_bodies(std::iter::once(bodies)), terms)
+    }
+
+    fn boosted_terms(body: tantivy::schema::Field, terms: &[(&str, f32)]) -> BooleanQuery {
+        BooleanQuery::new(
+            terms
+                .iter()
+                .map(|(w, boost)| {
+                    let q = TermQuery::new(
+                        Term::from_field_text(body, w),
+                        IndexRecordOption::WithFreqs,
+                    );
+                    let q: Box<dyn Query> =
+                        Box::new(tantivy::query::BoostQuery::new(Box::new(q), *boost));
+                    (Occur::Should, q)
+                })
+                .collect(),
+        )
+    }
+
+    /// Block-max WAND (tantivy's, patched to re-sort its scorers by insertion) finds the top k
+    /// that scoring every match finds, for k from 1 to 300.
+    #[test]
+    fn block_max_wand_finds_what_scoring_every_match_finds() {
+        let (index, terms) = skewed_index();
         let searcher = index.searcher();
-        let body = index.fields().body;
-        let query = BooleanQuery::new(
-            [
-                ("w0", 1.0),
-                ("w3", 1.5),
-                ("w9", 0.7),
-                ("w20", 2.0),
-                ("w41", 1.2),
-                ("w58", 3.0),
-            ]
-            .iter()
-            .map(|(w, boost)| {
-                let q =
-                    TermQuery::new(Term::from_field_text(body, w), IndexRecordOption::WithFreqs);
-                let q: Box<dyn Query> =
-                    Box::new(tantivy::query::BoostQuery::new(Box::new(q), *boost));
-                (Occur::Should, q)
-            })
-            .collect(),
-        );
+        let query = boosted_terms(index.fields().body, &terms);
         let weight = query
             .weight(EnableScoring::enabled_from_searcher(&searcher))
             .expect("weight");
@@ -1100,6 +1113,47 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A document's score under block-max WAND is the exact sum of its terms' scores, rounded
+    /// once: not a sum in the order WAND's scorers happened to sit, which follows the
+    /// threshold's history, so that two identical calls (whose threads raise the shared
+    /// threshold at different times) rank a tie the same way. Related articles differed
+    /// between identical calls by the last bit of such a sum.
+    #[test]
+    fn block_max_wand_scores_are_exact_sums_of_the_term_scores() {
+        let (index, terms) = skewed_index();
+        let searcher = index.searcher();
+        let scoring = EnableScoring::enabled_from_searcher(&searcher);
+        let body = index.fields().body;
+        let mut exact: HashMap<DocAddress, f64> = HashMap::new();
+        for term in &terms {
+            let weight = boosted_terms(body, std::slice::from_ref(term))
+                .weight(scoring)
+                .expect("weight");
+            for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+                weight
+                    .for_each(reader, &mut |doc, score| {
+                        *exact.entry(DocAddress::new(ord as u32, doc)).or_default() +=
+                            f64::from(score);
+                    })
+                    .expect("every match");
+            }
+        }
+        let weight = boosted_terms(body, &terms).weight(scoring).expect("weight");
+        let all = top_k_by_score(&searcher, weight.as_ref(), exact.len()).expect("every match");
+        assert_eq!(all.len(), exact.len());
+        let inexact: Vec<_> = all
+            .iter()
+            .filter(|(score, at)| *score != exact[at] as f32)
+            .collect();
+        assert!(
+            inexact.is_empty(),
+            "{} of {}: {:?}",
+            inexact.len(),
+            all.len(),
+            &inexact[..inexact.len().min(3)]
+        );
     }
 
     #[test]

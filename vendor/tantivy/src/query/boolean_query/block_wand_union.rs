@@ -17,13 +17,16 @@ fn find_pivot_doc(
     term_scorers: &[TermScorerWithMaxScore],
     threshold: Score,
 ) -> Option<(usize, usize, DocId)> {
-    let mut max_score = 0.0;
+    // Sums of scores are taken in f64 here and below: exact for the few terms of a query, so
+    // they do not depend on the order the scorers happen to sit in (which follows the
+    // threshold's history), and a document's score is the same in every call.
+    let mut max_score = 0.0f64;
     let mut before_pivot_len = 0;
     let mut pivot_doc = TERMINATED;
     while before_pivot_len < term_scorers.len() {
         let term_scorer = &term_scorers[before_pivot_len];
-        max_score += term_scorer.max_score;
-        if max_score > threshold {
+        max_score += f64::from(term_scorer.max_score);
+        if max_score > f64::from(threshold) {
             pivot_doc = term_scorer.doc();
             break;
         }
@@ -184,11 +187,11 @@ pub fn block_wand(
         debug_assert_ne!(pivot_doc, TERMINATED);
         debug_assert!(before_pivot_len < pivot_len);
 
-        let block_max_score_upperbound: Score = scorers[..pivot_len]
+        let block_max_score_upperbound: f64 = scorers[..pivot_len]
             .iter_mut()
             .map(|scorer| {
                 scorer.seek_block(pivot_doc);
-                scorer.block_max_score()
+                f64::from(scorer.block_max_score())
             })
             .sum();
 
@@ -196,7 +199,7 @@ pub fn block_wand(
         // the segment posting lists.
         //
         // `block_segment_postings.load_block()` need to be called separately.
-        if block_max_score_upperbound <= threshold {
+        if block_max_score_upperbound <= f64::from(threshold) {
             // Block max condition was not reached
             // We could get away by simply advancing the scorers to DocId + 1 but it would
             // be inefficient. The optimization requires proper explanation and was
@@ -220,8 +223,8 @@ pub fn block_wand(
         // At this point, all scorers are positioned on the doc.
         let score = scorers[..pivot_len]
             .iter_mut()
-            .map(|scorer| scorer.score())
-            .sum();
+            .map(|scorer| f64::from(scorer.score()))
+            .sum::<f64>() as Score;
 
         if score > threshold {
             threshold = callback(pivot_doc, score);
