@@ -23,3 +23,23 @@ pub fn put(index: &NewsIndex, id: &str, body: &str) {
         .apply_blocking(vec![op], true)
         .expect("write");
 }
+
+/// An index in RAM with one segment per batch of bodies (articles `a0`, `a1`, ... in order).
+pub fn index_of_bodies(batches: impl Iterator<Item = Vec<String>>) -> NewsIndex {
+    let index = NewsIndex::create_in_ram(&crate::config::Config::default().writer).expect("index");
+    let mut n = 0;
+    for bodies in batches {
+        let ops = bodies
+            .iter()
+            .map(|body| {
+                let op = index
+                    .upsert_op(&article(&format!("a{n}"), body))
+                    .expect("op");
+                n += 1;
+                op
+            })
+            .collect::<Vec<_>>();
+        index.writer().apply_blocking(ops, true).expect("write");
+    }
+    index
+}

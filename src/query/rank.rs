@@ -3,6 +3,7 @@
 //! `newest`/`oldest`. One key type keeps one collection path for every sort.
 
 use std::collections::BinaryHeap;
+use std::ops::Range;
 use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
@@ -501,7 +502,9 @@ impl SegmentTop {
 }
 
 /// The `k` best documents of `weight` by its own score (ties: lower address first), with one
-/// threshold shared by all segments, largest segment first, on the index's search threads.
+/// threshold shared by all segments, largest segment first, on the index's search threads;
+/// while cores are idle, segments too large for one thread's share are split among them
+/// ([`pieces`]).
 ///
 /// tantivy's `TopDocs` runs block-max WAND on each segment from a threshold of zero, so with
 /// four big segments it finds four local top-k lists and keeps one; publishing each segment's
@@ -514,27 +517,79 @@ pub fn top_k_by_score(
     weight: &dyn tantivy::query::Weight,
     k: usize,
 ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
+    let (executor, threads) = super::exec::workers(searcher);
+    let sizes: Vec<u32> = searcher
+        .segment_readers()
+        .iter()
+        .map(|r| if r.num_docs() > 0 { r.max_doc() } else { 0 })
+        .collect();
+    top_k_in(
+        searcher,
+        weight,
+        k,
+        executor,
+        pieces(&sizes, threads, MIN_PIECE_DOCS),
+    )
+}
+
+/// Documents a piece of a split segment holds at least: a piece is a task handed to the
+/// pool, with scorers of its own that start from the lowest threshold.
+const MIN_PIECE_DOCS: u32 = 100_000;
+
+/// The parts a top-k search is run in, largest first: each segment (by ordinal, of
+/// `max_docs` documents; 0 for one with no live documents, left out) whole, or, when
+/// `threads` share the search, cut into even ranges of documents where it holds more than a
+/// thread's share of the index (and at least `min_piece` documents a piece). A related
+/// request's picking at 1M articles in one segment was a single thread's work with the other
+/// core idle.
+pub fn pieces(max_docs: &[u32], threads: usize, min_piece: u32) -> Vec<(u32, Range<DocId>)> {
+    let total: u64 = max_docs.iter().map(|&n| u64::from(n)).sum();
+    let share = (total.div_ceil(threads.max(1) as u64)).max(u64::from(min_piece.max(1)));
+    let mut out = Vec::new();
+    for (ord, &n) in (0u32..).zip(max_docs) {
+        let parts = u64::from(n)
+            .div_ceil(share)
+            .min(u64::from(n / min_piece.max(1)))
+            .max(1) as u32;
+        let step = n.div_ceil(parts);
+        let mut start = 0;
+        while start < n {
+            let end = start.saturating_add(step).min(n);
+            out.push((ord, start..end));
+            start = end;
+        }
+    }
+    out.sort_by_key(|(ord, docs)| (std::cmp::Reverse(docs.len()), *ord, docs.start));
+    out
+}
+
+/// [`top_k_by_score`] over the given `pieces` of segments, on `executor`.
+fn top_k_in(
+    searcher: &Searcher,
+    weight: &dyn tantivy::query::Weight,
+    k: usize,
+    executor: &tantivy::Executor,
+    pieces: Vec<(u32, Range<DocId>)>,
+) -> tantivy::Result<Vec<(Score, DocAddress)>> {
     if k == 0 {
         return Ok(Vec::new());
     }
-    let mut segments: Vec<(u32, &SegmentReader)> = (0u32..)
-        .zip(searcher.segment_readers())
-        .filter(|(_, r)| r.num_docs() > 0)
-        .collect();
-    segments.sort_by_key(|(ord, r)| (std::cmp::Reverse(r.num_docs()), *ord));
     let shared = SharedThreshold::default();
-    // Pruning keeps only scores above the threshold. This segment's own k-th score may be
+    // Pruning keeps only scores above the threshold. This piece's own k-th score may be
     // the threshold (a later document that ties it comes after it in the order), another
-    // segment's only just below it: a document that ties it may come first by address, and
-    // which segment raised it first depends on the threads' timing. Pruned, such ties made
+    // piece's only just below it: a document that ties it may come first by address, and
+    // which piece raised it first depends on the threads' timing. Pruned, such ties made
     // the top k (and the related articles picked from it) change from one call to the next.
     let others = || shared.get().next_down();
-    let per_segment = super::exec::executor(searcher).map(
-        |(segment_ord, reader): (u32, &SegmentReader)| {
+    let per_piece = super::exec::map(
+        executor,
+        pieces,
+        |(segment_ord, docs): (u32, Range<DocId>)| {
+            let reader = searcher.segment_reader(segment_ord);
             let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
             let alive = reader.alive_bitset();
             let mut local = Score::MIN;
-            weight.for_each_pruning(others(), reader, &mut |doc, score| {
+            weight.for_each_pruning_in(docs, others(), reader, &mut |doc, score| {
                 if !alive.is_some_and(|a| a.is_deleted(doc)) {
                     heap.push(Scored {
                         score,
@@ -552,9 +607,8 @@ pub fn top_k_by_score(
             })?;
             Ok(heap.into_vec())
         },
-        segments.into_iter(),
     )?;
-    let mut out: Vec<(Score, DocAddress)> = per_segment
+    let mut out: Vec<(Score, DocAddress)> = per_piece
         .into_iter()
         .flatten()
         .map(|s| (s.score, s.addr))
@@ -809,6 +863,7 @@ mod tests {
 
     use super::*;
     use crate::config::Config;
+    use crate::index::test_support::index_of_bodies;
     use crate::index::{NewsIndex, WriteOp};
 
     #[test]
@@ -902,23 +957,6 @@ mod tests {
     }
 
     /// An index in memory of articles `a0`, `a1`, ... with these bodies, a commit a batch.
-    fn index_of_bodies(batches: impl Iterator<Item = Vec<String>>) -> NewsIndex {
-        let index = NewsIndex::create_in_ram(&Config::default().writer).expect("index");
-        let mut n = 0;
-        for bodies in batches {
-            let ops = bodies
-                .iter()
-                .map(|body| {
-                    let article = crate::index::test_support::article(&format!("a{n}"), body);
-                    n += 1;
-                    index.upsert_op(&article).expect("op")
-                })
-                .collect::<Vec<_>>();
-            index.writer().apply_blocking(ops, true).expect("write");
-        }
-        index
-    }
-
     #[test]
     fn top_k_across_segments_is_what_top_docs_finds() {
         let words = ["tariff", "steel", "quota", "import"];
@@ -1154,6 +1192,89 @@ mod tests {
             all.len(),
             &inexact[..inexact.len().min(3)]
         );
+    }
+
+    #[test]
+    fn a_segment_is_split_only_into_pieces_of_a_threads_share() {
+        let halves = vec![(0, 0..500_000), (0, 500_000..1_000_000)];
+        assert_eq!(pieces(&[1_000_000], 2, 100_000), halves);
+        assert_eq!(pieces(&[1_000_000], 1, 100_000), vec![(0, 0..1_000_000)]);
+        // Four segments are already a share each; the largest goes first.
+        assert_eq!(
+            pieces(&[200_000, 300_000, 250_000, 250_000], 2, 100_000),
+            vec![
+                (1, 0..300_000),
+                (2, 0..250_000),
+                (3, 0..250_000),
+                (0, 0..200_000)
+            ]
+        );
+        assert_eq!(
+            pieces(&[700_000, 300_000], 2, 100_000),
+            vec![(0, 0..350_000), (0, 350_000..700_000), (1, 0..300_000)]
+        );
+        // Halves would be smaller than a piece may be.
+        assert_eq!(pieces(&[150_000], 2, 100_000), vec![(0, 0..150_000)]);
+        // A segment without live documents is no piece.
+        assert_eq!(pieces(&[0, 10], 2, 1), vec![(1, 0..5), (1, 5..10)]);
+        assert_eq!(pieces(&[7], 3, 1), vec![(0, 0..3), (0, 3..6), (0, 6..7)]);
+    }
+
+    /// A segment cut into ranges of documents, searched by several threads, gives exactly
+    /// the top k of the whole: for a union of terms (block-max WAND), one term (with and
+    /// without a boolean query around it) and a query that excludes a word (which visits
+    /// every match), for pieces down to a few documents, mid-block.
+    #[test]
+    fn a_segment_split_into_pieces_gives_the_top_k_of_the_whole() {
+        let (index, terms) = skewed_index();
+        let searcher = index.searcher();
+        let body = index.fields().body;
+        let scoring = EnableScoring::enabled_from_searcher(&searcher);
+        let term =
+            |w: &str| TermQuery::new(Term::from_field_text(body, w), IndexRecordOption::WithFreqs);
+        let excluding = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(boosted_terms(body, &terms)) as Box<dyn Query>,
+            ),
+            (Occur::MustNot, Box::new(term("w1"))),
+        ]);
+        let queries: Vec<(&str, Box<dyn Query>)> = vec![
+            ("union", Box::new(boosted_terms(body, &terms))),
+            (
+                "one boosted term",
+                Box::new(boosted_terms(body, &terms[1..2])),
+            ),
+            ("a term", Box::new(term("w20"))),
+            ("excluding", Box::new(excluding)),
+        ];
+        let pool = tantivy::Executor::multi_thread(2, "test-pieces").expect("pool");
+        let max_doc = searcher.segment_reader(0).max_doc();
+        assert_eq!(searcher.segment_readers().len(), 1);
+        for (name, query) in &queries {
+            let weight = query.weight(scoring).expect("weight");
+            for k in [1, 10, 300] {
+                let whole = top_k_in(
+                    &searcher,
+                    weight.as_ref(),
+                    k,
+                    &tantivy::Executor::SingleThread,
+                    pieces(&[max_doc], 1, 1),
+                )
+                .expect("whole");
+                assert_eq!(whole.len(), k, "{name}");
+                for threads in [2, 3, 7, 64, 600] {
+                    let cut = pieces(&[max_doc], threads, 1);
+                    let covered: usize = cut.iter().map(|(_, docs)| docs.len()).sum();
+                    assert!(cut.len() > 1 && covered == max_doc as usize, "{cut:?}");
+                    for executor in [&tantivy::Executor::SingleThread, &pool] {
+                        let split = top_k_in(&searcher, weight.as_ref(), k, executor, cut.clone())
+                            .expect("split");
+                        assert_eq!(split, whole, "{name}, k = {k}, {threads} pieces");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -61,6 +61,26 @@ pub(crate) fn for_each_pruning_scorer<TScorer: Scorer + ?Sized>(
     }
 }
 
+/// [`for_each_pruning_scorer`] over the documents of `docs` alone.
+pub(crate) fn for_each_pruning_scorer_in<TScorer: Scorer + ?Sized>(
+    scorer: &mut TScorer,
+    docs: std::ops::Range<DocId>,
+    mut threshold: Score,
+    callback: &mut dyn FnMut(DocId, Score) -> Score,
+) {
+    let mut doc = scorer.doc();
+    if doc < docs.start {
+        doc = scorer.seek(docs.start);
+    }
+    while doc < docs.end {
+        let score = scorer.score();
+        if score > threshold {
+            threshold = callback(doc, score);
+        }
+        doc = scorer.advance();
+    }
+}
+
 /// A Weight is the specialization of a `Query`
 /// for a given set of segments.
 ///
@@ -160,6 +180,22 @@ pub trait Weight: Send + Sync + 'static {
     ) -> crate::Result<()> {
         let mut scorer = self.scorer(reader, 1.0)?;
         for_each_pruning_scorer(scorer.as_mut(), threshold, callback);
+        Ok(())
+    }
+
+    /// [`Weight::for_each_pruning`] over the documents of `docs` alone, so that one segment
+    /// can be searched by several threads, each over its own range of documents. Unions and
+    /// single terms keep their block-max pruning; other queries visit every match in the
+    /// range.
+    fn for_each_pruning_in(
+        &self,
+        docs: std::ops::Range<DocId>,
+        threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> crate::Result<()> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        for_each_pruning_scorer_in(scorer.as_mut(), docs, threshold, callback);
         Ok(())
     }
 }

@@ -1,4 +1,4 @@
-use std::ops::{Deref, DerefMut};
+use std::ops::{Deref, DerefMut, Range};
 
 use crate::query::term_query::TermScorer;
 use crate::query::Scorer;
@@ -165,14 +165,29 @@ fn advance_all_scorers_on_pivot(term_scorers: &mut Vec<TermScorerWithMaxScore>, 
 /// described in the paper "Faster Top-k Document Retrieval Using Block-Max Indexes".
 /// Link: <http://engineering.nyu.edu/~suel/papers/bmw.pdf>
 pub fn block_wand(
+    scorers: Vec<TermScorer>,
+    threshold: Score,
+    callback: &mut dyn FnMut(u32, Score) -> Score,
+) {
+    block_wand_in(scorers, 0..TERMINATED, threshold, callback)
+}
+
+/// [`block_wand`] over the documents of `docs` alone.
+pub fn block_wand_in(
     mut scorers: Vec<TermScorer>,
+    docs: Range<DocId>,
     mut threshold: Score,
     callback: &mut dyn FnMut(u32, Score) -> Score,
 ) {
-    scorers.retain(|scorer| scorer.doc() < TERMINATED);
+    for scorer in &mut scorers {
+        if scorer.doc() < docs.start {
+            scorer.seek(docs.start);
+        }
+    }
+    scorers.retain(|scorer| scorer.doc() < docs.end);
     if scorers.len() == 1 {
         let scorer = scorers.pop().unwrap();
-        return block_wand_single_scorer(scorer, threshold, callback);
+        return block_wand_single_scorer_in(scorer, docs, threshold, callback);
     }
     let mut scorers: Vec<TermScorerWithMaxScore> = scorers
         .iter_mut()
@@ -183,6 +198,9 @@ pub fn block_wand(
     while let Some((before_pivot_len, pivot_len, pivot_doc)) =
         find_pivot_doc(&scorers[..], threshold)
     {
+        if pivot_doc >= docs.end {
+            break;
+        }
         debug_assert!(scorers.iter().map(|scorer| scorer.doc()).is_sorted());
         debug_assert_ne!(pivot_doc, TERMINATED);
         debug_assert!(before_pivot_len < pivot_len);
@@ -243,17 +261,31 @@ pub fn block_wand(
 ///   - On a block, advance until the end and execute `callback` when the doc score is greater or
 ///     equal to the `threshold`.
 pub fn block_wand_single_scorer(
+    scorer: TermScorer,
+    threshold: Score,
+    callback: &mut dyn FnMut(u32, Score) -> Score,
+) {
+    block_wand_single_scorer_in(scorer, 0..TERMINATED, threshold, callback)
+}
+
+/// [`block_wand_single_scorer`] over the documents of `docs` alone.
+pub fn block_wand_single_scorer_in(
     mut scorer: TermScorer,
+    docs: Range<DocId>,
     mut threshold: Score,
     callback: &mut dyn FnMut(u32, Score) -> Score,
 ) {
-    let mut doc = scorer.doc();
+    let mut doc = scorer.doc().max(docs.start);
+    if doc >= docs.end {
+        return;
+    }
+    scorer.seek_block(doc);
     loop {
         // We position the scorer on a block that can reach
         // the threshold.
         while scorer.block_max_score() <= threshold {
             let last_doc_in_block = scorer.last_doc_in_block();
-            if last_doc_in_block == TERMINATED {
+            if last_doc_in_block >= docs.end - 1 {
                 return;
             }
             doc = last_doc_in_block + 1;
@@ -261,7 +293,7 @@ pub fn block_wand_single_scorer(
         }
         // Seek will effectively load that block.
         doc = scorer.seek(doc);
-        if doc == TERMINATED {
+        if doc >= docs.end {
             break;
         }
         loop {
@@ -274,7 +306,7 @@ pub fn block_wand_single_scorer(
                 break;
             }
             doc = scorer.advance();
-            if doc == TERMINATED {
+            if doc >= docs.end {
                 return;
             }
         }

@@ -8,7 +8,9 @@ use crate::query::disjunction::Disjunction;
 use crate::query::explanation::does_not_match;
 use crate::query::score_combiner::{DoNothingCombiner, ScoreCombiner};
 use crate::query::term_query::TermScorer;
-use crate::query::weight::{for_each_docset_buffered, for_each_pruning_scorer, for_each_scorer};
+use crate::query::weight::{
+    for_each_docset_buffered, for_each_pruning_scorer, for_each_pruning_scorer_in, for_each_scorer,
+};
 use crate::query::{
     intersect_scorers, AllScorer, BufferedUnionScorer, EmptyScorer, Exclude, Explanation, Occur,
     RequiredOptionalScorer, Scorer, Weight,
@@ -705,6 +707,27 @@ impl<TScoreCombiner: ScoreCombiner + Sync> Weight for BooleanWeight<TScoreCombin
             }
             SpecializedScorer::Other(mut scorer) => {
                 for_each_pruning_scorer(scorer.as_mut(), threshold, callback);
+            }
+        }
+        Ok(())
+    }
+
+    fn for_each_pruning_in(
+        &self,
+        docs: std::ops::Range<DocId>,
+        threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> crate::Result<()> {
+        let scorer = self.complex_scorer(reader, 1.0, &self.score_combiner_fn)?;
+        let num_docs = reader.num_docs();
+        match scorer {
+            SpecializedScorer::TermUnion(term_scorers) if TScoreCombiner::SUPPORTS_BLOCK_WAND => {
+                super::block_wand_in(term_scorers, docs, threshold, callback);
+            }
+            scorer => {
+                let mut scorer = into_box_scorer(scorer, &self.score_combiner_fn, num_docs);
+                for_each_pruning_scorer_in(scorer.as_mut(), docs, threshold, callback);
             }
         }
         Ok(())

@@ -5,7 +5,9 @@ mod boolean_weight;
 mod occur_weights;
 
 pub(crate) use self::block_wand_intersection::block_wand_intersection;
-pub(crate) use self::block_wand_union::{block_wand, block_wand_single_scorer};
+pub(crate) use self::block_wand_union::{
+    block_wand, block_wand_in, block_wand_single_scorer, block_wand_single_scorer_in,
+};
 pub use self::boolean_query::BooleanQuery;
 pub use self::boolean_weight::BooleanWeight;
 

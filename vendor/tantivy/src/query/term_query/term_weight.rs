@@ -139,6 +139,32 @@ impl Weight for TermWeight {
         }
         Ok(())
     }
+
+    fn for_each_pruning_in(
+        &self,
+        docs: std::ops::Range<DocId>,
+        threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> crate::Result<()> {
+        match self.specialized_scorer(reader, 1.0)? {
+            TermOrEmptyOrAllScorer::TermScorer(term_scorer) => {
+                crate::query::boolean_query::block_wand_single_scorer_in(
+                    *term_scorer,
+                    docs,
+                    threshold,
+                    callback,
+                );
+            }
+            TermOrEmptyOrAllScorer::Empty => {}
+            TermOrEmptyOrAllScorer::AllMatch(_) => {
+                return Err(TantivyError::InvalidArgument(
+                    "for each pruning should only be called if scoring is enabled".to_string(),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl TermWeight {
