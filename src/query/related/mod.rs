@@ -38,7 +38,7 @@
 //!
 //! Synchronous and CPU-bound; the HTTP layer runs it off the async runtime.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -863,28 +863,49 @@ fn full_scores(
     clauses: &[(Occur, Box<dyn Query>)],
     docs: impl Iterator<Item = DocAddress>,
 ) -> crate::Result<Vec<(f32, DocAddress)>> {
+    full_scores_on(super::exec::workers(stats.searcher()), stats, clauses, docs)
+}
+
+/// [`full_scores`] with `threads` of `executor`.
+fn full_scores_on(
+    (executor, threads): (&tantivy::Executor, usize),
+    stats: &CachedStats<'_>,
+    clauses: &[(Occur, Box<dyn Query>)],
+    docs: impl Iterator<Item = DocAddress>,
+) -> crate::Result<Vec<(f32, DocAddress)>> {
     let searcher = stats.searcher();
     let scoring = EnableScoring::enabled_from_statistics_provider(stats, searcher);
     let weights = clauses
         .iter()
         .map(|(_, q)| q.weight(scoring))
         .collect::<tantivy::Result<Vec<_>>>()?;
-    let mut by_segment: HashMap<u32, Vec<DocId>> = HashMap::new();
+    let mut by_segment: BTreeMap<u32, Vec<DocId>> = BTreeMap::new();
     for addr in docs {
         by_segment
             .entry(addr.segment_ord)
             .or_default()
             .push(addr.doc_id);
     }
-    let mut out = Vec::new();
+    // Every clause's postings are searched for every candidate (250 candidates, some 80
+    // clauses): while a core is idle, each thread takes a share of the candidates with
+    // scorers of its own.
+    let total: usize = by_segment.values().map(Vec::len).sum();
+    let share = total.div_ceil(threads).max(MIN_SCORING_SHARE);
+    let mut tasks = Vec::new();
     for (segment_ord, mut docs) in by_segment {
         docs.sort_unstable();
         docs.dedup();
+        let parts = docs.len().div_ceil(share).max(1);
+        let step = docs.len().div_ceil(parts).max(1);
+        tasks.extend(docs.chunks(step).map(|c| (segment_ord, c.to_vec())));
+    }
+    let scored = super::exec::map(executor, tasks, |(segment_ord, docs)| {
         let reader = searcher.segment_reader(segment_ord);
         let mut scorers = weights
             .iter()
             .map(|w| w.scorer(reader, 1.0))
             .collect::<tantivy::Result<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(docs.len());
         for doc in docs {
             let mut score = 0.0;
             for scorer in &mut scorers {
@@ -899,9 +920,14 @@ fn full_scores(
                 out.push((score, DocAddress::new(segment_ord, doc)));
             }
         }
-    }
-    Ok(out)
+        Ok(out)
+    })?;
+    Ok(scored.into_iter().flatten().collect())
 }
+
+/// Candidates a thread scores at least when [`full_scores`] shares them out: each thread
+/// opens every clause's postings anew.
+const MIN_SCORING_SHARE: usize = 64;
 
 /// A candidate after re-scoring.
 struct Candidate {
@@ -1140,6 +1166,49 @@ mod tests {
         assert!(a.near(&b, &cfg));
         assert!(!a.near(&c, &cfg));
         assert!(fingerprint("Too short to tell", &cfg).is_none());
+    }
+
+    /// Candidates shared out among threads get the scores one thread gives them all.
+    #[test]
+    fn candidates_scored_by_several_threads_score_as_by_one() {
+        let words = ["tariff", "steel", "quota", "import", "duty", "mill"];
+        let bodies = |batch: usize| {
+            (0..300)
+                .map(|i| {
+                    let n = batch * 300 + i;
+                    (0..=(n % 9))
+                        .map(|j| words[(n * 7 + j * j) % words.len()])
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect()
+        };
+        let index = crate::index::test_support::index_of_bodies((0..2).map(bodies));
+        let searcher = index.searcher();
+        let stats = index.scoring_stats(&searcher);
+        let terms: Vec<(String, f32)> = words.iter().map(|w| (w.to_string(), 0.8)).collect();
+        let clauses = term_clauses(&terms, &[(index.fields().body, 1.0)]);
+        let docs: Vec<DocAddress> = (0..2)
+            .flat_map(|s| (0..300).rev().map(move |d| DocAddress::new(s, d)))
+            .collect();
+        let sorted = |mut v: Vec<(f32, DocAddress)>| {
+            v.sort_by_key(|h| h.1);
+            v
+        };
+        let one = full_scores_on(
+            (&tantivy::Executor::SingleThread, 1),
+            &stats,
+            &clauses,
+            docs.iter().copied(),
+        )
+        .expect("one thread");
+        assert_eq!(one.len(), 600);
+        let pool = tantivy::Executor::multi_thread(2, "test-scores").expect("pool");
+        for threads in [2, 3, 7, 20] {
+            let shared = full_scores_on((&pool, threads), &stats, &clauses, docs.iter().copied())
+                .expect("shared");
+            assert_eq!(sorted(shared), sorted(one.clone()), "{threads} threads");
+        }
     }
 
     #[test]
