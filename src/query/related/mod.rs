@@ -141,7 +141,8 @@ pub struct RelatedConfig {
     /// of the neighbours that meaning ranks up, for more time: precision@10 over words only
     /// (`examples/related_quality.rs`, tuning split) 8 terms +0.038, 10 +0.042, 12 +0.049,
     /// 15 +0.051; instructions of a related request at 1M articles 8: 31M, 10: 37M, 12: 46M.
-    /// 8 keeps issue #19's latency targets within reach; 10 meets its quality margin.
+    /// 10 meets issue #19's quality margin, and its latency targets now that picking and
+    /// scoring share the cores when they are idle ([`super::rank::pieces`]).
     pub candidate_terms: usize,
     /// Candidates picked that way.
     pub candidates: usize,
@@ -186,7 +187,7 @@ impl Default for RelatedConfig {
             meaning_candidates: 50,
             meaning_window_days: 30.0,
             min_similarity: 0.3,
-            candidate_terms: 8,
+            candidate_terms: 10,
             candidates: 100,
             candidate_max_postings: 400_000,
             keyword_max_postings: 50_000,
