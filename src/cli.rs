@@ -78,7 +78,8 @@ pub enum Command {
         /// Write straight into this index directory (no server may hold it).
         #[arg(long, conflicts_with = "server")]
         index: Option<PathBuf>,
-        /// Send to a running server instead, e.g. http://127.0.0.1:7400.
+        /// Send to a running server instead, e.g. http://127.0.0.1:7400. A batch the server
+        /// refuses as busy (503, 429) is sent again after its Retry-After, for up to 2 minutes.
         #[arg(long)]
         server: Option<String>,
         /// Admin key for --server.
@@ -587,6 +588,8 @@ struct Tally {
     bad_files: u64,
     bar: ProgressBar,
     started: Instant,
+    /// Whether a busy server has made a batch wait (said once).
+    waited: bool,
 }
 
 impl Tally {
@@ -609,6 +612,7 @@ impl Tally {
             bad_files: 0,
             bar,
             started: Instant::now(),
+            waited: false,
         }
     }
 
@@ -734,20 +738,50 @@ fn ingest_http(
                 if lines.is_empty() {
                     return Ok(());
                 }
-                let mut req = client
-                    .post(&endpoint)
-                    .header("content-type", "application/x-ndjson")
-                    .body(std::mem::take(body));
-                if let Some(k) = key {
-                    req = req.bearer_auth(k);
-                }
-                let resp = rt
-                    .block_on(req.send())
-                    .with_context(|| format!("cannot reach {endpoint}"))?;
-                let status = resp.status();
-                let answer: serde_json::Value = rt
-                    .block_on(resp.json())
-                    .context("unreadable answer from the server")?;
+                let batch = bytes::Bytes::from(std::mem::take(body));
+                let started = Instant::now();
+                let (status, answer) = loop {
+                    let mut req = client
+                        .post(&endpoint)
+                        .header("content-type", "application/x-ndjson")
+                        .body(batch.clone());
+                    if let Some(k) = key {
+                        req = req.bearer_auth(k);
+                    }
+                    let resp = match rt.block_on(req.send()) {
+                        Ok(resp) => resp,
+                        // A busy server answers before reading the body and closes, which
+                        // may break the sending of it: the server was reached, so the batch
+                        // is sent again (articles are upserted by id). Unreachable is final.
+                        Err(e) if !e.is_connect() && started.elapsed() < MAX_RETRYING => {
+                            std::thread::sleep(Duration::from_secs(1));
+                            continue;
+                        }
+                        Err(e) => return Err(e).context(format!("cannot reach {endpoint}")),
+                    };
+                    let status = resp.status();
+                    let wait = retry_after(&resp);
+                    let answer: serde_json::Value = rt
+                        .block_on(resp.json())
+                        .context("unreadable answer from the server")?;
+                    // A busy server (its uploads at their limit, or its index blocked for
+                    // writes a moment) stored nothing of the batch and says when to retry.
+                    let busy = status == reqwest::StatusCode::SERVICE_UNAVAILABLE
+                        || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+                    if !busy || started.elapsed() + wait > MAX_RETRYING {
+                        break (status, answer);
+                    }
+                    if !std::mem::replace(&mut tally.waited, true) {
+                        tally.bar.suspend(|| {
+                            eprintln!(
+                                "server busy ({status}: {}); retrying the batch for up to {} s",
+                                answer["error"]["message"].as_str().unwrap_or(""),
+                                MAX_RETRYING.as_secs()
+                            )
+                        });
+                    }
+                    std::thread::sleep(wait);
+                };
                 if !status.is_success() {
                     bail!("server answered {status}: {answer}");
                 }
@@ -800,6 +834,20 @@ fn ingest_http(
     }
     tally.done();
     Ok(())
+}
+
+/// How long `ingest --server` keeps retrying a batch that a busy server refused.
+const MAX_RETRYING: Duration = Duration::from_secs(120);
+
+/// The wait a `Retry-After` header asks for (in seconds; 1 s without one, at most 30 s).
+fn retry_after(resp: &reqwest::Response) -> Duration {
+    let secs = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(1);
+    Duration::from_secs(secs.clamp(1, 30))
 }
 
 fn open_read_only(dir: &Path) -> anyhow::Result<NewsIndex> {

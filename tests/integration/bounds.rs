@@ -221,6 +221,70 @@ async fn uploads_are_bounded_and_shown_in_metrics() {
     s.stop().await;
 }
 
+/// `newsindex ingest --server` refused for a busy server (its one upload permit held) waits as
+/// the `503`'s `Retry-After` says and sends the batch again, instead of giving up.
+#[tokio::test]
+async fn cli_ingest_waits_for_a_busy_server() {
+    let s = TestServer::start_with(|c| c.limits.max_concurrent_uploads = 1).await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let first = {
+        let req = s
+            .client
+            .post(s.url("/articles"))
+            .header("content-type", "application/x-ndjson")
+            .body(reqwest::Body::wrap_stream(tokio_stream(rx)));
+        tokio::spawn(async move { req.send().await.expect("send") })
+    };
+    tx.send(Ok(b"{\"id\":\"u1\",\"title\":\"One\"}\n".to_vec()))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(&s, "newsindex_limit_in_use{limit=\"uploads\"}").await < 1.0 {
+        assert!(Instant::now() < deadline, "the upload never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("batch.ndjson");
+    std::fs::write(&file, ndjson(&reuters(300))).unwrap();
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_newsindex"))
+        .args(["ingest", "--quiet", "--server", &s.url("")])
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn newsindex ingest");
+    // Refused at least once while the permit is held...
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(&s, "newsindex_limit_rejected_total{limit=\"uploads\"}").await < 1.0 {
+        assert!(
+            Instant::now() < deadline,
+            "the CLI never reached the server"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(tx);
+    assert_eq!(first.await.unwrap().status(), 200);
+    // ...and every article stored once it is free.
+    let out = tokio::task::spawn_blocking(move || cli.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("indexed 300 articles, 0 failed"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("server busy (503"), "{stderr}");
+    assert!(stderr.contains("limits.max_concurrent_uploads"), "{stderr}");
+    let (status, _) = s.get("/articles/reuters-300").await;
+    assert_eq!(status, 200);
+    s.stop().await;
+}
+
 /// A receiver as a stream of body chunks.
 fn tokio_stream(
     mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
