@@ -181,24 +181,7 @@ async fn uploads_are_bounded_and_shown_in_metrics() {
         assert!(max >= 1.0, "{name}");
     }
     // An upload that is still sending holds the one permit...
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
-    let body = reqwest::Body::wrap_stream(tokio_stream(rx));
-    let first = {
-        let req = s
-            .client
-            .post(s.url("/articles"))
-            .header("content-type", "application/x-ndjson")
-            .body(body);
-        tokio::spawn(async move { req.send().await.expect("send") })
-    };
-    tx.send(Ok(b"{\"id\":\"u1\",\"title\":\"One\"}\n".to_vec()))
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while metric(&s, "newsindex_limit_in_use{limit=\"uploads\"}").await < 1.0 {
-        assert!(Instant::now() < deadline, "the upload never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (tx, first) = hold_an_upload(&s).await;
     // ...so another is refused at once, naming the limit.
     let (status, v) = s
         .post_ndjson("{\"id\":\"u2\",\"title\":\"Two\"}\n".into())
@@ -226,23 +209,7 @@ async fn uploads_are_bounded_and_shown_in_metrics() {
 #[tokio::test]
 async fn cli_ingest_waits_for_a_busy_server() {
     let s = TestServer::start_with(|c| c.limits.max_concurrent_uploads = 1).await;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
-    let first = {
-        let req = s
-            .client
-            .post(s.url("/articles"))
-            .header("content-type", "application/x-ndjson")
-            .body(reqwest::Body::wrap_stream(tokio_stream(rx)));
-        tokio::spawn(async move { req.send().await.expect("send") })
-    };
-    tx.send(Ok(b"{\"id\":\"u1\",\"title\":\"One\"}\n".to_vec()))
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while metric(&s, "newsindex_limit_in_use{limit=\"uploads\"}").await < 1.0 {
-        assert!(Instant::now() < deadline, "the upload never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (tx, first) = hold_an_upload(&s).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("batch.ndjson");
     std::fs::write(&file, ndjson(&reuters(300))).unwrap();
@@ -283,6 +250,32 @@ async fn cli_ingest_waits_for_a_busy_server() {
     let (status, _) = s.get("/articles/reuters-300").await;
     assert_eq!(status, 200);
     s.stop().await;
+}
+
+/// An upload that has sent one article and goes on sending until `tx` is dropped, holding an
+/// upload permit (once this returns) until then; its answer from the handle.
+async fn hold_an_upload(
+    s: &TestServer,
+) -> (
+    tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
+    tokio::task::JoinHandle<reqwest::Response>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let req = s
+        .client
+        .post(s.url("/articles"))
+        .header("content-type", "application/x-ndjson")
+        .body(reqwest::Body::wrap_stream(tokio_stream(rx)));
+    let answer = tokio::spawn(async move { req.send().await.expect("send") });
+    tx.send(Ok(b"{\"id\":\"u1\",\"title\":\"One\"}\n".to_vec()))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(s, "newsindex_limit_in_use{limit=\"uploads\"}").await < 1.0 {
+        assert!(Instant::now() < deadline, "the upload never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (tx, answer)
 }
 
 /// A receiver as a stream of body chunks.
