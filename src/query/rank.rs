@@ -956,7 +956,6 @@ mod tests {
         assert_eq!(t.get(), 1.5);
     }
 
-    /// An index in memory of articles `a0`, `a1`, ... with these bodies, a commit a batch.
     #[test]
     fn top_k_across_segments_is_what_top_docs_finds() {
         let words = ["tariff", "steel", "quota", "import"];
