@@ -541,7 +541,8 @@ const MIN_PIECE_DOCS: u32 = 100_000;
 /// `threads` share the search, cut into even ranges of documents where it holds more than a
 /// thread's share of the index (and at least `min_piece` documents a piece). A related
 /// request's picking at 1M articles in one segment was a single thread's work with the other
-/// core idle.
+/// core idle. Any lists are shared out the same way: related articles' scoring cuts each
+/// segment's candidates (their counts as `max_docs`) into threads' shares.
 pub fn pieces(max_docs: &[u32], threads: usize, min_piece: u32) -> Vec<(u32, Range<DocId>)> {
     let total: u64 = max_docs.iter().map(|&n| u64::from(n)).sum();
     let share = (total.div_ceil(threads.max(1) as u64)).max(u64::from(min_piece.max(1)));

@@ -890,24 +890,26 @@ fn full_scores_on(
     // Every clause's postings are searched for every candidate (250 candidates, some 80
     // clauses): while a core is idle, each thread takes a share of the candidates with
     // scorers of its own.
-    let total: usize = by_segment.values().map(Vec::len).sum();
-    let share = total.div_ceil(threads).max(MIN_SCORING_SHARE);
-    let mut tasks = Vec::new();
-    for (segment_ord, mut docs) in by_segment {
-        docs.sort_unstable();
-        docs.dedup();
-        let parts = docs.len().div_ceil(share).max(1);
-        let step = docs.len().div_ceil(parts).max(1);
-        tasks.extend(docs.chunks(step).map(|c| (segment_ord, c.to_vec())));
-    }
-    let scored = super::exec::map(executor, tasks, |(segment_ord, docs)| {
-        let reader = searcher.segment_reader(segment_ord);
+    let segments: Vec<(u32, Vec<DocId>)> = by_segment
+        .into_iter()
+        .map(|(segment_ord, mut docs)| {
+            docs.sort_unstable();
+            docs.dedup();
+            (segment_ord, docs)
+        })
+        .collect();
+    let counts: Vec<u32> = segments.iter().map(|(_, docs)| docs.len() as u32).collect();
+    let shares = super::rank::pieces(&counts, threads, MIN_SCORING_SHARE);
+    let scored = super::exec::map(executor, shares, |(i, share)| {
+        let (segment_ord, docs) = &segments[i as usize];
+        let docs = &docs[share.start as usize..share.end as usize];
+        let reader = searcher.segment_reader(*segment_ord);
         let mut scorers = weights
             .iter()
             .map(|w| w.scorer(reader, 1.0))
             .collect::<tantivy::Result<Vec<_>>>()?;
         let mut out = Vec::with_capacity(docs.len());
-        for doc in docs {
+        for &doc in docs {
             let mut score = 0.0;
             for scorer in &mut scorers {
                 if scorer.doc() < doc {
@@ -918,7 +920,7 @@ fn full_scores_on(
                 }
             }
             if score > 0.0 {
-                out.push((score, DocAddress::new(segment_ord, doc)));
+                out.push((score, DocAddress::new(*segment_ord, doc)));
             }
         }
         Ok(out)
@@ -928,7 +930,7 @@ fn full_scores_on(
 
 /// Candidates a thread scores at least when [`full_scores`] shares them out: each thread
 /// opens every clause's postings anew.
-const MIN_SCORING_SHARE: usize = 64;
+const MIN_SCORING_SHARE: u32 = 64;
 
 /// A candidate after re-scoring.
 struct Candidate {
