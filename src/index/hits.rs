@@ -16,7 +16,7 @@
 use std::any::Any;
 use std::io::Write;
 
-use tantivy::directory::{OwnedBytes, TerminatingWrite};
+use tantivy::directory::{OwnedBytes, TerminatingWrite, WritePtr};
 use tantivy::index::SegmentComponent;
 use tantivy::indexer::doc_id_mapping::DocIdMapping;
 use tantivy::schema::document::ErasedDocument;
@@ -47,7 +47,7 @@ impl SegmentPlugin for HitsPlugin {
     fn create_writer(&self, ctx: &PluginWriterContext) -> tantivy::Result<Box<dyn PluginWriter>> {
         Ok(Box::new(HitsWriter {
             field: ctx.segment.schema().get_field(FIELD).ok(),
-            bytes: Vec::new(),
+            out: ctx.segment.open_write(component())?,
             offsets: vec![0],
         }))
     }
@@ -74,10 +74,13 @@ impl SegmentPlugin for HitsPlugin {
     }
 }
 
-/// The heads of one segment's documents as they are indexed.
+/// The heads of one segment's documents as they are indexed, written to the segment's file
+/// as they come (like tantivy's docstore): kept in memory they would count against the
+/// indexing memory, and a bulk load would flush segments of half the size (some 430 bytes
+/// a head against about 1 KB of postings a news article) and merge twice as much.
 struct HitsWriter {
     field: Option<Field>,
-    bytes: Vec<u8>,
+    out: WritePtr,
     offsets: Vec<u64>,
 }
 
@@ -92,27 +95,27 @@ impl PluginWriter for HitsWriter {
             let doc = doc.as_any().downcast_ref::<TantivyDocument>()?;
             doc.get_first(field)?.as_str()
         });
-        self.bytes
-            .extend_from_slice(head.unwrap_or_default().as_bytes());
-        self.offsets.push(self.bytes.len() as u64);
+        let head = head.unwrap_or_default().as_bytes();
+        self.out.write_all(head)?;
+        let end = self.offsets.last().copied().unwrap_or_default() + head.len() as u64;
+        self.offsets.push(end);
         Ok(())
     }
 
     fn serialize(
         self: Box<Self>,
-        segment: &Segment,
+        _segment: &Segment,
         doc_id_map: Option<&DocIdMapping>,
     ) -> tantivy::Result<()> {
         super::plugin_file::in_order(doc_id_map, "hit store")?;
-        let mut out = segment.open_write(component())?;
-        out.write_all(&self.bytes)?;
+        let mut out = self.out;
         write_offsets(&mut out, &self.offsets)?;
         out.terminate()?;
         Ok(())
     }
 
     fn mem_usage(&self) -> usize {
-        self.bytes.capacity() + self.offsets.capacity() * 8
+        self.offsets.capacity() * 8
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -245,5 +248,27 @@ mod tests {
         writer.merge(&ids).wait().expect("merge");
         writer.commit().expect("commit");
         assert_eq!(check(), 1);
+    }
+
+    /// Heads go to the segment's file as they come: 30 MB of them fit in one segment of a
+    /// writer given 15 MB, where kept in memory they would flush it three times.
+    #[test]
+    fn heads_do_not_fill_the_indexing_memory() {
+        let (index, fields) = tantivy_in_ram().expect("index");
+        let mut writer: IndexWriter = index
+            .writer_with_num_threads(1, 15_000_000)
+            .expect("writer");
+        let head = "h".repeat(20_000);
+        for i in 0..1_500 {
+            let mut doc = tantivy::TantivyDocument::default();
+            doc.add_text(fields.id, format!("a{i}"));
+            doc.add_text(fields.stored, &head);
+            writer.add_document(doc).expect("add");
+        }
+        writer.commit().expect("commit");
+        let searcher = index.reader().expect("reader").searcher();
+        assert_eq!(searcher.segment_readers().len(), 1);
+        let store = HitStore::open(&searcher.segment_readers()[0]).expect("a hit store");
+        assert_eq!(store.get(1_499), Some(head.as_bytes()));
     }
 }
