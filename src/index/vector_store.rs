@@ -70,7 +70,7 @@ impl SegmentPlugin for VectorStorePlugin {
             cell: schema.get_field("vector_cell").ok(),
             dims: 0,
             entries: Vec::new(),
-            bytes: Vec::new(),
+            chunks: Vec::new(),
             max_doc: 0,
         }))
     }
@@ -132,10 +132,24 @@ struct VectorWriter {
     vector: Option<Field>,
     cell: Option<Field>,
     dims: usize,
-    /// (cell, document) of each vector, in the order of `bytes`.
+    /// (cell, document) of each vector, in the order of `chunks`.
     entries: Vec<(u32, DocId)>,
-    bytes: Vec<u8>,
+    /// The vectors, [`CHUNK_VECTORS`] a chunk: one growing `Vec` would double its capacity
+    /// (megabytes at once), which counts against the indexing memory and flushes the segment
+    /// early.
+    chunks: Vec<Vec<u8>>,
     max_doc: DocId,
+}
+
+/// Vectors a chunk of [`VectorWriter`] holds (1 MiB of 256-value vectors).
+const CHUNK_VECTORS: usize = 4096;
+
+impl VectorWriter {
+    /// The `i`th vector added.
+    fn vector(&self, i: usize) -> &[u8] {
+        let at = (i % CHUNK_VECTORS) * self.dims;
+        &self.chunks[i / CHUNK_VECTORS][at..at + self.dims]
+    }
 }
 
 impl PluginWriter for VectorWriter {
@@ -169,8 +183,15 @@ impl PluginWriter for VectorWriter {
             )));
         }
         let cell = u32::try_from(cell).map_err(|_| damaged())?;
+        if self.entries.len().is_multiple_of(CHUNK_VECTORS) {
+            self.chunks
+                .push(Vec::with_capacity(CHUNK_VECTORS * self.dims));
+        }
         self.entries.push((cell, doc_id));
-        self.bytes.extend_from_slice(vector);
+        self.chunks
+            .last_mut()
+            .expect("a chunk")
+            .extend_from_slice(vector);
         Ok(())
     }
 
@@ -201,7 +222,7 @@ impl PluginWriter for VectorWriter {
         for (record, &i) in order.iter().enumerate() {
             let (_, doc) = self.entries[i];
             out.write_all(&doc.to_le_bytes())?;
-            out.write_all(&self.bytes[i * self.dims..(i + 1) * self.dims])?;
+            out.write_all(self.vector(i))?;
             slots[doc as usize] = record as u32;
         }
         write_tail(&mut out, &starts, &slots, self.dims, cells)?;
@@ -210,7 +231,7 @@ impl PluginWriter for VectorWriter {
     }
 
     fn mem_usage(&self) -> usize {
-        self.bytes.capacity() + self.entries.capacity() * 8
+        self.chunks.iter().map(Vec::capacity).sum::<usize>() + self.entries.capacity() * 8
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -435,5 +456,37 @@ mod tests {
         writer.merge(&ids).wait().unwrap();
         writer.commit().unwrap();
         assert_eq!(check(), 1);
+    }
+
+    /// The writer's memory follows the vectors it holds, a chunk at a time: a `Vec` doubling
+    /// its capacity would claim megabytes of the indexing memory at once and flush the
+    /// segment early.
+    #[test]
+    fn the_writer_grows_a_chunk_at_a_time() {
+        let (schema, fields) = crate::index::schema::build_schema();
+        let mut writer = VectorWriter {
+            vector: Some(fields.vector),
+            cell: Some(fields.vector_cell),
+            dims: 0,
+            entries: Vec::new(),
+            chunks: Vec::new(),
+            max_doc: 0,
+        };
+        let dims = 256;
+        for n in 0..10_000u32 {
+            let mut doc = tantivy::TantivyDocument::default();
+            doc.add_bytes(fields.vector, &[(n % 251) as u8; 256][..]);
+            doc.add_u64(fields.vector_cell, u64::from(n % 7));
+            writer.add_document(n, &doc, &schema).expect("add");
+            let held = (n as usize + 1) * dims;
+            let entries = writer.entries.capacity() * 8;
+            assert!(
+                writer.mem_usage() <= held + CHUNK_VECTORS * dims + entries,
+                "{} bytes for {held} bytes of vectors",
+                writer.mem_usage()
+            );
+        }
+        assert_eq!(writer.vector(9_999), &[(9_999 % 251) as u8; 256][..]);
+        assert_eq!(writer.vector(4_096), &[(4_096 % 251) as u8; 256][..]);
     }
 }
