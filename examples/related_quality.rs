@@ -380,6 +380,7 @@ fn parse_args() -> anyhow::Result<Options> {
             "--floor" => cfg.time_floor = value()?.parse()?,
             "--min-shared" => cfg.min_shared_terms = value()?.parse()?,
             "--min-share" => cfg.min_shared_share = value()?.parse()?,
+            "--same-language-similarity" => cfg.same_language_min_similarity = value()?.parse()?,
             "--idf-power" => cfg.boost_idf_power = value()?.parse()?,
             "--max-df" => cfg.max_df_ratio = value()?.parse()?,
             "--max-keyword-df" => cfg.max_keyword_df_ratio = value()?.parse()?,

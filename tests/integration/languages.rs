@@ -248,6 +248,41 @@ async fn related_articles_of_a_chinese_article_are_chinese_on_its_subject() {
     s.stop().await;
 }
 
+/// Two Chinese stories on one rate cut in an index of other news: the character pairs they
+/// share are the short one's commonest (in two articles, the others in one), so few of them
+/// are among its top terms; their closeness in meaning admits each as the other's neighbour.
+#[tokio::test]
+async fn a_short_story_and_a_long_one_on_one_subject_are_each_others_neighbours() {
+    let s = server().await;
+    let pair = json!([
+        article(
+            "zh-cut-long",
+            "中国央行下调存款准备金率",
+            "中国人民银行周五宣布下调金融机构存款准备金率0.5个百分点，以支持实体经济发展。分析人士认为，此举将释放长期资金约一万亿元。",
+        ),
+        article(
+            "zh-cut-short",
+            "央行降准释放流动性",
+            "人民银行决定下调存款准备金率，释放资金支持小微企业。市场预计货币政策将继续保持稳健。",
+        ),
+    ]);
+    let (status, v) = s.post_json("/articles", &pair).await;
+    assert_eq!((status, v["indexed"].as_u64()), (200, Some(2)), "{v}");
+    for (id, other) in [
+        ("zh-cut-long", "zh-cut-short"),
+        ("zh-cut-short", "zh-cut-long"),
+    ] {
+        let (status, v) = s.get(&format!("/articles/{id}/related?limit=3")).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(
+            ids(&v).first().map(String::as_str),
+            Some(other),
+            "{id}: {v}"
+        );
+    }
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn language_parameters_are_checked_everywhere() {
     let s = server().await;
