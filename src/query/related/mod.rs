@@ -1057,8 +1057,10 @@ fn select(
             .filter(|(t, _)| words.contains(t.as_str()))
             .map(|(t, _)| t.clone())
             .collect();
-        // With `languages=any` closeness in meaning stands in for shared words, which
-        // another language's article cannot have.
+        // Closeness in meaning stands in for shared words: with `languages=any` for another
+        // language's article, which cannot have them; in the source's language at a higher
+        // bar, for a language the index has few articles of (its shared words are its
+        // commonest, and may miss a short source's top terms).
         let near_in_meaning = c.similarity.is_some_and(|s| {
             s >= if any_language {
                 cfg.min_similarity
